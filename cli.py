@@ -1,0 +1,106 @@
+"""duban — the command line. Parses options, calls workflow/, prints. Nothing else.
+
+Errors raised by the workflow (DubanError) are printed by main() as one sentence on
+stderr with their exit code: 1 refused, 2 bad usage or input.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from workflow.app import App
+from workflow.clock import Clock, parse_date
+from workflow.commands.common import app_of, print_json
+from workflow.errors import DubanError
+
+__version__ = "0.1.0"
+
+
+def examples(*lines: str) -> str:
+    """An epilog of real examples; \\b keeps click from re-wrapping it."""
+    return "\b\n示例:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+app = typer.Typer(
+    help="督办:政务公开工作要点分工方案的任务下发、签收、报送、审核、延期与催办。",
+    epilog=examples("duban demo", "duban --as 张三 task list --mine", "duban --db postgresql://… db init"),
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"duban {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[Optional[str], typer.Option("--db", help="数据库:SQLite 文件路径或 postgresql://… URL(默认 ./duban.db,或环境变量 DUBAN_DB)")] = None,
+    as_user: Annotated[Optional[str], typer.Option("--as", help="操作人姓名(或环境变量 DUBAN_USER)")] = None,
+    today: Annotated[Optional[str], typer.Option("--today", help="把“今天”固定为 YYYY-MM-DD,用于演示和模拟(或 DUBAN_TODAY)")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 duban.toml 的路径(或 DUBAN_CONFIG)")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整的调用栈")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本")] = False,
+) -> None:
+    """督办:政务公开工作要点分工方案的工作流引擎。"""
+    fixed = today or os.environ.get("DUBAN_TODAY")
+    ctx.obj = App.from_env(
+        db_url=db, actor_name=as_user, config_path=config,
+        clock=Clock(parse_date(fixed, "--today") if fixed else None),
+        interactive=sys.stdout.isatty(),
+    )
+
+
+def _register() -> None:
+    """Mount the command groups (kept in workflow/commands/ so this file stays thin)."""
+    from workflow.commands import cli_core
+
+    cli_core.register(app)
+    try:
+        from workflow.commands.mail import mail_app, outbox_app, remind_app
+    except ImportError:  # pragma: no cover - the mail commands are optional while being built
+        return
+    app.add_typer(outbox_app, name="outbox")
+    app.add_typer(remind_app, name="remind")
+    app.add_typer(mail_app, name="mail")
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: run the app, turning workflow errors into one line and an exit code."""
+    debug = "--debug" in sys.argv or os.environ.get("DUBAN_DEBUG") == "1"
+    try:
+        app()
+    except DubanError as exc:
+        if debug:
+            raise
+        print(f"错误:{exc.message}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("已中断,未完成的操作未保存。", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # an internal error: one line, the details with --debug
+        if debug:
+            raise
+        print(f"内部错误({type(exc).__name__}):{_safe(exc)}。请加 --debug 重试并报告此问题。", file=sys.stderr)
+        sys.exit(1)
+
+
+def _safe(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else ""
+
+
+__all__ = ["app", "main", "app_of", "print_json"]
+
+if __name__ == "__main__":
+    main()

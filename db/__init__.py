@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, engine setup and Alembic migrations. No workflow rules."""

@@ -1,0 +1,156 @@
+"""SQLModel tables (DESIGN §4). Storage only: no workflow rules live here.
+
+Every schema change goes through an Alembic migration in db/migrations/versions.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Department(SQLModel, table=True):
+    __tablename__ = "department"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=200)
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    email: str | None = Field(default=None, max_length=320)
+    kind: str = Field(default="business", max_length=20)  # office | business | unit
+    head: str | None = Field(default=None, max_length=200)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=200)
+    email: str = Field(max_length=320)
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    token_hash: str | None = Field(default=None, max_length=300)
+    active: bool = True
+    created_at: dt.datetime
+
+
+class Plan(SQLModel, table=True):
+    __tablename__ = "plan"
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=500)
+    issuer: str | None = Field(default=None, max_length=200)
+    year: int
+    issued_on: dt.date | None = None
+    distribute_by: dt.date | None = None
+    due: dt.date | None = None
+    delay_rule: str | None = None
+    source: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: dt.datetime
+    published_at: dt.datetime | None = None
+
+
+class Task(SQLModel, table=True):
+    __tablename__ = "task"
+    __table_args__ = (UniqueConstraint("plan_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    seq: int
+    chapter: str | None = None
+    section: str | None = None
+    requirement: str
+    note: str | None = None
+    due: dt.date | None = None
+    recurrence: str | None = Field(default=None, max_length=20)
+    ongoing: bool = False
+    responsibilities: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+_assignment_version = Column("version", Integer, nullable=False)
+
+
+class Assignment(SQLModel, table=True):
+    """One (task, department, role, period): the row the state machine moves."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (
+        UniqueConstraint("task_id", "department_id", "role", "period"),
+        Index("ix_assignment_state_due", "state", "due_date"),
+        Index("ix_assignment_department_state", "department_id", "state"),
+    )
+    __mapper_args__ = {"version_id_col": _assignment_version}
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    department_id: int = Field(foreign_key="department.id")
+    role: str = Field(max_length=20)
+    period: str = Field(default="", max_length=10)  # "", "2021Q3", "2021H2"
+    due_date: dt.date
+    state: str = Field(default="assigned", max_length=20)
+    # Who last submitted (and for whom), kept with the row for separation of duties.
+    submitted_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    submitted_for_id: int | None = Field(default=None, foreign_key="app_user.id")
+    delay_requested_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int | None = Field(default=None, sa_column=_assignment_version)
+
+
+class Event(SQLModel, table=True):
+    """Append-only history: one row per successful transition."""
+
+    __tablename__ = "event"
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    trigger: str = Field(max_length=30)
+    from_state: str = Field(max_length=20)
+    to_state: str = Field(max_length=20)
+    actor_id: int = Field(foreign_key="app_user.id")
+    on_behalf_of_id: int | None = Field(default=None, foreign_key="app_user.id")
+    comment: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: dt.datetime  # business time (simulated with --today)
+    recorded_at: dt.datetime  # real wall clock, UTC
+
+
+class Attachment(SQLModel, table=True):
+    __tablename__ = "attachment"
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="event.id")
+    name: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)
+    size: int
+    stored_path: str = Field(max_length=500)
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: written in the transaction of the event that caused it."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_status_next", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=300)  # idempotency key
+    kind: str = Field(max_length=40)
+    recipient: str = Field(max_length=320)
+    subject: str = Field(max_length=1000)
+    text: str
+    html: str | None = None
+    status: str = Field(default="pending", max_length=10)  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = None
+    last_error: str | None = None
+    event_id: int | None = Field(default=None, foreign_key="event.id")
+    assignment_id: int | None = Field(default=None, foreign_key="assignment.id")
+    created_at: dt.datetime
+    sent_at: dt.datetime | None = None
+
+
+class Delegation(SQLModel, table=True):
+    __tablename__ = "delegation"
+    id: int | None = Field(default=None, primary_key=True)
+    from_user_id: int = Field(foreign_key="app_user.id")
+    to_user_id: int = Field(foreign_key="app_user.id")
+    starts_on: dt.date
+    ends_on: dt.date
+    created_at: dt.datetime

@@ -1,0 +1,7 @@
+"""The assignment state machine as data and rules (DESIGN §3). Imports nothing of ours."""
+from states.machine import (  # noqa: F401
+    DEPT, DEPT_ROLES, OFFICE, OPEN_STATES, REVIEWER, ROLES, STATE_BY_NAME, STATES,
+    TRANSITION_BY_TRIGGER, TRANSITIONS, Actor, Carrier, State, Transition, build_machine,
+    mermaid, missing_fields, permission_problem, state_label, table_rows, trigger_label,
+    triggers_from,
+)

@@ -1,0 +1,104 @@
+"""The dependencies a command runs with: database, clock, acting user, config, streams.
+
+cli.py builds one App from the global options; tests build their own and call the
+run functions directly (the `gh` habit). Heavy imports (sqlmodel) happen lazily so
+that `duban --help` stays fast.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from workflow.clock import Clock
+from workflow.errors import BadInput, NotFound, Refused
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from db.models import User
+
+
+@dataclass
+class App:
+    db_url: str | None = None
+    actor_name: str | None = None
+    clock: Clock = field(default_factory=Clock)
+    config_path: Path | None = None
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    interactive: bool = False
+    synchronous: str = "FULL"
+    _engine: Any = None
+    _config: Any = None
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "App":
+        """Fill what the caller did not give from DUBAN_* environment variables."""
+        values: dict[str, Any] = {
+            "db_url": os.environ.get("DUBAN_DB"),
+            "actor_name": os.environ.get("DUBAN_USER"),
+            "config_path": Path(os.environ["DUBAN_CONFIG"]) if os.environ.get("DUBAN_CONFIG") else None,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def engine(self, check_schema: bool = True) -> "Engine":
+        """The engine, created on first use; refuses an uninitialised database."""
+        if self._engine is None:
+            from db.engine import make_engine
+
+            self._engine = make_engine(self.db_url, synchronous=self.synchronous)
+            if check_schema:
+                self._check_schema()
+        return self._engine
+
+    def _check_schema(self) -> None:
+        from db.migrate import current_revision, head_revision
+
+        try:
+            current = current_revision(self._engine)
+        except Exception as exc:  # connection problems
+            raise Refused(f"无法连接数据库:{_short(exc)}。请检查 --db 或 DUBAN_DB。") from exc
+        if current is None:
+            raise Refused("数据库尚未初始化:请先运行 duban db init。")
+        if current != head_revision(self._engine):
+            raise Refused(f"数据库结构版本为 {current},需要升级:请运行 duban db init。")
+
+    def session(self) -> "Session":
+        from sqlmodel import Session
+
+        return Session(self.engine(), expire_on_commit=False)
+
+    def config(self) -> Any:
+        if self._config is None:
+            from workflow.config import load_config
+
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def actor(self, session: "Session") -> "User":
+        """The acting user named by --as or DUBAN_USER."""
+        from sqlmodel import select
+
+        from db.models import User
+
+        if not self.actor_name:
+            raise BadInput("未指定操作人:请用 --as 姓名 或设置环境变量 DUBAN_USER。")
+        user = session.exec(select(User).where(User.name == self.actor_name)).first()
+        if user is None or not user.active:
+            raise NotFound(f"用户“{self.actor_name}”不存在或已停用;可用 duban user list 查看用户。")
+        return user
+
+    def say(self, line: str) -> None:
+        """A confirmation line: printed on a terminal, silent when piped."""
+        if self.interactive:
+            print(line, file=self.out)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

@@ -1,0 +1,97 @@
+"""Run functions for the commands that move assignments (task/review/delay).
+
+Each takes the App (database, clock, acting user, streams) and plain arguments, so
+tests call them directly; cli.py only parses options and calls these.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+import states
+from db.models import Assignment, User
+from workflow.app import App
+from workflow.attachments import store
+from workflow.commands.common import print_json
+from workflow.directory import find_department
+from workflow.engine import Fields, FireResult, fire
+from workflow.errors import NotFound, NotPermitted, Refused
+from workflow.queries import show_assignment
+
+
+def _principal(session, name: str | None) -> User | None:
+    if not name:
+        return None
+    user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"被代办人“{name}”不存在;可用 duban user list 查看。")
+    return user
+
+
+def data_dir(app: App) -> Path:
+    return Path(os.environ.get("DUBAN_DATA") or "duban-files")
+
+
+def transition(app: App, assignment_id: int, trigger: str, fields: Fields | None = None,
+               on_behalf: str | None = None, attach: list[Path] | None = None,
+               as_json: bool = False) -> FireResult:
+    """Fire one trigger as the acting user and report the move."""
+    fields = fields or Fields()
+    if attach:
+        fields.attachments = [store(p, data_dir(app) / "attachments") for p in attach]
+    with app.session() as session:
+        actor = app.actor(session)
+        result = fire(session, assignment_id, trigger, actor, clock=app.clock, fields=fields,
+                      on_behalf_of=_principal(session, on_behalf))
+        if as_json:
+            print_json(app, show_assignment(session, assignment_id, app.clock.today()))
+    app.say(f"事项 {assignment_id}:{states.trigger_label(trigger)}成功,"
+            f"{states.state_label(result.from_state)} → {states.state_label(result.to_state)}。")
+    return result
+
+
+@dataclass
+class BulkReport:
+    approved: list[int]
+    skipped: list[tuple[int, str]]
+
+
+def approve_all(app: App, department: str | None = None, comment: str | None = None,
+                as_json: bool = False) -> BulkReport:
+    """Approve every submitted assignment the reviewer may approve, one event each."""
+    report = BulkReport([], [])
+    with app.session() as session:
+        actor = app.actor(session)
+        if "reviewer" not in actor.roles:
+            raise NotPermitted(f"{actor.name}不是审核人,不能批量审核。")
+        q = select(Assignment.id).where(Assignment.state == "submitted").order_by(Assignment.id)
+        if department:
+            dept = find_department(session, department)
+            if dept is None:
+                raise NotFound(f"处室“{department}”不存在;可用 duban dept list 查看。")
+            q = q.where(Assignment.department_id == dept.id)
+        ids = list(session.execute(q).scalars())
+        for assignment_id in ids:
+            try:
+                fire(session, assignment_id, "approve", actor, clock=app.clock,
+                     fields=Fields(comment=comment))
+                report.approved.append(assignment_id)
+            except Refused as exc:
+                report.skipped.append((assignment_id, exc.message))
+    if as_json:
+        print_json(app, {"approved": report.approved,
+                         "skipped": [{"id": i, "reason": r} for i, r in report.skipped]})
+    else:
+        print(f"已审核通过 {len(report.approved)} 项,跳过 {len(report.skipped)} 项。", file=app.out)
+        for i, reason in report.skipped:
+            print(f"  跳过事项 {i}:{reason}", file=app.err)
+    return report
+
+
+def view(app: App, assignment_id: int) -> dict[str, Any]:
+    with app.session() as session:
+        return show_assignment(session, assignment_id, app.clock.today())

@@ -1,0 +1,77 @@
+"""Run functions for reading assignments: task list/show/history and review list."""
+from __future__ import annotations
+
+from typing import Any
+
+import states
+from workflow.app import App
+from workflow.commands.common import print_json
+from workflow.commands.output import LIGHTS, clip, print_table
+from workflow.errors import BadInput, NotFound
+
+
+def run_list(app: App, *, dept: str | None, state: str | None, overdue: bool, mine: bool,
+             plan: str | None) -> list[dict[str, Any]]:
+    from workflow.directory import find_department
+    from workflow.plans import find_plan
+    from workflow.queries import list_assignments
+
+    if mine and dept:
+        raise BadInput("--mine 与 --dept 只能二选一。")
+    with app.session() as session:
+        department_id = None
+        if mine:
+            actor = app.actor(session)
+            if actor.department_id is None:
+                raise BadInput(f"{actor.name}不属于任何处室,--mine 无法使用;请改用 --dept。")
+            department_id = actor.department_id
+        elif dept:
+            found = find_department(session, dept)
+            if found is None:
+                raise NotFound(f"处室“{dept}”不存在;可用 duban dept list 查看。")
+            department_id = found.id
+        plan_id = find_plan(session, plan).id if plan else None
+        return list_assignments(session, app.clock.today(), plan_id=plan_id,
+                                department_id=department_id, state=state, overdue=overdue)
+
+
+def print_view(app: App, v: dict[str, Any]) -> None:
+    out = app.out
+    print(f"事项 {v['id']}  {v['plan_title']} 第 {v['task']} 项", file=out)
+    print(f"处室:{v['department']}({v['role_label']})  期次:{v['period'] or '—'}", file=out)
+    print(f"状态:{v['state_label']}  完成时限:{v['due_date']}  {LIGHTS[v['light']]}  版本:{v['version']}", file=out)
+    print(f"具体要求:{v['requirement']}", file=out)
+    allowed = "、".join(f"{states.trigger_label(t)}({t})" for t in v["valid_triggers"]) or "无(已结束)"
+    print(f"可执行:{allowed}", file=out)
+    for a in v["attachments"]:
+        print(f"附件:{a['name']}  {a['size']} 字节  sha256 {a['sha256']}", file=out)
+
+
+def run_history(app: App, assignment_id: int, as_json: bool) -> None:
+    from workflow.queries import history
+
+    with app.session() as session:
+        rows = history(session, assignment_id)
+    if as_json:
+        print_json(app, rows)
+        return
+    print_table(app.out, ["时间", "操作", "从", "到", "操作人", "说明"],
+                [[r["at"].replace("T", " "), r["trigger_label"], states.state_label(r["from"]) if r["from"] else "—",
+                  states.state_label(r["to"]),
+                  r["actor"] + (f"(代{r['on_behalf_of']})" if r["on_behalf_of"] else ""),
+                  clip(_detail(r), 50)] for r in rows])
+
+
+def _detail(r: dict[str, Any]) -> str:
+    data = r["data"] or {}
+    if r["trigger"] in ("request_delay", "approve_delay", "reject_delay"):
+        extra = f"{data.get('old_due')} → {data.get('requested_due')}"
+        return f"{r['comment'] or ''}({extra})" if r["comment"] else extra
+    return r["comment"] or ""
+
+
+def run_review_list(app: App) -> list[dict[str, Any]]:
+    from workflow.queries import review_queue
+
+    with app.session() as session:
+        return review_queue(session, app.clock.today())

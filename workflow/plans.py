@@ -1,0 +1,77 @@
+"""Plans in the database: store an imported plan, find it, list it, export it.
+
+Distribution (publishing assignments) lives in workflow/publish.py.
+"""
+from __future__ import annotations
+
+from sqlmodel import Session, func, select
+
+from db.models import Assignment, Plan as PlanRow, Task as TaskRow
+from workflow.clock import Clock
+from workflow.errors import NotFound, Refused
+from workflow.plan import Plan, plan_from_dict
+
+
+def store_plan(session: Session, plan: Plan, clock: Clock) -> PlanRow:
+    """Create the plan and its tasks in one transaction; refuses a second copy."""
+    existing = session.exec(select(PlanRow).where(PlanRow.title == plan.title,
+                                                  PlanRow.year == plan.year)).first()
+    if existing:
+        raise Refused(f"计划“{plan.title}”已导入(编号 {existing.id});如需重新导入请先修改标题或删除原计划。")
+    row = PlanRow(title=plan.title, issuer=plan.issuer, year=plan.year, issued_on=plan.issued_on,
+                  distribute_by=plan.distribute_by, due=plan.due, delay_rule=plan.delay_rule,
+                  source=plan.to_dict(), created_at=clock.now())
+    session.add(row)
+    session.flush()
+    for t in plan.tasks:
+        session.add(TaskRow(
+            plan_id=row.id, seq=t.seq, chapter=t.chapter, section=t.section,
+            requirement=t.requirement, note=t.note, due=t.due, recurrence=t.recurrence,
+            ongoing=t.ongoing,
+            responsibilities=[{"department": r.department, "role": r.role, "group": r.group}
+                              for r in t.responsibilities]))
+    session.commit()
+    return row
+
+
+def find_plan(session: Session, ref: str | int | None) -> PlanRow:
+    """A plan by id or by (part of) its title; with no ref, the only or latest plan."""
+    if ref is None or ref == "":
+        row = session.exec(select(PlanRow).order_by(PlanRow.id.desc())).first()
+        if row is None:
+            raise NotFound("还没有任何计划;请先用 duban plan import 导入。")
+        return row
+    text = str(ref).strip()
+    if text.isdigit():
+        row = session.get(PlanRow, int(text))
+        if row:
+            return row
+    rows = session.exec(select(PlanRow).where(PlanRow.title.contains(text))).all()
+    if len(rows) == 1:
+        return rows[0]
+    if len(rows) > 1:
+        names = "、".join(f"{r.id}:{r.title}" for r in rows)
+        raise Refused(f"“{text}”匹配到多个计划({names}),请用编号指定。")
+    raise NotFound(f"计划“{text}”不存在;可用 duban plan list 查看。")
+
+
+def list_plans(session: Session) -> list[dict]:
+    counts = dict(session.exec(
+        select(Assignment.plan_id, func.count()).group_by(Assignment.plan_id)).all())
+    tasks = dict(session.exec(select(TaskRow.plan_id, func.count()).group_by(TaskRow.plan_id)).all())
+    return [
+        {"id": p.id, "title": p.title, "year": p.year, "issuer": p.issuer,
+         "issued_on": p.issued_on, "due": p.due, "tasks": tasks.get(p.id, 0),
+         "assignments": counts.get(p.id, 0), "published": p.published_at is not None}
+        for p in session.exec(select(PlanRow).order_by(PlanRow.id)).all()
+    ]
+
+
+def plan_of(row: PlanRow) -> Plan:
+    """The canonical Plan stored with the row (what `plan export` writes)."""
+    return plan_from_dict(row.source, source=f"计划 {row.id}")
+
+
+def tasks_of(session: Session, plan_id: int) -> list[TaskRow]:
+    return list(session.exec(select(TaskRow).where(TaskRow.plan_id == plan_id)
+                             .order_by(TaskRow.seq)).all())

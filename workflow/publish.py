@@ -1,0 +1,210 @@
+"""Distribution (下发): one assignment per task × department × role × period.
+
+Names are resolved against the directory, groups (各业务处室, 局属各单位) expand by
+department kind, and "relevant" groups (各相关业务处室) need the office's explicit
+choice: nothing is guessed. Publishing is one transaction, and publishing again
+creates only what is missing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sqlalchemy import insert, select
+from sqlmodel import Session
+
+from db.models import Assignment, Department, Event, Plan as PlanRow, User
+from workflow.clock import Clock
+from workflow.directory import closest_names, find_department, list_departments
+from workflow.errors import BadInput, NotFound, NotPermitted
+from workflow.plans import tasks_of
+
+Resolution = dict[str, dict[str, list[str]]]  # task seq (or "*") → group name → departments
+Progress = Callable[[int, int], None]
+
+_A = Assignment.__table__
+_E = Event.__table__
+
+
+def group_kinds(name: str) -> tuple[str, ...] | None:
+    """The department kinds a group name covers, or None if the office must choose."""
+    if "相关" in name:
+        return None
+    if "局属" in name or name.endswith("各单位"):
+        return ("unit",)
+    if "业务处室" in name:
+        return ("business",)
+    if "各处室" in name:
+        return ("office", "business")
+    return None
+
+
+def periods(recurrence: str | None, year: int, due: dt.date, start: dt.date) -> list[tuple[str, dt.date]]:
+    """(period, due date) pairs: every remaining quarter or half of the plan year."""
+    if recurrence == "quarterly":
+        ends = [(f"{year}Q{q}", dt.date(year, 3 * q, 30 if q in (2, 3) else 31)) for q in range(1, 5)]
+    elif recurrence == "half_yearly":
+        ends = [(f"{year}H1", dt.date(year, 6, 30)), (f"{year}H2", dt.date(year, 12, 31))]
+    else:
+        return [("", due)]
+    remaining = [(p, d) for p, d in ends if d >= start]
+    return remaining or ends[-1:]
+
+
+@dataclass
+class PublishReport:
+    plan_id: int
+    created: int = 0
+    existing: int = 0
+    per_department: dict[str, int] = field(default_factory=dict)
+    created_ids: list[int] = field(default_factory=list)
+
+
+AfterPublish = Callable[[Session, PlanRow, list[dict[str, Any]]], int]
+AFTER_PUBLISH: list[AfterPublish] = []
+
+
+def publish(session: Session, plan: PlanRow, actor: User, clock: Clock,
+            resolution: Resolution | None = None, progress: Progress | None = None) -> PublishReport:
+    if not set(actor.roles) & {"reviewer", "admin"}:
+        raise NotPermitted(f"{actor.name}无权下发计划:只有审核人(政务公开办)或管理员可以下发。")
+    try:
+        wanted = _wanted(session, plan, resolution or {}, clock.today())
+        report = _insert(session, plan, actor, clock, wanted, progress)
+        session.commit()
+        return report
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _wanted(session: Session, plan: PlanRow, resolution: Resolution, today: dt.date) -> list[dict[str, Any]]:
+    departments = list_departments(session)
+    unknown: dict[str, set[int]] = {}
+    unresolved: list[str] = []
+    rows: list[dict[str, Any]] = []
+    start = max(today, dt.date(plan.year, 1, 1))
+    for task in tasks_of(session, plan.id):
+        named: list[tuple[Department, str]] = []
+        groups: list[tuple[str, str]] = []
+        for r in task.responsibilities:
+            if r.get("group"):
+                groups.append((r["department"], r["role"]))
+                continue
+            dept = find_department(session, r["department"], departments=departments)
+            if dept is None:
+                unknown.setdefault(r["department"], set()).add(task.seq)
+            else:
+                named.append((dept, r["role"]))
+        explicit = {d.id for d, _ in named}
+        for name, role in groups:
+            members = _expand(session, name, task.seq, resolution, departments, unknown)
+            if members is None:
+                unresolved.append(f"第 {task.seq} 项“{name}”")
+                continue
+            named.extend((d, role) for d in members if d.id not in explicit)
+        due = task.due or plan.due or dt.date(plan.year, 12, 31)
+        unique = {(d.id, role): d for d, role in named}
+        for (_, role), dept in unique.items():
+            for period, period_due in periods(task.recurrence, plan.year, due, start):
+                rows.append({"plan_id": plan.id, "task_id": task.id, "department_id": dept.id,
+                             "role": role, "period": period, "due_date": period_due,
+                             "department": dept.name, "seq": task.seq})
+    _refuse_unknown(unknown, unresolved, departments)
+    return rows
+
+
+def _expand(session: Session, name: str, seq: int, resolution: Resolution,
+            departments: list[Department], unknown: dict[str, set[int]]) -> list[Department] | None:
+    chosen = (resolution.get(str(seq)) or {}).get(name)
+    if chosen is None:
+        chosen = (resolution.get("*") or {}).get(name)
+    if chosen is not None:
+        found = []
+        for n in chosen:
+            dept = find_department(session, n, departments=departments)
+            if dept is None:
+                unknown.setdefault(n, set()).add(seq)
+            else:
+                found.append(dept)
+        return found
+    kinds = group_kinds(name)
+    if kinds is None:
+        return None
+    return [d for d in departments if d.kind in kinds]
+
+
+def _refuse_unknown(unknown: dict[str, set[int]], unresolved: list[str],
+                    departments: list[Department]) -> None:
+    parts = []
+    if unknown:
+        items = []
+        for name, seqs in unknown.items():
+            close = closest_names(name, departments)
+            hint = f"(相近:{'、'.join(close)})" if close else ""
+            items.append(f"“{name}”(第 {'、'.join(map(str, sorted(seqs)))} 项){hint}")
+        parts.append(f"处室名录中没有:{';'.join(items)};请先用 duban dept add 添加或加别名")
+    if unresolved:
+        parts.append(f"以下“相关”处室需要明确具体处室:{'、'.join(unresolved)};请用 --resolve 文件指定")
+    if parts:
+        raise NotFound("无法下发,未创建任何事项。" + "。".join(parts) + "。")
+
+
+def _insert(session: Session, plan: PlanRow, actor: User, clock: Clock,
+            wanted: list[dict[str, Any]], progress: Progress | None) -> PublishReport:
+    existing = {tuple(r) for r in session.execute(
+        select(_A.c.task_id, _A.c.department_id, _A.c.role, _A.c.period)
+        .where(_A.c.plan_id == plan.id)).all()}
+    report = PublishReport(plan.id)
+    fresh = [w for w in wanted
+             if (w["task_id"], w["department_id"], w["role"], w["period"]) not in existing]
+    report.existing = len(wanted) - len(fresh)
+    now = clock.now()
+    created: list[dict[str, Any]] = []
+    for start in range(0, len(fresh), 500):
+        chunk = fresh[start:start + 500]
+        ids = session.execute(insert(_A).returning(_A.c.id, sort_by_parameter_order=True), [
+            {k: w[k] for k in ("plan_id", "task_id", "department_id", "role", "period", "due_date")}
+            | {"state": "assigned", "version": 1, "created_at": now, "updated_at": now}
+            for w in chunk]).scalars().all()
+        session.execute(insert(_E), [
+            {"assignment_id": i, "plan_id": plan.id, "trigger": "distribute", "from_state": "",
+             "to_state": "assigned", "actor_id": actor.id, "comment": None,
+             "data": {"due": w["due_date"].isoformat(), "period": w["period"]},
+             "at": now, "recorded_at": Clock.utcnow()}
+            for i, w in zip(ids, chunk)])
+        created.extend(w | {"id": i} for i, w in zip(ids, chunk))
+        if progress:
+            progress(min(start + 500, len(fresh)), len(fresh))
+    report.created = len(created)
+    report.created_ids = [c["id"] for c in created]
+    report.per_department = dict(Counter(w["department"] for w in wanted))
+    if created and plan.published_at is None:
+        plan.published_at = now
+        session.add(plan)
+    for hook in AFTER_PUBLISH:
+        hook(session, plan, created)
+    return report
+
+
+def load_resolution(path) -> Resolution:
+    """Read a --resolve YAML file: {task seq or "*": {group name: [department, …]}}."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(open(path, encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"找不到文件 {path}。") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path} 不是有效的 YAML(UTF-8):{str(exc).splitlines()[0]}。") from None
+    if not isinstance(data, dict):
+        raise BadInput(f"{path} 格式应为 {{任务序号或 \"*\": {{群组名称: [处室, …]}}}}。")
+    out: Resolution = {}
+    for key, groups in data.items():
+        if not isinstance(groups, dict) or not all(
+                isinstance(v, list) and all(isinstance(x, str) for x in v) for v in groups.values()):
+            raise BadInput(f"{path} 中“{key}”的值应为 {{群组名称: [处室, …]}}。")
+        out[str(key)] = {str(g): list(v) for g, v in groups.items()}
+    return out
