@@ -1,5 +1,7 @@
 """SQLModel tables (DESIGN §4). Storage only: no workflow rules live here.
 
+Times are naive: business times in China wall time, `recorded_at` in UTC.
+
 Every schema change goes through an Alembic migration in db/migrations/versions.
 """
 from __future__ import annotations
@@ -7,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pydantic import NaiveDatetime
 from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -30,7 +33,7 @@ class User(SQLModel, table=True):
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     token_hash: str | None = Field(default=None, max_length=300)
     active: bool = True
-    created_at: dt.datetime
+    created_at: NaiveDatetime
 
 
 class Plan(SQLModel, table=True):
@@ -44,8 +47,8 @@ class Plan(SQLModel, table=True):
     due: dt.date | None = None
     delay_rule: str | None = None
     source: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: dt.datetime
-    published_at: dt.datetime | None = None
+    created_at: NaiveDatetime
+    published_at: NaiveDatetime | None = None
 
 
 class Task(SQLModel, table=True):
@@ -90,8 +93,8 @@ class Assignment(SQLModel, table=True):
     submitted_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     submitted_for_id: int | None = Field(default=None, foreign_key="app_user.id")
     delay_requested_by_id: int | None = Field(default=None, foreign_key="app_user.id")
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: NaiveDatetime
+    updated_at: NaiveDatetime
     version: int | None = Field(default=None, sa_column=_assignment_version)
 
 
@@ -109,8 +112,8 @@ class Event(SQLModel, table=True):
     on_behalf_of_id: int | None = Field(default=None, foreign_key="app_user.id")
     comment: str | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    at: dt.datetime  # business time (simulated with --today)
-    recorded_at: dt.datetime  # real wall clock, UTC
+    at: NaiveDatetime  # business time (simulated with --today)
+    recorded_at: NaiveDatetime  # real wall clock, UTC
 
 
 class Attachment(SQLModel, table=True):
@@ -138,12 +141,12 @@ class Notification(SQLModel, table=True):
     html: str | None = None
     status: str = Field(default="pending", max_length=10)  # pending | sent | failed
     attempts: int = 0
-    next_attempt_at: dt.datetime | None = None
+    next_attempt_at: NaiveDatetime | None = None
     last_error: str | None = None
     event_id: int | None = Field(default=None, foreign_key="event.id")
     assignment_id: int | None = Field(default=None, foreign_key="assignment.id")
-    created_at: dt.datetime
-    sent_at: dt.datetime | None = None
+    created_at: NaiveDatetime
+    sent_at: NaiveDatetime | None = None
 
 
 class Delegation(SQLModel, table=True):
@@ -153,4 +156,4 @@ class Delegation(SQLModel, table=True):
     to_user_id: int = Field(foreign_key="app_user.id")
     starts_on: dt.date
     ends_on: dt.date
-    created_at: dt.datetime
+    created_at: NaiveDatetime

@@ -1,0 +1,228 @@
+"""Shared fixtures: a real database (a SQLite file, and PostgreSQL when DUBAN_TEST_PG is
+set), a small directory of departments and users, and a published plan.
+
+PostgreSQL tests run each in a schema of their own, dropped afterwards.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("DUBAN_TEST_PG")
+
+
+def _pg_available() -> bool:
+    if not PG_URL:
+        return False
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=3):
+            return True
+    except Exception:
+        return False
+
+
+PG_OK = _pg_available()
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
+    not PG_OK, reason="PostgreSQL 未配置(DUBAN_TEST_PG)或无法连接"))]
+
+
+def pg_schema_url(schema: str) -> str:
+    base = PG_URL if "+psycopg" in PG_URL else PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path):
+    """A fresh, migrated database URL on each backend."""
+    from db.engine import make_engine
+    from db.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'duban.db'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = pg_schema_url(schema)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+# Departments and people of a small bureau (names follow the seed plan).
+DEPARTMENTS = [
+    ("局政务公开办", "office", ["政务公开办"]),
+    ("办公室", "office", []),
+    ("装财处", "business", ["装备财务处"]),
+    ("科监处", "business", []),
+    ("规范性文件审查处", "business", ["文件审查处"]),
+    ("法律援助处", "unit", []),
+]
+USERS = [
+    ("李审核", "局政务公开办", ["reviewer"]),
+    ("王审核", "局政务公开办", ["reviewer"]),
+    ("张三", "装财处", ["staff"]),
+    ("赵六", "装财处", ["staff"]),
+    ("钱处长", "装财处", ["head"]),
+    ("孙科监", "科监处", ["staff"]),
+    ("周督查", None, ["supervisor"]),
+    ("吴管理", None, ["admin"]),
+]
+PLAN = {
+    "title": "测试局2021年政务公开工作要点分工方案",
+    "issuer": "测试局",
+    "year": 2021,
+    "issued_on": "2021-07-19",
+    "distribute_by": "2021-07-31",
+    "due": "2021-11-30",
+    "tasks": [
+        {"seq": 1, "chapter": "一、财政信息", "requirement": "推进预算、决算公开。",
+         "responsibilities": [{"department": "装财处", "role": "lead"},
+                              {"department": "办公室", "role": "cooperate"},
+                              {"department": "科监处", "role": "tech_support"}]},
+        {"seq": 2, "requirement": "每季度更新规范性文件。", "recurrence": "quarterly",
+         "responsibilities": [{"department": "文件审查处", "role": "lead"},
+                              {"department": "局政务公开办", "role": "supervise"}]},
+        {"seq": 3, "requirement": "年底前门户网站支持 IPv6。", "due": "2021-12-31",
+         "responsibilities": [{"department": "科监处", "role": "lead"},
+                              {"department": "各业务处室", "role": "cooperate", "group": True}]},
+    ],
+}
+
+
+@dataclass
+class World:
+    url: str
+    ids: dict[str, int] = field(default_factory=dict)
+    plan_id: int = 0
+
+    def app(self, user: str | None = None, today: str = "2021-08-02"):
+        from workflow.app import App
+        from workflow.clock import Clock
+
+        return App(db_url=self.url, actor_name=user, clock=Clock(dt.date.fromisoformat(today)),
+                   out=io.StringIO(), err=io.StringIO())
+
+    def session(self) -> Session:
+        return self.app().session()
+
+    def user(self, session: Session, name: str):
+        from sqlmodel import select
+
+        from db.models import User
+
+        return session.exec(select(User).where(User.name == name)).one()
+
+    def assignment(self, seq: int, dept: str, role: str | None = None, period: str = ""):
+        """The id of the assignment of task `seq` for `dept`."""
+        from sqlmodel import select
+
+        from db.models import Assignment, Department, Task
+
+        with self.session() as s:
+            q = (select(Assignment.id).join(Task, Task.id == Assignment.task_id)
+                 .join(Department, Department.id == Assignment.department_id)
+                 .where(Task.seq == seq, Department.name == dept, Task.plan_id == self.plan_id,
+                        Assignment.period == period))
+            if role:
+                q = q.where(Assignment.role == role)
+            return s.exec(q).one()
+
+
+def build_world(url: str, plan: dict = PLAN, publish: bool = True) -> World:
+    from workflow.clock import Clock
+    from workflow.directory import add_department, add_user
+    from workflow.plan import plan_from_dict
+    from workflow.plans import store_plan
+    from workflow.publish import publish as do_publish
+
+    world = World(url)
+    clock = Clock(dt.date(2021, 7, 20))
+    with world.session() as s:
+        for name, kind, aliases in DEPARTMENTS:
+            add_department(s, name, f"{uuid.uuid4().hex[:6]}@dept.example.gov.cn", aliases, kind)
+        for name, dept, roles in USERS:
+            u = add_user(s, name, f"u{len(world.ids) + 1}@example.gov.cn", roles, dept, clock)
+            world.ids[name] = u.id
+        row = store_plan(s, plan_from_dict(plan), clock)
+        world.plan_id = row.id
+        if publish:
+            do_publish(s, row, world.user(s, "李审核"), clock)
+    return world
+
+
+@pytest.fixture
+def world(db_url) -> World:
+    return build_world(db_url)
+
+
+# How to bring an assignment of 装财处 (staff 张三) into each state, and who may do it.
+PATHS: dict[str, list[str]] = {
+    "assigned": [],
+    "in_progress": ["start"],
+    "submitted": ["start", "submit"],
+    "returned": ["start", "submit", "send_back"],
+    "delay_requested": ["request_delay"],
+    "done": ["start", "submit", "approve"],
+    "cancelled": ["cancel"],
+}
+DOER = {"start": "张三", "submit": "张三", "request_delay": "张三", "approve": "李审核",
+        "send_back": "李审核", "approve_delay": "李审核", "reject_delay": "李审核",
+        "cancel": "吴管理", "reopen": "吴管理"}
+
+
+def full_fields():
+    """Every field any trigger may require, filled in."""
+    from workflow.engine import Fields
+
+    return Fields(summary="办理情况", comment="意见", reason="理由", until=dt.date(2021, 12, 31))
+
+
+def drive(world: World, aid: int, state: str) -> None:
+    from workflow.commands.lifecycle import transition
+
+    for trigger in PATHS[state]:
+        transition(world.app(DOER[trigger]), aid, trigger, full_fields())
+
+
+def many_tasks_plan(n: int) -> dict:
+    """A plan of n tasks, each led by 装财处 alone."""
+    return PLAN | {"tasks": [{"seq": i, "requirement": f"任务{i}",
+                              "responsibilities": [{"department": "装财处", "role": "lead"}]}
+                             for i in range(1, n + 1)]}
+
+
+def snapshot(world: World) -> tuple:
+    """Every assignment's (id, state, version, due) and the event count."""
+    from sqlmodel import func, select
+
+    from db.models import Assignment, Event
+
+    with world.session() as s:
+        rows = s.exec(select(Assignment.id, Assignment.state, Assignment.version, Assignment.due_date)
+                      .order_by(Assignment.id)).all()
+        events = s.exec(select(func.count()).select_from(Event)).one()
+    return tuple(map(tuple, rows)), events
