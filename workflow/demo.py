@@ -1,0 +1,87 @@
+"""`duban demo`: the seed plan (广州市司法局 2021) walked through its year.
+
+Follows ../shared/SCENARIO.md: import and distribution in July, acknowledgement in
+August, quarterly submissions, a send-back loop, a delay request, reminders on China's
+working-day calendar, and the state of every assignment at year end. Everything goes
+through the same run functions as the CLI, on a SQLite file in a folder of its own;
+the mails land as .eml files in that folder.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+from sqlmodel import select
+
+from workflow.app import App
+from workflow.clock import Clock
+from workflow.commands.output import print_table
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+USERS = [  # name, department, roles
+    ("李敏", "局政务公开办", ["reviewer"]),
+    ("王芳", "局政务公开办", ["reviewer"]),
+    ("黄伟", "办公室", ["head"]),
+    ("陈刚", "装财处", ["head"]),
+    ("张伟", "装财处", ["staff"]),
+    ("林峰", "科监处", ["head"]),
+    ("刘洋", "科监处", ["staff"]),
+    ("周局长", None, ["supervisor"]),
+    ("管理员", None, ["admin"]),
+]
+STAFF_OF = {"局政务公开办": "李敏", "办公室": "黄伟", "装财处": "张伟", "科监处": "刘洋"}
+
+
+def run_demo(app: App, folder: Path) -> None:
+    from workflow import demo_steps
+
+    folder = folder.resolve()
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / "duban.toml").write_text(
+        f'[mail]\nbackend = "file"\ndir = "{folder / "outbox"}"\n', encoding="utf-8")
+    base = replace(app, db_url=f"sqlite:///{folder / 'duban.db'}", config_path=folder / "duban.toml",
+                   _engine=None, _config=None)
+    demo_steps.replay(base, folder)
+
+
+def at(app: App, day: str, user: str | None = None) -> App:
+    """The same App on another simulated day, acting as `user`."""
+    return replace(app, clock=Clock(dt.date.fromisoformat(day)), actor_name=user,
+                   _engine=app._engine, _config=app._config)
+
+
+def say(app: App, day: str, text: str) -> None:
+    print(f"{day}  {text}", file=app.out)
+
+
+def final_table(app: App) -> None:
+    from db.models import Assignment, Department
+
+    with app.session() as s:
+        rows = s.exec(select(Department.name, Assignment.state, Assignment.due_date)
+                      .join(Assignment, Assignment.department_id == Department.id)).all()
+    today = app.clock.today()
+    per: dict[str, Counter] = {}
+    for name, state, due in rows:
+        c = per.setdefault(name, Counter())
+        c[state] += 1
+        if state not in ("done", "cancelled") and due < today:
+            c["overdue"] += 1
+    cols = ["assigned", "in_progress", "submitted", "returned", "delay_requested", "done", "cancelled"]
+    import states
+
+    headers = ["处室"] + [states.state_label(c) for c in cols] + ["逾期", "合计"]
+    body = [[name] + [c[k] or "" for k in cols] + [c["overdue"] or "", sum(c[k] for k in cols)]
+            for name, c in sorted(per.items(), key=lambda kv: -sum(kv[1][k] for k in cols))]
+    total = Counter()
+    for c in per.values():
+        total.update(c)
+    body.append(["合计"] + [total[k] for k in cols] + [total["overdue"], sum(total[k] for k in cols)])
+    print(f"\n{today} 年终各处室事项状态:", file=app.out)
+    print_table(app.out, headers, body)
