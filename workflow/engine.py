@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from transitions import MachineError
@@ -27,6 +27,21 @@ MAX_COMMENT = 10_000
 
 _A = Assignment.__table__
 _E = Event.__table__
+# Statements built once: fire() is the hot path, and SQLAlchemy's per-call statement
+# construction costs more than the SQLite writes themselves.
+_SELECT = select(_A).where(_A.c.id == bindparam("aid"))
+_INSERT_EVENT = insert(_E).returning(_E.c.id)
+_UPDATES: dict[frozenset[str], Any] = {}
+
+
+def _update_statement(columns: frozenset[str]):
+    """`UPDATE assignment SET … WHERE id=:aid AND version=:expected`, cached per column set."""
+    stmt = _UPDATES.get(columns)
+    if stmt is None:
+        stmt = (update(_A).where(_A.c.id == bindparam("aid"), _A.c.version == bindparam("expected"))
+                .values({c: bindparam(c) for c in sorted(columns)}))
+        _UPDATES[columns] = stmt
+    return stmt
 
 
 @dataclass
@@ -91,7 +106,8 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
     transition = states.TRANSITION_BY_TRIGGER.get(trigger)
     if transition is None:
         raise BadInput(f"未知操作“{trigger}”;可用操作:{'、'.join(states.TRANSITION_BY_TRIGGER)}。")
-    row = session.execute(select(_A).where(_A.c.id == assignment_id)).mappings().first()
+    conn = session.connection()
+    row = conn.execute(_SELECT, {"aid": assignment_id}).mappings().first()
     if row is None:
         raise NotFound(f"事项 {assignment_id} 不存在;可用 duban task list 查看事项编号。")
     row = dict(row)
@@ -117,8 +133,8 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
                                "version": row["version"] + 1}
     event_data = _event_data(session, trigger, row, values)
     changes.update(_row_changes(trigger, row, actor, principal, event_data))
-    result = session.execute(
-        update(_A).where(_A.c.id == assignment_id, _A.c.version == row["version"]).values(**changes))
+    result = conn.execute(_update_statement(frozenset(changes)),
+                          {**changes, "aid": assignment_id, "expected": row["version"]})
     if result.rowcount != 1:
         raise LostRace(f"事项 {assignment_id} 刚被他人修改,本次操作未生效;请用 duban task show {assignment_id} 查看最新状态后重试。")
     comment = values.get("comment") or values.get("reason") or values.get("summary")
@@ -128,7 +144,7 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
         "on_behalf_of_id": on_behalf_of.id if on_behalf_of else None, "comment": comment,
         "data": event_data, "at": now, "recorded_at": Clock.utcnow(),
     }
-    event_id = session.execute(insert(_E).values(**event).returning(_E.c.id)).scalar_one()
+    event_id = conn.execute(_INSERT_EVENT, event).scalar_one()
     event["id"] = event_id
     if values.get("attachments"):
         session.execute(insert(Attachment.__table__), [
