@@ -49,6 +49,8 @@ class Plan(SQLModel, table=True):
     source: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: NaiveDatetime
     published_at: NaiveDatetime | None = None
+    # Head of the plan's tamper-evident event chain (hash of its latest event).
+    last_hash: str | None = Field(default=None, max_length=64)
 
 
 class Task(SQLModel, table=True):
@@ -114,6 +116,8 @@ class Event(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     at: NaiveDatetime  # business time (simulated with --today)
     recorded_at: NaiveDatetime  # real wall clock, UTC
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
 
 
 class Attachment(SQLModel, table=True):

@@ -19,6 +19,7 @@ from transitions import MachineError
 
 import states
 from db.models import Assignment, Attachment, Delegation, Event, User
+from workflow.audit import chain
 from workflow.clock import Clock
 from workflow.errors import BadInput, InvalidMove, LostRace, MissingField, NotFound, NotPermitted
 
@@ -144,6 +145,7 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
         "on_behalf_of_id": on_behalf_of.id if on_behalf_of else None, "comment": comment,
         "data": event_data, "at": now, "recorded_at": Clock.utcnow(),
     }
+    chain(conn, row["plan_id"], [event])
     event_id = conn.execute(_INSERT_EVENT, event).scalar_one()
     event["id"] = event_id
     if values.get("attachments"):

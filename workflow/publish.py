@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from db.models import Assignment, Department, Event, Plan as PlanRow, User
+from workflow.audit import chain
 from workflow.clock import Clock
 from workflow.directory import closest_names, find_department, list_departments
 from workflow.errors import BadInput, NotFound, NotPermitted
@@ -169,12 +170,14 @@ def _insert(session: Session, plan: PlanRow, actor: User, clock: Clock,
             {k: w[k] for k in ("plan_id", "task_id", "department_id", "role", "period", "due_date")}
             | {"state": "assigned", "version": 1, "created_at": now, "updated_at": now}
             for w in chunk]).scalars().all()
-        session.execute(insert(_E), [
+        events = [
             {"assignment_id": i, "plan_id": plan.id, "trigger": "distribute", "from_state": "",
-             "to_state": "assigned", "actor_id": actor.id, "comment": None,
+             "to_state": "assigned", "actor_id": actor.id, "on_behalf_of_id": None, "comment": None,
              "data": {"due": w["due_date"].isoformat(), "period": w["period"]},
              "at": now, "recorded_at": Clock.utcnow()}
-            for i, w in zip(ids, chunk)])
+            for i, w in zip(ids, chunk)]
+        chain(session.connection(), plan.id, events)
+        session.execute(insert(_E), events)
         created.extend(w | {"id": i} for i, w in zip(ids, chunk))
         if progress:
             progress(min(start + 500, len(fresh)), len(fresh))

@@ -48,6 +48,7 @@ review_app = _group("review", "审核:待审核清单、审核通过、退回。
 delay_app = _group("delay", "延期:书面说明并申请新的完成时限,审核同意或不同意。",
                    "duban --as 张三 delay request 7 --reason 需等待上级平台 --until 2021-12-15",
                    "duban --as 李审核 delay approve 7")
+audit_app = _group("audit", "审计:校验办理记录的哈希链、导出记录。", "duban audit verify", "duban audit export --out events.jsonl")
 
 
 # ---------------------------------------------------------------- states
@@ -394,6 +395,45 @@ def delay_reject(ctx: typer.Context, assignment_id: ID,
     lifecycle.transition(app_of(ctx), assignment_id, "reject_delay", Fields(comment=comment), as_json=as_json)
 
 
+@audit_app.command("verify", epilog=ex("duban audit verify", "duban audit verify --json"))
+def audit_verify(ctx: typer.Context, as_json: JSON = False) -> None:
+    """重新计算每个计划的办理记录哈希链;发现被修改、删除、插入或调换的记录时报告第一处断点(退出码 1)。"""
+    from workflow.audit import verify
+    from workflow.errors import Refused
+
+    app = app_of(ctx)
+    with app.engine().connect() as conn:
+        checked, breaks = verify(conn)
+    if as_json:
+        print_json(app, {"checked": checked, "ok": not breaks,
+                         "breaks": [{"plan": b.plan_id, "event": b.event_id, "problem": b.problem} for b in breaks]})
+    if breaks:
+        first = breaks[0]
+        where = f"第 {first.event_id} 号记录" if first.event_id else "链尾"
+        raise Refused(f"办理记录校验失败:计划 {first.plan_id} 的{where}{first.problem}"
+                      + (f";另有 {len(breaks) - 1} 个计划的记录链断开" if len(breaks) > 1 else "") + "。")
+    if not as_json:
+        print(f"已校验 {checked} 条办理记录,哈希链完整。", file=app.out)
+
+
+@audit_app.command("export", epilog=ex("duban audit export --out events.jsonl", "duban audit export > events.jsonl"))
+def audit_export(ctx: typer.Context,
+                 out: Annotated[Optional[Path], typer.Option("--out", help="写入文件(默认输出到屏幕)")] = None) -> None:
+    """把全部办理记录按顺序导出为 JSON Lines,供归档。"""
+    from workflow.audit import export
+
+    app = app_of(ctx)
+    with app.engine().connect() as conn:
+        if out is None:
+            n = export(conn, app.out)
+        else:
+            tmp = out.with_name(out.name + ".part")
+            with open(tmp, "w", encoding="utf-8") as fh:
+                n = export(conn, fh)
+            tmp.replace(out)
+    app.say(f"已导出 {n} 条办理记录。")
+
+
 def demo(ctx: typer.Context,
          folder: Annotated[Path, typer.Option("--dir", help="演示数据放在这个文件夹(数据库、邮件)")] = Path("demo")) -> None:
     """演示:导入示例计划(广州市司法局 2021),按时间线走完一年,打印结果表。"""
@@ -405,6 +445,7 @@ def demo(ctx: typer.Context,
 def register(app: typer.Typer) -> None:
     app.command("states", epilog=ex("duban states", "duban states --mermaid > states.mmd", "duban states --json"))(states_show)
     for name, group in (("db", db_app), ("plan", plan_app), ("dept", dept_app),
-                        ("user", user_app), ("task", task_app), ("review", review_app), ("delay", delay_app)):
+                        ("user", user_app), ("task", task_app), ("review", review_app), ("delay", delay_app),
+                        ("audit", audit_app)):
         app.add_typer(group, name=name)
     app.command("demo", epilog=ex("duban demo", "duban demo --dir /tmp/duban-demo"))(demo)
