@@ -162,3 +162,24 @@ def upsert_departments(session: Session, records: list) -> tuple[list[str], list
         session.rollback()
         raise
     return created, updated
+
+
+def add_delegation(session: Session, principal: User, delegate_name: str, starts_on, ends_on,
+                   clock: Clock):
+    """Let `delegate_name` act for `principal` (代办) from starts_on to ends_on inclusive."""
+    from db.models import Delegation
+
+    delegate = session.exec(select(User).where(User.name == delegate_name)).first()
+    if delegate is None or not delegate.active:
+        raise NotFound(f"用户“{delegate_name}”不存在或已停用;可用 duban user list 查看。")
+    if delegate.id == principal.id:
+        raise BadInput("不能授权给自己。")
+    if ends_on < starts_on:
+        raise BadInput(f"代办结束日期 {ends_on} 早于开始日期 {starts_on}。")
+    if (ends_on - starts_on).days > 366:
+        raise BadInput("代办期限最长一年。")
+    row = Delegation(from_user_id=principal.id, to_user_id=delegate.id, starts_on=starts_on,
+                     ends_on=ends_on, created_at=clock.now())
+    session.add(row)
+    session.commit()
+    return row, delegate

@@ -434,6 +434,28 @@ def audit_export(ctx: typer.Context,
     app.say(f"已导出 {n} 条办理记录。")
 
 
+delegate_app = _group("delegate", "代办:请假期间授权他人代为办理。",
+                      "duban --as 张三 delegate add --to 赵六 --from 2021-10-01 --until 2021-10-15")
+
+
+@delegate_app.command("add", epilog=ex("duban --as 张三 delegate add --to 赵六 --from 2021-10-01 --until 2021-10-15"))
+def delegate_add(ctx: typer.Context,
+                 to: Annotated[str, typer.Option("--to", help="代办人姓名")],
+                 start: Annotated[str, typer.Option("--from", help="开始日期 YYYY-MM-DD")],
+                 until: Annotated[str, typer.Option("--until", help="结束日期 YYYY-MM-DD(含)")],
+                 as_json: JSON = False) -> None:
+    """授权他人在指定期间以本人名义办理(办理记录同时记下代办人和本人)。"""
+    from workflow.directory import add_delegation
+
+    app = app_of(ctx)
+    with app.session() as s:
+        row, delegate = add_delegation(s, app.actor(s), to, parse_date(start, "--from"),
+                                       parse_date(until, "--until"), app.clock)
+    if as_json:
+        print_json(app, {"id": row.id, "to": delegate.name, "from": row.starts_on, "until": row.ends_on})
+    app.say(f"已授权 {delegate.name} 于 {row.starts_on} 至 {row.ends_on} 代为办理。")
+
+
 def demo(ctx: typer.Context,
          folder: Annotated[Path, typer.Option("--dir", help="演示数据放在这个文件夹(数据库、邮件)")] = Path("demo")) -> None:
     """演示:导入示例计划(广州市司法局 2021),按时间线走完一年,打印结果表。"""
@@ -446,6 +468,6 @@ def register(app: typer.Typer) -> None:
     app.command("states", epilog=ex("duban states", "duban states --mermaid > states.mmd", "duban states --json"))(states_show)
     for name, group in (("db", db_app), ("plan", plan_app), ("dept", dept_app),
                         ("user", user_app), ("task", task_app), ("review", review_app), ("delay", delay_app),
-                        ("audit", audit_app)):
+                        ("audit", audit_app), ("delegate", delegate_app)):
         app.add_typer(group, name=name)
     app.command("demo", epilog=ex("duban demo", "duban demo --dir /tmp/duban-demo"))(demo)
