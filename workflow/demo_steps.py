@@ -213,11 +213,12 @@ def december_reviews(app: App, day: str) -> None:
 
 
 def remind(app: App, day: str) -> None:
-    """Run the reminder sweep and send the outbox, as cron would each morning."""
-    try:
-        from workflow.commands.mail import remind_and_send
-    except ImportError:  # the mail layer is not there yet
-        return
-    summary = remind_and_send(app)
-    if summary:
-        say(app, day, summary)
+    """Run the reminder sweep and send the outbox, as cron would each working morning."""
+    from notifications.outbox import dispatch
+    from workflow.commands.mail import KIND_LABELS, _remind_once
+
+    report = _remind_once(app, dry_run=False)
+    sent = dispatch(app.engine(), app.config().mail)
+    if report.enqueued:
+        items = "、".join(f"{KIND_LABELS.get(k, k)} {n} 项" for k, n in report.items.items())
+        say(app, day, f"催办:{report.enqueued} 封提醒邮件({items});本日共发出 {sent.sent} 封邮件。")

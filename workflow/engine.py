@@ -21,6 +21,7 @@ import states
 from db.models import Assignment, Attachment, Delegation, Event, User
 from workflow.audit import chain
 from workflow.clock import Clock
+from workflow.notify import DEFAULT as DEFAULT_NOTIFIER, Notifier
 from workflow.errors import BadInput, InvalidMove, LostRace, MissingField, NotFound, NotPermitted
 
 MACHINE = states.build_machine()
@@ -71,16 +72,11 @@ class Fields:
                 "until": self.until, "attachments": self.attachments or None}
 
 
-# Hooks run inside the transaction after the event row exists. The notification
-# layer registers one (workflow.notify); tests may add their own.
-AfterFire = Callable[[Session, dict[str, Any], dict[str, Any], list[tuple[str, dict]]], int]
-AFTER_FIRE: list[AfterFire] = []
-
-
 def fire(session: Session, assignment_id: int, trigger: str, actor: User, *,
          clock: Clock, fields: Fields | None = None, on_behalf_of: User | None = None,
          expected_version: int | None = None,
-         before_write: Callable[[], None] | None = None) -> FireResult:
+         before_write: Callable[[], None] | None = None,
+         notifier: Notifier | None = None) -> FireResult:
     """Fire `trigger` on one assignment as `actor` (acting for `on_behalf_of` if given).
 
     Commits on success; rolls back and raises a DubanError otherwise.
@@ -88,7 +84,7 @@ def fire(session: Session, assignment_id: int, trigger: str, actor: User, *,
     fields = fields or Fields()
     try:
         result = _fire(session, assignment_id, trigger, actor, clock, fields, on_behalf_of,
-                       expected_version, before_write)
+                       expected_version, before_write, notifier or DEFAULT_NOTIFIER)
         session.commit()
         return result
     except OperationalError as exc:
@@ -103,7 +99,7 @@ def fire(session: Session, assignment_id: int, trigger: str, actor: User, *,
 
 def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock: Clock,
           fields: Fields, on_behalf_of: User | None, expected_version: int | None,
-          before_write: Callable[[], None] | None) -> FireResult:
+          before_write: Callable[[], None] | None, notifier: Notifier) -> FireResult:
     transition = states.TRANSITION_BY_TRIGGER.get(trigger)
     if transition is None:
         raise BadInput(f"未知操作“{trigger}”;可用操作:{'、'.join(states.TRANSITION_BY_TRIGGER)}。")
@@ -154,7 +150,7 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
              "sha256": a["sha256"], "size": a["size"], "stored_path": a["stored_path"]}
             for a in values["attachments"]])
     new_row = {**row, **changes}
-    sent = sum(hook(session, new_row, event, carrier.effects) for hook in AFTER_FIRE)
+    sent = notifier.after_fire(session, new_row, event, carrier.effects)
     return FireResult(assignment_id, trigger, row["state"], carrier.state, event_id,
                       changes["version"], sent)
 

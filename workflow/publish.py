@@ -19,6 +19,7 @@ from db.models import Assignment, Department, Event, Plan as PlanRow, User
 from workflow.audit import chain
 from workflow.clock import Clock
 from workflow.directory import closest_names, find_department, list_departments
+from workflow.notify import DEFAULT as DEFAULT_NOTIFIER, Notifier
 from workflow.errors import BadInput, NotFound, NotPermitted
 from workflow.plans import tasks_of
 
@@ -63,17 +64,14 @@ class PublishReport:
     created_ids: list[int] = field(default_factory=list)
 
 
-AfterPublish = Callable[[Session, PlanRow, list[dict[str, Any]]], int]
-AFTER_PUBLISH: list[AfterPublish] = []
-
-
 def publish(session: Session, plan: PlanRow, actor: User, clock: Clock,
-            resolution: Resolution | None = None, progress: Progress | None = None) -> PublishReport:
+            resolution: Resolution | None = None, progress: Progress | None = None,
+            notifier: Notifier | None = None) -> PublishReport:
     if not set(actor.roles) & {"reviewer", "admin"}:
         raise NotPermitted(f"{actor.name}无权下发计划:只有审核人(政务公开办)或管理员可以下发。")
     try:
         wanted = _wanted(session, plan, resolution or {}, clock.today())
-        report = _insert(session, plan, actor, clock, wanted, progress)
+        report = _insert(session, plan, actor, clock, wanted, progress, notifier or DEFAULT_NOTIFIER)
         session.commit()
         return report
     except BaseException:
@@ -154,7 +152,7 @@ def _refuse_unknown(unknown: dict[str, set[int]], unresolved: list[str],
 
 
 def _insert(session: Session, plan: PlanRow, actor: User, clock: Clock,
-            wanted: list[dict[str, Any]], progress: Progress | None) -> PublishReport:
+            wanted: list[dict[str, Any]], progress: Progress | None, notifier: Notifier) -> PublishReport:
     existing = {tuple(r) for r in session.execute(
         select(_A.c.task_id, _A.c.department_id, _A.c.role, _A.c.period)
         .where(_A.c.plan_id == plan.id)).all()}
@@ -187,8 +185,7 @@ def _insert(session: Session, plan: PlanRow, actor: User, clock: Clock,
     if created and plan.published_at is None:
         plan.published_at = now
         session.add(plan)
-    for hook in AFTER_PUBLISH:
-        hook(session, plan, created)
+    notifier.after_publish(session, plan, created)
     return report
 
 

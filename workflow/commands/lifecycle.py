@@ -19,6 +19,7 @@ from workflow.attachments import store
 from workflow.commands.common import print_json
 from workflow.directory import find_department
 from workflow.engine import Fields, FireResult, fire
+from workflow.notify import Notifier
 from workflow.errors import NotFound, NotPermitted, Refused
 from workflow.queries import show_assignment
 
@@ -30,6 +31,11 @@ def _principal(session, name: str | None) -> User | None:
     if user is None:
         raise NotFound(f"被代办人“{name}”不存在;可用 duban user list 查看。")
     return user
+
+
+def notifier(app: App) -> Notifier:
+    """Renders with the office's own templates where the config names a folder."""
+    return Notifier(app.config().templates_dir)
 
 
 def data_dir(app: App) -> Path:
@@ -46,7 +52,7 @@ def transition(app: App, assignment_id: int, trigger: str, fields: Fields | None
     with app.session() as session:
         actor = app.actor(session)
         result = fire(session, assignment_id, trigger, actor, clock=app.clock, fields=fields,
-                      on_behalf_of=_principal(session, on_behalf))
+                      on_behalf_of=_principal(session, on_behalf), notifier=notifier(app))
         if as_json:
             print_json(app, show_assignment(session, assignment_id, app.clock.today()))
     app.say(f"事项 {assignment_id}:{states.trigger_label(trigger)}成功,"
@@ -75,10 +81,11 @@ def approve_all(app: App, department: str | None = None, comment: str | None = N
                 raise NotFound(f"处室“{department}”不存在;可用 duban dept list 查看。")
             q = q.where(Assignment.department_id == dept.id)
         ids = list(session.execute(q).scalars())
+        mailer = notifier(app)
         for assignment_id in ids:
             try:
                 fire(session, assignment_id, "approve", actor, clock=app.clock,
-                     fields=Fields(comment=comment))
+                     fields=Fields(comment=comment), notifier=mailer)
                 report.approved.append(assignment_id)
             except Refused as exc:
                 report.skipped.append((assignment_id, exc.message))

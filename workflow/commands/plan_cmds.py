@@ -119,6 +119,7 @@ def run_export(app: App, ref: str, fmt: str, out: Path | None) -> None:
 
 def run_publish(app: App, ref: str, resolve: Path | None, as_json: bool) -> None:
     from workflow.plans import find_plan
+    from workflow.notify import Notifier
     from workflow.publish import load_resolution, publish
 
     resolution = load_resolution(resolve) if resolve else None
@@ -126,7 +127,8 @@ def run_publish(app: App, ref: str, resolve: Path | None, as_json: bool) -> None
         actor = app.actor(session)
         plan = find_plan(session, ref)
         with _progress(app, "正在下发") as progress:
-            report = publish(session, plan, actor, app.clock, resolution, progress)
+            report = publish(session, plan, actor, app.clock, resolution, progress,
+                             Notifier(app.config().templates_dir))
     if as_json:
         print_json(app, {"plan": report.plan_id, "created": report.created, "existing": report.existing,
                          "per_department": report.per_department})

@@ -1,0 +1,150 @@
+"""Rendering mails from jinja2 templates (zh-CN, plain text + HTML).
+
+Each kind has three templates in notifications/templates: `<kind>.subject.txt`,
+`<kind>.txt` and `<kind>.html`. A user's `templates_dir` is searched first, so an
+office can override any one of them (its letterhead, its wording) without copying
+the rest. HTML is autoescaped; undefined variables are errors (StrictUndefined),
+so a typo in a template fails the test suite instead of mailing a blank.
+
+User text (task requirements, comments, reasons) only ever enters as *values*
+of the context, never as template source, so `{{ 7*7 }}` in a comment is
+printed literally. The subject is flattened to one line (CR/LF and runs of
+whitespace become one space) and capped, whatever the task text holds.
+
+Event kinds and their context (build it with `event_context(**values)`, which
+fills every key below with None and rejects unknown keys):
+
+    plan_title      plan title, e.g. "2021年政务公开工作要点分工方案"
+    task_seq        task number in the plan (int)
+    requirement     the task's 具体要求 (full text)
+    department      department name the assignment belongs to
+    role_label      牵头 / 配合 / 技术保障 / 督办 / 统筹 / 落实
+    period          "" or "2021Q3" / "2021H2" (shown as 2021年第3季度 / 2021年下半年)
+    due_date        current due date (date)
+    new_due         proposed or approved new due date (delay kinds)
+    old_due         due date before the delay
+    actor           name of the person who acted
+    on_behalf_of    name of the person acted for (代办), or None
+    comment         reviewer's comment (approved, sent_back, delay_*)
+    reason          reason (delay_requested, cancelled, reopened)
+    summary         办理情况 submitted (submitted)
+    state_label     Chinese label of the new state
+    trigger_label   Chinese label of the trigger
+
+Kinds: distributed, submitted, approved, sent_back, delay_requested,
+delay_approved, delay_rejected, cancelled, reopened.
+
+Digest kinds (reminder, escalation, review_waiting) take `digest_context(...)`:
+recipient_name, today, total, counts (dict by item kind), sections (list of
+{key, title, items}); each item has plan_title, task_seq, requirement,
+department, role_label, period, due_date, light, light_label, note.
+
+The `test` kind takes sender and sent_at.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+
+EVENT_KINDS = ("distributed", "submitted", "approved", "sent_back", "delay_requested",
+               "delay_approved", "delay_rejected", "cancelled", "reopened")
+DIGEST_KINDS = ("reminder", "escalation", "review_waiting")
+KINDS = EVENT_KINDS + DIGEST_KINDS + ("test",)
+
+EVENT_KEYS = ("plan_title", "task_seq", "requirement", "department", "role_label", "period",
+              "due_date", "new_due", "old_due", "actor", "on_behalf_of", "comment", "reason",
+              "summary", "state_label", "trigger_label")
+
+SUBJECT_LIMIT = 200
+PREFIX = "【督办】"
+WEEKDAYS = "一二三四五六日"
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str | None
+
+
+def event_context(**values: Any) -> dict[str, Any]:
+    """A complete event context: every documented key present, unknown keys refused."""
+    unknown = set(values) - set(EVENT_KEYS)
+    if unknown:
+        raise TypeError(f"unknown event context keys: {sorted(unknown)}")
+    return {key: values.get(key) for key in EVENT_KEYS}
+
+
+def sanitize_header(value: Any, limit: int = SUBJECT_LIMIT) -> str:
+    """One line, no control characters, at most `limit` characters (header injection guard)."""
+    text = "".join(ch if ch.isprintable() else " " for ch in str(value or ""))
+    text = _WS.sub(" ", text).strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def render(kind: str, context: dict[str, Any], templates_dir: Path | str | None = None) -> Rendered:
+    """Render the three templates of `kind` with `context`."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown mail kind: {kind}")
+    env = _environment(str(templates_dir) if templates_dir else "")
+    subject = env.get_template(f"{kind}.subject.txt").render(context)
+    subject = sanitize_header(subject)
+    if not subject.startswith(PREFIX):
+        subject = sanitize_header(PREFIX + subject)
+    text = env.get_template(f"{kind}.txt").render(context).strip() + "\n"
+    html = env.get_template(f"{kind}.html").render(context)
+    return Rendered(subject=subject, text=text, html=html)
+
+
+@lru_cache(maxsize=8)
+def _environment(templates_dir: str) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if templates_dir:
+        loaders.append(jinja2.FileSystemLoader(templates_dir))
+    loaders.append(jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["cn_date"] = cn_date
+    env.filters["period_label"] = period_label
+    env.filters["oneline"] = lambda v, limit=80: sanitize_header(v, limit)
+    return env
+
+
+def cn_date(value: Any) -> str:
+    """2021-11-30 → 2021年11月30日(星期二); None → 未定."""
+    if value is None or value == "":
+        return "未定"
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return f"{value.year}年{value.month}月{value.day}日(星期{WEEKDAYS[value.weekday()]})"
+
+
+def period_label(value: Any) -> str:
+    """'2021Q3' → 2021年第3季度, '2021H2' → 2021年下半年, '' → ''."""
+    text = str(value or "")
+    m = re.fullmatch(r"(\d{4})Q([1-4])", text)
+    if m:
+        return f"{m.group(1)}年第{m.group(2)}季度"
+    m = re.fullmatch(r"(\d{4})H([12])", text)
+    if m:
+        return f"{m.group(1)}年{'上' if m.group(2) == '1' else '下'}半年"
+    return text

@@ -1,0 +1,84 @@
+"""Plan importers: one entry point that reads any supported file into a canonical Plan.
+
+The format is decided by the file's content, never its name (offices rename files,
+download pages as .txt, attach .xlsx saved as .xls): a zip holding word/document.xml is a
+Word document, a zip holding xl/ an Excel workbook, text that is a mapping with `tasks`
+the canonical YAML/JSON form, and any other text a published notice.
+
+python-docx and openpyxl are imported only when such a file arrives, so commands that
+never import a plan do not pay for them.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from workflow.errors import BadInput
+from workflow.importers.decode import decode_bytes
+from workflow.plan import Plan
+
+MAX_BYTES = 20 * 1024 * 1024  # refuse larger files before reading them
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+__all__ = ["MAX_BYTES", "load_plan", "parse_plan_text", "read_limited"]
+
+
+def load_plan(path: Path, year: int | None = None) -> Plan:
+    """Read a plan file (notice text, .docx, .xlsx, or canonical YAML/JSON) into a Plan."""
+    path = Path(path)
+    data = read_limited(path)
+    if not data.strip():
+        raise BadInput(f"{path.name} 是空文件:请提供分工方案的文本、Word 或 Excel 文件。")
+    if data.startswith(b"PK"):
+        return _load_zip(data, path, year)
+    if data.startswith(_OLE2_MAGIC):
+        raise BadInput(f"{path.name} 是旧版 Word/Excel 格式(.doc/.xls):请另存为 .docx 或 .xlsx 后再导入。")
+    if data.startswith(b"%PDF"):
+        raise BadInput(f"{path.name} 是 PDF 文件:请复制其中的文字另存为文本,或提供 Word/Excel 版本。")
+    text = decode_bytes(data, path.name, "请提供分工方案的文本(UTF-8、GBK 或 UTF-16 编码)、Word(.docx)或 Excel(.xlsx)文件")
+    return parse_plan_text(text, year, name=path.stem)
+
+
+def read_limited(path: Path, limit: int = MAX_BYTES) -> bytes:
+    """The file's bytes, refusing by size first (and again while reading, for pipes)."""
+    try:
+        if path.is_dir():
+            raise BadInput(f"{path} 是目录,不是文件:请指定分工方案文件。")
+        size = path.stat().st_size
+        if size > limit:
+            raise BadInput(f"{path.name} 过大({size / 1024 / 1024:.1f} MB),计划文件最大 {limit // 1024 // 1024} MB。")
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise BadInput(f"找不到文件 {path}:请检查路径。") from None
+    except PermissionError:
+        raise BadInput(f"没有权限读取文件 {path}:请检查文件权限。") from None
+    if len(data) > limit:
+        raise BadInput(f"{path.name} 过大,计划文件最大 {limit // 1024 // 1024} MB。")
+    return data
+
+
+def parse_plan_text(text: str, year: int | None = None, name: str | None = None) -> Plan:
+    """Parse text: the canonical YAML/JSON form if it is one, else a published notice."""
+    from workflow.importers import canonical, text as text_importer
+
+    if canonical.looks_canonical(text):
+        return canonical.load_canonical(text, year, name or "计划文件")
+    return text_importer.parse_text(text, year, name)
+
+
+def _load_zip(data: bytes, path: Path, year: int | None) -> Plan:
+    try:
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except (zipfile.BadZipFile, EOFError, ValueError):
+        raise BadInput(f"{path.name} 是损坏或不完整的压缩文件(docx/xlsx):请重新保存或下载后再试。") from None
+    if "word/document.xml" in names:
+        from workflow.importers.docx import load_docx
+
+        return load_docx(data, year, path.stem)
+    if any(n.startswith("xl/") for n in names):
+        from workflow.importers.xlsx import load_xlsx
+
+        return load_xlsx(data, year, path.stem)
+    raise BadInput(f"{path.name} 是压缩包,但既不是 Word(.docx)也不是 Excel(.xlsx)文件:请提供分工方案本身。")

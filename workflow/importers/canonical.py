@@ -1,0 +1,51 @@
+"""The canonical form (what `plan export` writes): YAML or JSON, checked by plan_from_dict.
+
+Recognised by content: a JSON object, or YAML with a top-level `tasks:` key. A user
+corrects a parse by hand in this form and imports it again, so errors must point at
+the line that is wrong.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from workflow.errors import BadInput
+from workflow.plan import Plan, plan_from_dict
+
+_YAML_TASKS_RE = re.compile(r"^tasks\s*:", re.MULTILINE)
+
+
+def looks_canonical(text: str) -> bool:
+    """A JSON object, or YAML whose top level has `tasks:` (a notice never starts a line so)."""
+    stripped = text.lstrip("\ufeff \t\r\n")
+    return stripped.startswith("{") or bool(_YAML_TASKS_RE.search(text))
+
+
+def load_canonical(text: str, year: int | None = None, source: str = "计划文件") -> Plan:
+    """Parse and validate the canonical form; `year` fills in a missing year."""
+    data = _parse(text, source)
+    if not isinstance(data, dict) or "tasks" not in data:
+        raise BadInput(f"{source}不是计划格式:顶层应为包含 title、year、tasks 的映射。")
+    if data.get("year") is None and not data.get("issued_on"):
+        if year is None:
+            raise BadInput(f"{source}没有写明 year,也没有 issued_on:请在文件中写明 year,或用 --year 指定年度。")
+        data = {**data, "year": year}
+    return plan_from_dict(data, source)
+
+
+def _parse(text: str, source: str) -> Any:
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("{"):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise BadInput(f"{source}不是有效的 JSON:第 {exc.lineno} 行第 {exc.colno} 列附近有错误({exc.msg})。") from None
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"第 {mark.line + 1} 行附近" if mark else "某处"
+        raise BadInput(f"{source}不是有效的 YAML:{where}格式有误,请检查缩进和冒号。") from None
