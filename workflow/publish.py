@@ -208,3 +208,22 @@ def load_resolution(path) -> Resolution:
             raise BadInput(f"{path} 中“{key}”的值应为 {{群组名称: [处室, …]}}。")
         out[str(key)] = {str(g): list(v) for g, v in groups.items()}
     return out
+
+
+def review_warnings(plan, departments: list[Department] | None) -> list[str]:
+    """What publishing this plan would need settled first, for `plan import --dry-run`.
+
+    `plan` is a canonical workflow.plan.Plan; with no directory (None), only the
+    "relevant" groups are checked.
+    """
+    warnings = []
+    for task in plan.tasks:
+        for r in task.responsibilities:
+            if r.group:
+                if group_kinds(r.department) is None:
+                    warnings.append(f"第 {task.seq} 项“{r.department}”需要政务公开办指定具体处室(下发时用 --resolve)")
+            elif departments is not None and find_department(None, r.department, departments=departments) is None:
+                close = closest_names(r.department, departments)
+                hint = f"(相近:{'、'.join(close)})" if close else ""
+                warnings.append(f"第 {task.seq} 项的“{r.department}”不在处室名录中{hint}")
+    return warnings

@@ -8,7 +8,7 @@ from typing import Any
 from workflow.app import App
 from workflow.commands.common import print_json
 from workflow.commands.output import clip, print_table
-from workflow.errors import BadInput
+from workflow.errors import BadInput, DubanError
 from workflow.plan import RECURRENCES, RESPONSIBILITY_ROLES, Plan
 
 
@@ -52,6 +52,7 @@ def print_warnings(app: App, warnings: list[str]) -> None:
 
 def run_import(app: App, path: Path, *, dry_run: bool, year: int | None, as_json: bool) -> None:
     plan = load_plan_file(path, year)
+    plan.warnings += _publish_warnings(app, plan)
     if as_json:
         print_json(app, plan.to_dict() | {"warnings": plan.warnings, "dry_run": dry_run})
     else:
@@ -66,6 +67,20 @@ def run_import(app: App, path: Path, *, dry_run: bool, year: int | None, as_json
         row = store_plan(session, plan, app.clock)
     if not as_json:
         print(f"已导入计划 {row.id}:{row.title}({len(plan.tasks)} 项任务)。下一步:duban plan publish {row.id}", file=app.out)
+
+
+def _publish_warnings(app: App, plan: Plan) -> list[str]:
+    """Unknown departments (when a directory exists) and groups the office must name."""
+    from workflow.publish import review_warnings
+
+    try:
+        from workflow.directory import list_departments
+
+        with app.session() as session:
+            departments = list_departments(session) or None
+    except DubanError:  # no database yet: check what can be checked without it
+        departments = None
+    return review_warnings(plan, departments)
 
 
 def run_list(app: App, as_json: bool) -> None:
