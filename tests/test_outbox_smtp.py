@@ -275,3 +275,34 @@ def test_console_backend(engine, capsys):
     assert dispatch(engine, MailConfig(backend="console")).sent == 1
     out = capsys.readouterr().out
     assert "【督办】任务下发通知" in out and "u0@example.gov.cn" in out
+
+
+@pytest.mark.parametrize("subject", [
+    "【督办】任务下发通知:装财处 第1项(2021年政务公开工作要点分工方案)" * 2,
+    "【督办】测试邮件", "plain ascii subject", "mixed 中文 and ascii " * 6, "x" * 150])
+@pytest.mark.parametrize("name", ["用户一", "", "Zhang, San", "张三(科监处)", "很长的名字" * 12])
+def test_wire_format_parses_back_exactly(subject, name):
+    """The fast header path writes what the standard email policy reads back."""
+    import email
+    import email.policy
+    from types import SimpleNamespace
+
+    from notifications.backends import message_bytes
+    from notifications.outbox import build_message
+    from notifications.render import sanitize_header
+
+    recipient = format_recipient(name, "u1@example.gov.cn")
+    row = SimpleNamespace(key="k", kind="distributed", recipient=recipient, subject=subject,
+                          text="装财处:\n" + "做好政务公开" * 200, html="<p>中文 &amp; x</p>" * 50)
+    raw = message_bytes(build_message(row, MailConfig(sender="政务公开办 <gkb@example.gov.cn>")))
+    back = email.message_from_bytes(raw, policy=email.policy.default)
+    assert str(back["Subject"]) == sanitize_header(subject)
+    expected_to = email.message_from_string(f"To: {recipient}\n\n", policy=email.policy.default)["To"]
+    # Python's own parser puts a space between adjacent encoded words of a long name.
+    assert str(back["To"]).replace(" ", "") == str(expected_to).replace(" ", "")
+    assert str(back["From"]) == "政务公开办 <gkb@example.gov.cn>"
+    assert back.get_body(("plain",)).get_content() == row.text + "\n"
+    assert back.get_body(("html",)).get_content() == row.html + "\n"
+    assert not any(part.defects for part in back.walk())
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n"))
+    assert raw.isascii()

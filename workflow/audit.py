@@ -13,13 +13,16 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator, TextIO
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from db.models import Event, Plan
 
 _E = Event.__table__
 _P = Plan.__table__
+# Built once: chain() runs inside every fire().
+_HEAD = select(_P.c.last_hash).where(_P.c.id == bindparam("pid")).with_for_update()
+_MOVE_HEAD = update(_P).where(_P.c.id == bindparam("pid")).values(last_hash=bindparam("head"))
 HASHED = ("assignment_id", "plan_id", "trigger", "from_state", "to_state", "actor_id",
           "on_behalf_of_id", "comment", "data", "at", "recorded_at")
 
@@ -46,11 +49,11 @@ def chain(conn: Connection, plan_id: int, events: list[dict[str, Any]]) -> None:
     Locks the plan row first (SELECT … FOR UPDATE on PostgreSQL; SQLite's write lock is
     already held) so concurrent writers extend the chain one after another.
     """
-    head = conn.execute(select(_P.c.last_hash).where(_P.c.id == plan_id).with_for_update()).scalar()
+    head = conn.execute(_HEAD, {"pid": plan_id}).scalar()
     for event in events:
         event["prev_hash"] = head
         event["hash"] = head = event_hash(event, head)
-    conn.execute(update(_P).where(_P.c.id == plan_id).values(last_hash=head))
+    conn.execute(_MOVE_HEAD, {"pid": plan_id, "head": head})
 
 
 @dataclass

@@ -21,6 +21,7 @@ from workflow.clock import Clock
 from workflow.directory import closest_names, find_department, list_departments
 from workflow.notify import DEFAULT as DEFAULT_NOTIFIER, Notifier
 from workflow.errors import BadInput, NotFound, NotPermitted
+from workflow.groups import group_kinds
 from workflow.plans import tasks_of
 
 Resolution = dict[str, dict[str, list[str]]]  # task seq (or "*") → group name → departments
@@ -28,19 +29,6 @@ Progress = Callable[[int, int], None]
 
 _A = Assignment.__table__
 _E = Event.__table__
-
-
-def group_kinds(name: str) -> tuple[str, ...] | None:
-    """The department kinds a group name covers, or None if the office must choose."""
-    if "相关" in name:
-        return None
-    if "局属" in name or name.endswith("各单位"):
-        return ("unit",)
-    if "业务处室" in name:
-        return ("business",)
-    if "各处室" in name:
-        return ("office", "business")
-    return None
 
 
 def periods(recurrence: str | None, year: int, due: dt.date, start: dt.date) -> list[tuple[str, dt.date]]:
@@ -209,21 +197,3 @@ def load_resolution(path) -> Resolution:
         out[str(key)] = {str(g): list(v) for g, v in groups.items()}
     return out
 
-
-def review_warnings(plan, departments: list[Department] | None) -> list[str]:
-    """What publishing this plan would need settled first, for `plan import --dry-run`.
-
-    `plan` is a canonical workflow.plan.Plan; with no directory (None), only the
-    "relevant" groups are checked.
-    """
-    warnings = []
-    for task in plan.tasks:
-        for r in task.responsibilities:
-            if r.group:
-                if group_kinds(r.department) is None:
-                    warnings.append(f"第 {task.seq} 项“{r.department}”需要政务公开办指定具体处室(下发时用 --resolve)")
-            elif departments is not None and find_department(None, r.department, departments=departments) is None:
-                close = closest_names(r.department, departments)
-                hint = f"(相近:{'、'.join(close)})" if close else ""
-                warnings.append(f"第 {task.seq} 项的“{r.department}”不在处室名录中{hint}")
-    return warnings

@@ -86,7 +86,7 @@ def outbox_list(
     if not rows:
         print("发件箱中没有符合条件的邮件。", file=out)
     for r in rows:
-        line = f"{r.id:>6}  {STATUS_LABELS.get(r.status, r.status)}  第{r.attempts}次  {r.recipient}  {r.subject}"
+        line = f"{r.id:>6}  {STATUS_LABELS.get(r.status, r.status)}  已尝试{r.attempts}次  {r.recipient}  {r.subject}"
         print(line, file=out)
         if r.last_error and r.status != "sent":
             print(f"        原因:{r.last_error}", file=out)

@@ -71,8 +71,10 @@ def run_import(app: App, path: Path, *, dry_run: bool, year: int | None, as_json
 
 def _publish_warnings(app: App, plan: Plan) -> list[str]:
     """Unknown departments (when a directory exists) and groups the office must name."""
-    from workflow.publish import review_warnings
+    from workflow.groups import review_warnings
 
+    if not _database_exists(app):  # keep the dry run of a first import light: no database layer
+        return review_warnings(plan, None)
     try:
         from workflow.directory import list_departments
 
@@ -81,6 +83,15 @@ def _publish_warnings(app: App, plan: Plan) -> list[str]:
     except DubanError:  # no database yet: check what can be checked without it
         departments = None
     return review_warnings(plan, departments)
+
+
+def _database_exists(app: App) -> bool:
+    url = app.db_url or "duban.db"
+    if "://" not in url:
+        return Path(url).exists()
+    if url.startswith("sqlite:///"):
+        return Path(url[len("sqlite:///"):]).exists()
+    return True
 
 
 def run_list(app: App, as_json: bool) -> None:
