@@ -63,6 +63,9 @@ def _register() -> None:
     from workflow.commands import cli_core
 
     cli_core.register(app)
+    from workflow.commands import ledger_cmd
+
+    app.command("ledger", epilog=examples(*ledger_cmd.EXAMPLES))(ledger_cmd.ledger)
     try:
         from workflow.commands.mail import mail_app, outbox_app, remind_app
     except ImportError:  # pragma: no cover - the mail commands are optional while being built
