@@ -22,9 +22,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sqlmodel import Session, select  # noqa: E402
 
+from _report import result  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Assignment, User  # noqa: E402
@@ -130,8 +132,12 @@ def main() -> None:
             e_rate, r_rate = n1 / t1, n2 / t2
             print(f"synchronous={sync}: engine {e_rate:,.0f} fires/s ({t1:.1f} s), raw sqlite3 "
                   f"{r_rate:,.0f} tx/s ({t2:.1f} s), ratio {e_rate / r_rate:.2f} (target >= 0.25)")
+            result(f"fire() rate, synchronous={sync}", e_rate, "fires/s", baseline=r_rate,
+                   baseline_label="raw sqlite3 tx/s", ratio=e_rate / r_rate, target="≥ 0.25×",
+                   met=e_rate / r_rate >= 0.25)
         n, t = approve_all_run(Path(tmp) / "engine-FULL.db")
         print(f"review approve --all: {n} approvals in {t:.1f} s ({n / t:,.0f}/s)")
+        result(f"review approve --all, {n:,} approvals", n / t, "approvals/s")
 
 
 if __name__ == "__main__":

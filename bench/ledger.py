@@ -41,6 +41,9 @@ from db.migrate import upgrade  # noqa: E402
 from db.models import Assignment, Department, Event, Plan, Task, User  # noqa: E402
 from workflow.ledger import compute_ledger  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import result  # noqa: E402
+
 AS_OF = dt.date(2021, 9, 30)
 DEPTS = 60
 START = dt.datetime(2021, 7, 20, 9)
@@ -182,9 +185,13 @@ def main() -> None:
           f"({sum(counts.values())} assignments, counts equal the ledger's)")
     for label, t in (("compute_ledger", took), ("ledger + xlsx", took + xlsx), ("ledger + html", took + html)):
         print(f"{label:15s} {t:6.2f} s  = {t / raw:5.1f}x baseline (target <= 10x)")
+        result(f"{label}, {args.n:,} assignments as of {AS_OF}", t, "s", baseline=raw,
+               baseline_label="raw SQL aggregate", ratio=t / raw, target="≤ 10×", met=t / raw <= 10)
     print(f"files: xlsx {sizes['xlsx']:.1f} MB, html {sizes['html']:.1f} MB")
     print(f"peak memory (tracemalloc): ledger {mem_ledger:.0f} MB, ledger + xlsx {mem_xlsx:.0f} MB, "
           f"ledger + html {mem_html:.0f} MB (target < 500 MB); process max RSS {rss:.0f} MB")
+    top = max(mem_ledger, mem_xlsx, mem_html)
+    result("ledger peak memory (tracemalloc, worst of the three)", top, "MB", target="< 500 MB", met=top < 500)
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ class App:
         return self._engine
 
     def _check_schema(self) -> None:
-        from db.migrate import current_revision, head_revision
+        from db.schema_version import current as current_revision, head as head_revision
 
         try:
             current = current_revision(self._engine)
@@ -65,7 +65,7 @@ class App:
             raise Refused(f"无法连接数据库:{_short(exc)}。请检查 --db 或 DUBAN_DB。") from exc
         if current is None:
             raise Refused("数据库尚未初始化:请先运行 duban db init。")
-        if current != head_revision(self._engine):
+        if current != head_revision():
             raise Refused(f"数据库结构版本为 {current},需要升级:请运行 duban db init。")
 
     def session(self) -> "Session":
