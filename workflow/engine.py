@@ -22,7 +22,7 @@ from db.models import Assignment, Attachment, Delegation, Event, User
 from workflow.audit import chain
 from workflow.clock import Clock
 from workflow.notify import DEFAULT as DEFAULT_NOTIFIER, Notifier
-from workflow.errors import BadInput, InvalidMove, LostRace, MissingField, NotFound, NotPermitted
+from workflow.errors import BadInput, database_problem, InvalidMove, LostRace, MissingField, NotFound, NotPermitted
 
 MACHINE = states.build_machine()
 MAX_COMMENT = 10_000
@@ -91,6 +91,9 @@ def fire(session: Session, assignment_id: int, trigger: str, actor: User, *,
         session.rollback()
         if "locked" in str(exc) or "busy" in str(exc):
             raise LostRace(f"第 {assignment_id} 号事项正被他人同时处理,数据库繁忙,本次操作未生效,请稍后重试。") from exc
+        problem = database_problem(exc)
+        if problem is not None:
+            raise problem from exc
         raise
     except BaseException:
         session.rollback()

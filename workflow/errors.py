@@ -46,3 +46,49 @@ class BadInput(DubanError):
 
 class MissingField(BadInput):
     """A field the trigger requires was not given."""
+
+
+class DatabaseProblem(Refused):
+    """The database or the disk failed under the command; the transaction was rolled back."""
+
+
+_PROBLEMS = (  # (words in the driver's message, the sentence for the user)
+    (("database or disk is full", "no space left", "disk full", "file too large", "diskfull"),
+     "磁盘空间不足(或超出文件大小限制),本次操作未生效,数据未改变;请释放空间后重试。"),
+    (("disk i/o error",),
+     "磁盘读写失败(可能是空间不足或文件大小受限),本次操作未生效,数据未改变;请检查磁盘后重试。"),
+    (("readonly database", "read-only", "read only"),
+     "数据库文件是只读的,本次操作未生效;请检查数据库文件及其所在文件夹的写权限。"),
+    (("file is not a database", "file is encrypted"),
+     "所指定的文件不是 duban 数据库;请检查 --db 或 DUBAN_DB。"),
+    (("unable to open database file",),
+     "无法打开数据库文件;请检查 --db 或 DUBAN_DB 的路径和权限。"),
+    (("terminating connection", "server closed the connection", "connection refused",
+      "could not connect", "connection is closed", "shutting down", "consuming input failed",
+      "connection timed out", "ssl syscall error", "the connection is lost", "connection failed"),
+     "与数据库的连接中断,本次操作未生效,数据未改变;请确认数据库服务正常后重试。"),
+    (("database is locked", "database table is locked"),
+     "数据库正忙(其他操作正在写入),本次操作未生效;请稍后重试。"),
+)
+
+
+def database_problem(exc: BaseException) -> DatabaseProblem | None:
+    """A driver or file-system failure as one sentence, or None if it is something else.
+
+    SQLAlchemy wraps the driver's error; both, and OSError's ENOSPC/EFBIG from writing
+    files (attachments, .eml files, reports), mean the same to a user: nothing was saved.
+    """
+    import errno
+
+    seen: BaseException | None = exc
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:
+        visited.add(id(seen))
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            return DatabaseProblem(_PROBLEMS[0][1])
+        text = str(seen).lower()
+        for words, sentence in _PROBLEMS:
+            if any(w in text for w in words):
+                return DatabaseProblem(sentence)
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return None
