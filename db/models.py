@@ -153,6 +153,25 @@ class Notification(SQLModel, table=True):
     sent_at: NaiveDatetime | None = None
 
 
+class ReminderLog(SQLModel, table=True):
+    """One item in one recipient's reminder digest on one day.
+
+    Written in the transaction that enqueues the digest, so a second sweep the
+    same day mails a recipient only the items not yet logged for them (a new
+    overdue, a new submission), never the same item twice.
+    """
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (UniqueConstraint("day", "recipient", "kind", "assignment_id",
+                                       name="uq_reminder_log_item"),)
+    id: int | None = Field(default=None, primary_key=True)
+    day: dt.date
+    recipient: str = Field(max_length=320)  # lower-cased address
+    kind: str = Field(max_length=20)  # before | due_today | overdue | escalation | review_waiting
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    notification_id: int = Field(foreign_key="notification.id")
+
+
 class Delegation(SQLModel, table=True):
     __tablename__ = "delegation"
     id: int | None = Field(default=None, primary_key=True)

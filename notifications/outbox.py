@@ -12,8 +12,9 @@ Guarantees:
   accepted a message but before the row was marked sent, the one possible
   resend carries the same Message-ID and can be recognised (and dropped by
   mail systems that de-duplicate on it).
-- Claims: a dispatcher moves rows pending → sending in one UPDATE … RETURNING
-  (with SKIP LOCKED on PostgreSQL); two dispatchers never hold the same row.
+- Claims: a dispatcher moves at most a batch of rows pending → sending in one
+  UPDATE … RETURNING (on PostgreSQL the batch is picked once, FOR UPDATE SKIP
+  LOCKED in a materialized CTE); two dispatchers never hold the same row.
   A claimed row's next_attempt_at holds its lease expiry; a 'sending' row whose
   lease has expired (its dispatcher died) returns to pending.
 - Progress is committed in small batches while sending, so a crash loses at most
@@ -107,6 +108,17 @@ def enqueue(session: Session, items: list[Outgoing]) -> int:
     Returns how many rows were added. The unique constraint on key is the final
     guard should two transactions race on one key.
     """
+    return len(_add(session, items))
+
+
+def enqueue_with_ids(session: Session, items: list[Outgoing]) -> dict[str, int]:
+    """Like `enqueue`, then flush: the added rows' ids by key, for rows that refer to them."""
+    added = _add(session, items)
+    session.flush()
+    return {row.key: row.id for row in added}
+
+
+def _add(session: Session, items: list[Outgoing]) -> list[Notification]:
     fresh: dict[str, Outgoing] = {}
     for item in items:
         fresh.setdefault(item.key, item)
@@ -116,13 +128,14 @@ def enqueue(session: Session, items: list[Outgoing]) -> int:
         for (existing,) in session.execute(select(N.c.key).where(N.c.key.in_(chunk))):
             fresh.pop(existing, None)
     now = utcnow()
-    for item in fresh.values():
-        session.add(Notification(
-            key=item.key, kind=item.kind, recipient=sanitize_header(item.recipient, 320),
-            subject=sanitize_header(item.rendered.subject, 1000), text=item.rendered.text,
-            html=item.rendered.html, status="pending", attempts=0, next_attempt_at=None,
-            event_id=item.event_id, assignment_id=item.assignment_id, created_at=now))
-    return len(fresh)
+    rows = [Notification(
+        key=item.key, kind=item.kind, recipient=sanitize_header(item.recipient, 320),
+        subject=sanitize_header(item.rendered.subject, 1000), text=item.rendered.text,
+        html=item.rendered.html, status="pending", attempts=0, next_attempt_at=None,
+        event_id=item.event_id, assignment_id=item.assignment_id, created_at=now)
+        for item in fresh.values()]
+    session.add_all(rows)
+    return rows
 
 
 # --- messages ---------------------------------------------------------------------
@@ -188,16 +201,30 @@ class _Store:
 
     def claim(self, limit: int) -> list[Any]:
         """Move up to `limit` due rows to 'sending' and return them, oldest first."""
-        ids = select(N.c.id).where(N.c.status == "pending", self._due()).order_by(N.c.id).limit(limit)
-        if self.engine.dialect.name == "postgresql":
-            ids = ids.with_for_update(skip_locked=True)
-        stmt = (update(N).where(N.c.id.in_(ids.scalar_subquery()), N.c.status == "pending")
+        stmt = (update(N).where(N.c.id.in_(self._claimable(limit)), N.c.status == "pending")
                 .values(status="sending", next_attempt_at=self.now() + self.lease)
                 .returning(N.c.id, N.c.key, N.c.kind, N.c.recipient, N.c.subject, N.c.text,
                            N.c.html, N.c.attempts))
         with self.engine.begin() as conn:
             rows = conn.execute(stmt).all()
         return sorted(rows, key=lambda r: r.id)
+
+    def _claimable(self, limit: int) -> Any:
+        """The ids to claim: the oldest `limit` due rows no other dispatcher is claiming.
+
+        On PostgreSQL the pick is a MATERIALIZED CTE: as a plain IN (sub-select) the
+        planner may pick a nested loop that re-runs the LIMIT … SKIP LOCKED sub-select
+        for every outer row, each run locking further rows, so one claim took the
+        whole outbox (seen with two dispatchers: one sent everything, the other
+        nothing). A CTE runs once. Before PostgreSQL 12 every CTE is materialized.
+        """
+        ids = select(N.c.id).where(N.c.status == "pending", self._due()).order_by(N.c.id).limit(limit)
+        if self.engine.dialect.name != "postgresql":
+            return ids.scalar_subquery()  # SQLite: one writer at a time, evaluated once
+        pick = ids.with_for_update(skip_locked=True).cte("claimable")
+        if (self.engine.dialect.server_version_info or (0,)) >= (12,):
+            pick = pick.prefix_with("MATERIALIZED")
+        return select(pick.c.id).scalar_subquery()
 
     def record(self, results: list[_Result]) -> None:
         """Write outcomes in one transaction: one executemany per statement shape."""

@@ -34,10 +34,14 @@ fills every key below with None and rejects unknown keys):
 Kinds: distributed, submitted, approved, sent_back, delay_requested,
 delay_approved, delay_rejected, cancelled, reopened.
 
-Digest kinds (reminder, escalation, review_waiting) take `digest_context(...)`:
-recipient_name, today, total, counts (dict by item kind), sections (list of
-{key, title, items}); each item has plan_title, task_seq, requirement,
-department, role_label, period, due_date, light, light_label, note.
+Digest kinds (reminder, escalation, review_waiting) take recipient_name, today,
+total, counts (dict by item kind), sections (list of {key, title, items}); each
+item has plan_title, task_seq, requirement, department, role_label, period,
+due_date, light, light_label, note. The item tables (`_digest.txt`,
+`_digest.html`) see only `sections`: they are rendered once per distinct item
+list by `digest_tables` and reach the digest templates as `digest_text` and
+`digest_html` (the members of a department all get the same tables, and the
+tables are most of the work). `render` fills them in when the caller did not.
 
 The `test` kind takes sender and sent_at.
 """
@@ -51,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
@@ -86,7 +91,9 @@ def event_context(**values: Any) -> dict[str, Any]:
 
 def sanitize_header(value: Any, limit: int = SUBJECT_LIMIT) -> str:
     """One line, no control characters, at most `limit` characters (header injection guard)."""
-    text = "".join(ch if ch.isprintable() else " " for ch in str(value or ""))
+    text = str(value or "")
+    if not text.isprintable():  # the common case skips the per-character pass
+        text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = _WS.sub(" ", text).strip()
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
@@ -98,6 +105,8 @@ def render(kind: str, context: dict[str, Any], templates_dir: Path | str | None 
     if kind not in KINDS:
         raise ValueError(f"unknown mail kind: {kind}")
     env = _environment(str(templates_dir) if templates_dir else "")
+    if kind in DIGEST_KINDS and "digest_text" not in context:
+        context = {**context, **digest_tables(context["sections"], templates_dir)}
     subject = env.get_template(f"{kind}.subject.txt").render(context)
     subject = sanitize_header(subject)
     if not subject.startswith(PREFIX):
@@ -105,6 +114,14 @@ def render(kind: str, context: dict[str, Any], templates_dir: Path | str | None 
     text = env.get_template(f"{kind}.txt").render(context).strip() + "\n"
     html = env.get_template(f"{kind}.html").render(context)
     return Rendered(subject=subject, text=text, html=html)
+
+
+def digest_tables(sections: list[dict[str, Any]],
+                  templates_dir: Path | str | None = None) -> dict[str, Any]:
+    """The item tables of a digest, to share between recipients with the same items."""
+    env = _environment(str(templates_dir) if templates_dir else "")
+    return {"digest_text": env.get_template("_digest.txt").render(sections=sections),
+            "digest_html": Markup(env.get_template("_digest.html").render(sections=sections))}
 
 
 @lru_cache(maxsize=8)
@@ -135,6 +152,12 @@ def cn_date(value: Any) -> str:
         value = dt.date.fromisoformat(value[:10])
     if isinstance(value, dt.datetime):
         value = value.date()
+    return _cn_day(value)
+
+
+@lru_cache(maxsize=4096)
+def _cn_day(value: dt.date) -> str:
+    """Cached: a digest shows the same few due dates thousands of times."""
     return f"{value.year}年{value.month}月{value.day}日(星期{WEEKDAYS[value.weekday()]})"
 
 

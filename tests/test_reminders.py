@@ -5,7 +5,7 @@ from collections import defaultdict
 import pytest
 from sqlmodel import Session, select
 
-from db.models import Notification
+from db.models import Assignment, Notification, ReminderLog
 from mailkit import World, make_db, stamp
 from workflow.calendar import WorkCalendar
 from workflow.config import Config, RemindPolicy
@@ -228,3 +228,121 @@ def test_dry_run_adds_nothing(world):
         assert s.exec(select(Notification)).all() == []
     data = report.as_dict()
     assert data["digests"][0]["items"][0]["kind"] == "due_today"
+
+
+# --- idempotency per recipient, item, kind and day (reminder_log) --------------------
+
+def logged(w, day):
+    """{(recipient, kind, assignment_id)} logged for `day`."""
+    with Session(w.engine) as s:
+        rows = s.exec(select(ReminderLog).where(ReminderLog.day == day)).all()
+    return {(r.recipient, r.kind, r.assignment_id) for r in rows}
+
+
+def test_same_day_rerun_sends_nothing_and_logs_every_item(world):
+    w = world
+    t = w.task(w.plan_id, 1, "按时公开")
+    a1 = w.assignment(w.plan_id, t, w.zc, D(2021, 9, 30), "in_progress")
+    a2 = w.assignment(w.plan_id, t, w.zc, D(2021, 9, 29), "assigned", period="x")
+    first = run_day(w, D(2021, 9, 30))
+    assert first.enqueued == 3 and first.already == 0
+    assert logged(w, D(2021, 9, 30)) == {(e, k, a) for e in ("zhang@example.gov.cn",
+                                                            "wang@example.gov.cn",
+                                                            "zcc@example.gov.cn")
+                                         for k, a in (("due_today", a1), ("overdue", a2))}
+    again = run_day(w, D(2021, 9, 30))
+    assert (again.enqueued, again.already, again.already_items, again.digests) == (0, 3, 6, [])
+    with Session(w.engine) as s:
+        assert len(s.exec(select(Notification)).all()) == 3
+
+
+def test_item_qualifying_later_the_same_day_gets_a_digest_of_its_own(world):
+    """A new overdue after the first run: a second, smaller digest with only that item."""
+    w = world
+    t1 = w.task(w.plan_id, 1, "第一项任务")
+    t2 = w.task(w.plan_id, 2, "第二项任务")
+    w.assignment(w.plan_id, t1, w.zc, D(2021, 9, 30), "in_progress")
+    late = w.assignment(w.plan_id, t2, w.zc, D(2021, 9, 29), "delay_requested")  # not chased
+    day = D(2021, 9, 30)
+    assert run_day(w, day).enqueued == 3
+    with Session(w.engine) as s:  # the office rejects the delay: chased again, 1 day overdue
+        row = s.get(Assignment, late)
+        row.state = "in_progress"
+        s.add(row)
+        s.commit()
+    second = run_day(w, day)
+    assert second.enqueued == 3 and second.already_items == 3
+    assert all([(i.kind, i.assignment_id) for i in d.items] == [("overdue", late)]
+               for d in second.digests)
+    rows = digests_of(w, day)
+    assert len(rows) == 3  # keyed by address: the first digest of the day
+    with Session(w.engine) as s:
+        mails = s.exec(select(Notification).where(Notification.key.startswith(
+            f"remind:{day}:zhang@example.gov.cn"))).all()
+    assert [m.key for m in mails] == [f"remind:{day}:zhang@example.gov.cn",
+                                      f"remind:{day}:zhang@example.gov.cn:2"]
+    assert "第二项任务" in mails[1].text and "第一项任务" not in mails[1].text
+    assert "1项" in mails[1].subject and "其中1项已逾期" in mails[1].subject
+    assert run_day(w, day).enqueued == 0  # and a third run: nothing
+    assert len(logged(w, day)) == 6
+
+
+def test_new_recipient_and_new_kind_the_same_day(world):
+    """Keys are per recipient and kind: a new reviewer wait goes to the reviewers only."""
+    w = world
+    t = w.task(w.plan_id, 1)
+    w.assignment(w.plan_id, t, w.zc, D(2021, 10, 8), "in_progress")  # due today on 10-08
+    day = D(2021, 10, 8)
+    run_day(w, day)
+    waiting = w.assignment(w.plan_id, w.task(w.plan_id, 2), w.kj, D(2021, 12, 31), "submitted")
+    w.event(waiting, w.plan_id, "submit", w.li, stamp(D(2021, 9, 27)))
+    second = run_day(w, day)
+    assert [(d.email, d.key, d.kind) for d in second.digests] == [
+        ("zhao@example.gov.cn", f"remind:{day}:zhao@example.gov.cn", "review_waiting")]
+
+
+def test_digest_sent_before_the_log_existed_is_not_repeated(world):
+    """After migration 0003: yesterday's code wrote remind:<day>:<address>, no log rows."""
+    from notifications.outbox import Outgoing, enqueue
+    from notifications.render import Rendered
+
+    w = world
+    w.assignment(w.plan_id, w.task(w.plan_id, 1), w.zc, D(2021, 9, 30), "in_progress")
+    day = D(2021, 9, 30)
+    with Session(w.engine) as s:
+        enqueue(s, [Outgoing(key=f"remind:{day}:zhang@example.gov.cn", kind="reminder",
+                             recipient="zhang@example.gov.cn",
+                             rendered=Rendered("【督办】催办提醒", "旧", None))])
+        s.commit()
+    report = run_day(w, day)
+    assert {d.email for d in report.digests} == {"wang@example.gov.cn", "zcc@example.gov.cn"}
+    assert report.already == 1 and report.enqueued == 2
+
+
+def test_dry_run_after_a_run_shows_only_what_is_new(world):
+    w = world
+    w.assignment(w.plan_id, w.task(w.plan_id, 1), w.zc, D(2021, 9, 30), "in_progress")
+    run_day(w, D(2021, 9, 30))
+    with Session(w.engine) as s:
+        report = run_reminders(s, D(2021, 9, 30), POLICY, WorkCalendar(), Config(), dry_run=True)
+    assert report.enqueued == 0 and report.already == 3
+    assert report.as_dict()["already_items"] == 3
+
+
+def test_shared_tables_render_like_a_lone_digest(world):
+    """Recipients sharing item tables get exactly what rendering each alone gives."""
+    from notifications.render import render
+
+    w = world
+    for seq in range(1, 4):
+        w.assignment(w.plan_id, w.task(w.plan_id, seq, f"任务{seq}<b>"), w.zc,
+                     D(2021, 9, 30), "in_progress")
+    day = D(2021, 9, 30)
+    run_day(w, day)
+    rows = digests_of(w, day)
+    with Session(w.engine) as s:
+        planned = {d.email: d for d in plan_reminders(s, day, POLICY, WorkCalendar())}
+    for email, row in rows.items():
+        alone = render(planned[email].kind, planned[email].context())
+        assert (row.subject, row.text, row.html) == (alone.subject, alone.text, alone.html)
+    assert "任务1&lt;b&gt;" in rows["zhang@example.gov.cn"].html

@@ -9,7 +9,7 @@ Policy (working days, China's calendar with 调休; see RemindPolicy):
 - escalation (heads + supervisors): on the `escalate_after`-th working day
   overdue, then every `overdue_every` working days;
 - review waiting (reviewers): a submission waiting more than `review_wait`
-  working days since its latest `submit` event, then every `overdue_every`.
+  working days since it was submitted, then every `overdue_every`.
 
 Nothing runs on a non-working day. Departments are chased for assigned,
 in_progress and returned items only: `submitted` waits on the reviewers (who get
@@ -18,26 +18,34 @@ decision, done/cancelled are closed.
 
 One digest per recipient per run, all their items inside, grouped by kind and
 de-duplicated per assignment (a head whose department is late gets the item
-once, as an escalation). A digest's idempotency key is recipient + date, so a
-second run the same day enqueues nothing new.
+once, as an escalation).
 
-Speed: the due dates that trigger something today are derived from the calendar
-first (a walk back from today, one step per day), then one query fetches only
-the assignments with those due dates, and one more the waiting submissions.
+Idempotency is per recipient, item, kind and day: every item of an enqueued
+digest gets a reminder_log row in the same transaction. A second run the same
+day mails a recipient only the items not yet logged for them — nothing when
+nothing is new; a smaller digest (key `remind:<day>:<address>:<n>`) when, say,
+an item became overdue after the first run. The first digest of a day keeps
+the key `remind:<day>:<address>`, the one used before the log existed.
+
+Speed: the due dates (and submission days) that trigger something today are
+derived from the calendar first (a walk back from today, one step per day), then
+one query fetches only the assignments with those due dates, and one more the
+submissions made on those days. Rendering, the bulk of a large sweep, is done
+once per distinct item list (see _render).
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, func, insert, or_, select
 from sqlmodel import Session
 
-from db.models import Assignment, Department, Event, Plan, Task
-from notifications.outbox import Outgoing, enqueue, format_recipient
-from notifications.render import render
+from db.models import Assignment, Department, Notification, Plan, ReminderLog, Task
+from notifications.outbox import Outgoing, enqueue_with_ids, format_recipient
+from notifications.render import Rendered, digest_tables, render
 from workflow.calendar import WorkCalendar
 from workflow.clock import CHINA
 from workflow.config import Config, RemindPolicy
@@ -55,8 +63,25 @@ SECTION_TITLES = {
 }
 LIGHTS = {"green": ("🟢", "正常"), "yellow": ("🟡", "临期"), "red": ("🔴", "逾期")}
 
-A, T, P, D, E = (Assignment.__table__, Task.__table__, Plan.__table__,
-                 Department.__table__, Event.__table__)
+A, T, P, D = Assignment.__table__, Task.__table__, Plan.__table__, Department.__table__
+L, N = ReminderLog.__table__, Notification.__table__
+
+
+class Row(dict):
+    """A template row whose keys also read as attributes.
+
+    Jinja resolves `item.x` by getattr first and falls back to item["x"] after
+    an AttributeError; with thousands of rows per sweep that failed getattr was a
+    visible share of the rendering time. Both spellings keep working.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 @dataclass(slots=True)
@@ -76,13 +101,13 @@ class Item:
     days: int  # working days before due / overdue / waiting, by kind
     light: str  # green | yellow | red
 
-    def context(self) -> dict[str, Any]:
+    def context(self) -> Row:
         icon, word = LIGHTS[self.light]
-        return {"plan_title": self.plan_title, "task_seq": self.task_seq,
-                "requirement": self.requirement, "department": self.department,
-                "role_label": RESPONSIBILITY_ROLES.get(self.role, self.role),
-                "period": self.period, "due_date": self.due_date, "light": icon,
-                "light_label": word, "note": self.note()}
+        return Row(plan_title=self.plan_title, task_seq=self.task_seq,
+                   requirement=self.requirement, department=self.department,
+                   role_label=RESPONSIBILITY_ROLES.get(self.role, self.role),
+                   period=self.period, due_date=self.due_date, light=icon,
+                   light_label=word, note=self.note())
 
     def note(self) -> str:
         if self.kind == "before":
@@ -96,12 +121,13 @@ class Item:
 
 @dataclass
 class Digest:
-    """One mail: everything one recipient is reminded of today."""
+    """One mail: everything one recipient is reminded of in this run."""
 
     name: str
     email: str
     today: dt.date
     items: list[Item]
+    seq: int = 1  # the recipient's n-th digest today (a later run adds only new items)
 
     @property
     def kind(self) -> str:
@@ -112,16 +138,27 @@ class Digest:
 
     @property
     def key(self) -> str:
-        return f"remind:{self.today.isoformat()}:{self.email.lower()}"
+        base = f"remind:{self.today.isoformat()}:{self.email.lower()}"
+        return base if self.seq == 1 else f"{base}:{self.seq}"
 
-    def context(self) -> dict[str, Any]:
+    @property
+    def signature(self) -> tuple[tuple[str, int], ...]:
+        """Same signature, same item tables: what lets recipients share a rendering."""
+        return tuple((i.kind, i.assignment_id) for i in self.items)
+
+    def sections(self) -> list[dict[str, Any]]:
         by_kind: dict[str, list[Item]] = defaultdict(list)
         for item in self.items:
             by_kind[item.kind].append(item)
-        sections = [{"key": k, "title": SECTION_TITLES[k],
-                     "items": [i.context() for i in by_kind[k]]} for k in KIND_ORDER if by_kind[k]]
+        return [{"key": k, "title": SECTION_TITLES[k], "items": [i.context() for i in by_kind[k]]}
+                for k in KIND_ORDER if by_kind[k]]
+
+    def context(self, tables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The template context; `tables` (sections and rendered tables) may be shared."""
+        counts = Counter(i.kind for i in self.items)
         return {"recipient_name": self.name, "today": self.today, "total": len(self.items),
-                "counts": {k: len(by_kind[k]) for k in KIND_ORDER}, "sections": sections}
+                "counts": {k: counts[k] for k in KIND_ORDER},
+                **(tables if tables is not None else {"sections": self.sections()})}
 
 
 @dataclass
@@ -130,14 +167,15 @@ class RemindReport:
     workday: bool
     digests: list[Digest] = field(default_factory=list)
     enqueued: int = 0
-    already: int = 0  # digests whose key was already in the outbox
+    already: int = 0  # recipients with nothing new: every item was reminded earlier today
+    already_items: int = 0  # items left out because they were reminded earlier today
     items: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "today": self.today, "workday": self.workday, "enqueued": self.enqueued,
-            "already": self.already, "items": self.items,
+            "already": self.already, "already_items": self.already_items, "items": self.items,
             "digests": [{"recipient": d.email, "name": d.name, "kind": d.kind, "key": d.key,
                          "items": [{"kind": i.kind, "assignment_id": i.assignment_id,
                                     "plan": i.plan_title, "task_seq": i.task_seq,
@@ -202,59 +240,96 @@ def _assignment_items(session: Session, today: dt.date, triggers: dict, policy: 
                       calendar: WorkCalendar) -> list[Item]:
     if not triggers:
         return []
+    due = (A.c.state.in_(CHASED_STATES), A.c.due_date.in_(list(triggers)))
     rows = session.execute(
         select(A.c.id, A.c.department_id, A.c.role, A.c.period, A.c.due_date, A.c.task_id,
-               A.c.plan_id)
-        .where(A.c.state.in_(CHASED_STATES), A.c.due_date.in_(list(triggers)))).all()
-    names = _Names(session, {r[5] for r in rows})
-    lights = {due: _light(due, today, policy, calendar) for due in {r[4] for r in rows}}
+               A.c.plan_id).where(*due)).all()
+    if not rows:
+        return []
+    names = _Names(session, select(A.c.task_id).where(*due))
+    lights = {day: _light(day, today, policy, calendar) for day in {r[4] for r in rows}}
     items = []
-    for aid, dept, role, period, due, task, plan in rows:
+    for aid, dept, role, period, day, task, plan in rows:
         seq, requirement = names.tasks[task]
-        for kind, days in triggers[due]:
+        for kind, days in triggers[day]:
             items.append(Item(kind, aid, dept, names.departments.get(dept, ""), names.plans[plan],
-                              seq, requirement, role, period or "", due, days, lights[due]))
+                              seq, requirement, role, period or "", day, days, lights[day]))
     return items
 
 
 class _Names:
-    """Titles, task numbers/texts and department names for the rows at hand (3 queries)."""
+    """Titles, task numbers/texts and department names for the rows at hand (3 queries).
 
-    def __init__(self, session: Session, task_ids: set[int]):
+    Tasks come by a sub-select of the rows' own predicate when there are many rows
+    (thousands of bound ids cost more to compile than the query), by id otherwise.
+    """
+
+    def __init__(self, session: Session, task_ids: Select | set[int]):
         self.departments = dict(session.execute(select(D.c.id, D.c.name)).all())
         self.plans = dict(session.execute(select(P.c.id, P.c.title)).all())
-        self.tasks: dict[int, tuple[int, str]] = {}
-        ids = sorted(task_ids)
-        for start in range(0, len(ids), 900):
-            chunk = ids[start:start + 900]
-            self.tasks.update((i, (seq, req)) for i, seq, req in session.execute(
-                select(T.c.id, T.c.seq, T.c.requirement).where(T.c.id.in_(chunk))).all())
+        query = select(T.c.id, T.c.seq, T.c.requirement)
+        if isinstance(task_ids, Select):
+            found = session.execute(query.where(T.c.id.in_(task_ids))).all()
+        else:
+            ids = sorted(task_ids)
+            found = [row for start in range(0, len(ids), 900) for row in session.execute(
+                query.where(T.c.id.in_(ids[start:start + 900])))]
+        self.tasks: dict[int, tuple[int, str]] = {i: (seq, req) for i, seq, req in found}
 
 
 def _review_items(session: Session, today: dt.date, policy: RemindPolicy,
                   calendar: WorkCalendar) -> list[Item]:
-    latest = (select(E.c.assignment_id, func.max(E.c.at).label("submitted_at"))
-              .where(E.c.trigger == "submit").group_by(E.c.assignment_id).subquery())
+    """Submissions waiting on a review-reminder day; the same two steps as due dates.
+
+    A submitted row's `updated_at` is when it was (last) submitted: fire() stamps it
+    with the event's business time, and `submit` is the only way into `submitted`
+    (the review queue shows the same value as 等待自). So no event is read: the
+    submission days that trigger today come from the calendar, then one query
+    fetches the rows submitted on those days.
+    """
+    oldest = session.execute(select(func.min(A.c.updated_at))
+                             .where(A.c.state == "submitted")).scalar()
+    days = _review_days(_china_date(oldest), today, policy, calendar) if oldest else {}
+    if not days:
+        return []
+    where = (A.c.state == "submitted",
+             or_(*(and_(A.c.updated_at >= _midnight(day),
+                        A.c.updated_at < _midnight(day + dt.timedelta(days=1))) for day in days)))
     rows = session.execute(
         select(A.c.id, A.c.department_id, A.c.role, A.c.period, A.c.due_date, A.c.task_id,
-               A.c.plan_id, latest.c.submitted_at, A.c.updated_at)
-        .outerjoin(latest, latest.c.assignment_id == A.c.id)
-        .where(A.c.state == "submitted")).all()
-    names = _Names(session, {r[5] for r in rows}) if rows else None
+               A.c.plan_id, A.c.updated_at).where(*where)).all()
+    if not rows:
+        return []
+    names = _Names(session, {r.task_id for r in rows})
     items = []
-    waits: dict[dt.date, int] = {}
-    for aid, dept, role, period, due, task, plan, submitted_at, updated_at in rows:
-        since = _china_date(submitted_at or updated_at)
-        waited = waits.get(since)
-        if waited is None:
-            waited = waits[since] = calendar.workdays_between(since, today)
+    for aid, dept, role, period, due, task, plan, submitted_at in rows:
+        seq, requirement = names.tasks[task]
+        items.append(Item("review_waiting", aid, dept, names.departments.get(dept, ""),
+                          names.plans[plan], seq, requirement, role, period or "", due,
+                          days[_china_date(submitted_at)], _light(due, today, policy, calendar)))
+    return items
+
+
+def _review_days(oldest: dt.date, today: dt.date, policy: RemindPolicy,
+                 calendar: WorkCalendar) -> dict[dt.date, int]:
+    """Submission day → working days waited, for the days whose wait is reminded today.
+
+    Reminded once more than `review_wait` working days have passed, then every
+    `overdue_every`; a walk back from today, one step per calendar day.
+    """
+    out: dict[dt.date, int] = {}
+    day, waited = today, 0  # working days in (day, today]
+    while day >= oldest:
         extra = waited - policy.review_wait
         if extra >= 1 and (extra - 1) % policy.overdue_every == 0:
-            seq, requirement = names.tasks[task]
-            items.append(Item("review_waiting", aid, dept, names.departments.get(dept, ""),
-                              names.plans[plan], seq, requirement, role, period or "", due,
-                              waited, _light(due, today, policy, calendar)))
-    return items
+            out[day] = waited
+        waited += calendar.is_workday(day)
+        day -= dt.timedelta(days=1)
+    return out
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time())
 
 
 def _light(due: dt.date, today: dt.date, policy: RemindPolicy, calendar: WorkCalendar) -> str:
@@ -344,33 +419,96 @@ def _audience_recipients(directory: Directory, audience: Audience) -> list[tuple
 
 def run_reminders(session: Session, today: dt.date, policy: RemindPolicy,
                   calendar: WorkCalendar, config: Config, *, dry_run: bool = False) -> RemindReport:
-    """Plan today's digests and add them to the outbox (the caller commits).
+    """Plan today's digests, keep what no earlier run today sent, add it to the outbox.
 
+    The caller commits: the digests and their reminder_log rows go in one
+    transaction, so a crash leaves both or neither. Two concurrent runs are kept
+    apart by the sweep lock (workflow/remind_lock.py), and should one slip
+    through, the unique keys of notification and reminder_log refuse the second.
     With dry_run nothing is added; `enqueued` then counts what would be.
     """
     report = RemindReport(today=today, workday=calendar.is_workday(today))
-    report.digests = plan_reminders(session, today, policy, calendar)
+    planned = plan_reminders(session, today, policy, calendar)
     report.warnings = list(calendar.warnings)
+    report.digests = _not_yet_reminded(session, today, planned, report)
     for digest in report.digests:
         for item in digest.items:
             report.items[item.kind] = report.items.get(item.kind, 0) + 1
-    existing = _existing_keys(session, [d.key for d in report.digests])
-    todo = [d for d in report.digests if d.key not in existing]
-    report.already = len(report.digests) - len(todo)
     if dry_run:
-        report.enqueued = len(todo)
+        report.enqueued = len(report.digests)
         return report
-    outgoing = [Outgoing(key=d.key, kind=d.kind, recipient=format_recipient(d.name, d.email),
-                         rendered=render(d.kind, d.context(), config.templates_dir))
-                for d in todo]
-    report.enqueued = enqueue(session, outgoing)
+    report.enqueued = _enqueue(session, today, report.digests, config)
     return report
 
 
-def _existing_keys(session: Session, keys: list[str]) -> set[str]:
-    from db.models import Notification
+def _not_yet_reminded(session: Session, today: dt.date, planned: list[Digest],
+                      report: RemindReport) -> list[Digest]:
+    """The planned digests cut down to the items not yet reminded today.
 
-    N = Notification.__table__
+    A recipient mailed earlier today gets a further, smaller digest only when
+    something new qualifies; one whose items were all sent gets nothing.
+    """
+    logged, mails = _reminded_today(session, today)
+    todo = []
+    for digest in planned:
+        address = digest.email.lower()
+        fresh = [i for i in digest.items if (address, i.kind, i.assignment_id) not in logged]
+        report.already_items += len(digest.items) - len(fresh)
+        if fresh:
+            todo.append(Digest(digest.name, digest.email, today, fresh, seq=mails[address] + 1))
+        else:
+            report.already += 1
+    # A first digest of the day enqueued before reminder_log existed (migration 0003)
+    # has this key and no log rows: it stands for the whole day.
+    sent = _existing_keys(session, [d.key for d in todo])
+    report.already += len(sent)
+    return [d for d in todo if d.key not in sent]
+
+
+def _reminded_today(session: Session, today: dt.date) -> tuple[set[tuple[str, str, int]],
+                                                                Counter[str]]:
+    """(address, kind, assignment) reminded today, and how many digests each address got."""
+    rows = session.execute(select(L.c.recipient, L.c.kind, L.c.assignment_id, L.c.notification_id)
+                           .where(L.c.day == today)).all()
+    logged = {(r, k, a) for r, k, a, _ in rows}
+    mails = Counter(r for r, _ in {(r, n) for r, _, _, n in rows})
+    return logged, mails
+
+
+def _enqueue(session: Session, today: dt.date, digests: list[Digest], config: Config) -> int:
+    """Add the digests to the outbox and log their items; returns how many were added."""
+    rendered = _render(digests, config.templates_dir)
+    ids = enqueue_with_ids(session, [
+        Outgoing(key=d.key, kind=d.kind, recipient=format_recipient(d.name, d.email), rendered=r)
+        for d, r in zip(digests, rendered)])
+    rows = [{"day": today, "recipient": d.email.lower(), "kind": i.kind,
+             "assignment_id": i.assignment_id, "notification_id": ids[d.key]}
+            for d in digests if d.key in ids for i in d.items]
+    if rows:
+        session.execute(insert(L), rows)
+    return len(ids)
+
+
+def _render(digests: list[Digest], templates_dir: Any) -> list[Rendered]:
+    """Render every digest; the item tables once per distinct item list.
+
+    All members of a department, and its mailbox, get the same items: the tables,
+    most of a digest's text, are rendered once for all of them (cProfile showed
+    rendering as ~90% of a sweep's time at 100,000 assignments).
+    """
+    shared: dict[tuple, dict[str, Any]] = {}
+    out = []
+    for digest in digests:
+        tables = shared.get(digest.signature)
+        if tables is None:
+            sections = digest.sections()
+            tables = shared[digest.signature] = {"sections": sections,
+                                                 **digest_tables(sections, templates_dir)}
+        out.append(render(digest.kind, digest.context(tables), templates_dir))
+    return out
+
+
+def _existing_keys(session: Session, keys: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), 500):
         chunk = keys[start:start + 500]

@@ -114,8 +114,25 @@ def emit(app: App, ledger: "Ledger", fmt: str, opts: LedgerOptions) -> None:
 
 
 def print_ledger(app: App, ledger: "Ledger", by: str) -> None:
-    import states
+    """The totals, then one line per assignment."""
     from workflow.ledger import urgency_key
+
+    print_totals(app, ledger)
+    out = app.out
+    print(file=out)
+    rows = ledger.rows
+    if by == "department":
+        rows = sorted(rows, key=lambda r: (r.department, urgency_key(r)))
+    print_table(out, ["事项", "序号", "处室", "职责", "期次", "状态", "完成时限", "灯", "报送", "办结",
+                      "逾期天数", "退回", "延期", "具体要求"],
+                [[r.assignment_id, r.task_seq, r.department, r.role_label, r.period or "", r.state_label,
+                  r.due, LIGHTS[r.light], r.submitted_on or "", r.approved_on or "", r.days_late or "",
+                  r.send_backs or "", _delays(r), clip(r.requirement, 30)] for r in rows])
+
+
+def print_totals(app: App, ledger: "Ledger") -> None:
+    """The title, one summary sentence and the per-department totals."""
+    import states
 
     out = app.out
     total = ledger.total
@@ -128,15 +145,6 @@ def print_ledger(app: App, ledger: "Ledger", by: str) -> None:
                 [[t.name, t.total] + [t.states.get(s.name, 0) or "" for s in shown]
                  + [t.overdue or "", _rate(t.on_time_rate), t.send_backs or "", t.delays or ""]
                  for t in ledger.by_department + [total]])
-    print(file=out)
-    rows = ledger.rows
-    if by == "department":
-        rows = sorted(rows, key=lambda r: (r.department, urgency_key(r)))
-    print_table(out, ["事项", "序号", "处室", "职责", "期次", "状态", "完成时限", "灯", "报送", "办结",
-                      "逾期天数", "退回", "延期", "具体要求"],
-                [[r.assignment_id, r.task_seq, r.department, r.role_label, r.period or "", r.state_label,
-                  r.due, LIGHTS[r.light], r.submitted_on or "", r.approved_on or "", r.days_late or "",
-                  r.send_backs or "", _delays(r), clip(r.requirement, 30)] for r in rows])
 
 
 def _delays(row) -> str:

@@ -6,10 +6,7 @@ modules are imported inside the commands so `duban --help` stays fast.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
 import time
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Iterator, Optional
 
@@ -260,7 +257,9 @@ def remind_run(
 ) -> None:
     """生成今天的催办邮件(每位收件人一封汇总),写入发件箱并发送。
 
-    同一天重复运行不会重复发送,可放心由 cron 或 systemd 定时器调用。
+    同一天重复运行不会重复发送:每位收件人每项事项每种提醒每天只发一次;
+    当天后来新出现的事项(如新逾期)会另发一封只含新事项的汇总。
+    可放心由 cron 或 systemd 定时器调用;另一次催办正在进行时会等待它结束。
     非工作日(含法定节假日)不发送。用 --today 模拟某一天。
     """
     app = app_of(ctx)
@@ -284,11 +283,15 @@ def remind_run(
 def _remind_once(app: Any, dry_run: bool) -> Any:
     from workflow.calendar import calendar_from_config
     from workflow.reminders import run_reminders
+    from workflow.remind_lock import sweep_lock
 
     config = app.config()
     calendar = calendar_from_config(config.calendar,
                                     on_warning=lambda line: print(f"警告:{line}", file=app.err))
-    with app.session() as session:
+    # A dry run writes nothing, so it needs no lock; a real sweep waits for any other
+    # sweep to commit, then sees its reminder_log rows and sends only what is new.
+    lock = contextlib.nullcontext() if dry_run else sweep_lock(app.engine())
+    with lock, app.session() as session:
         report = run_reminders(session, app.clock.today(), config.remind, calendar, config,
                                dry_run=dry_run)
         if not dry_run:
@@ -301,13 +304,17 @@ def _print_remind(app: Any, report: Any, dry_run: bool) -> None:
     if not report.workday:
         print(f"{day} 不是工作日,不发送催办提醒。", file=out)
         return
-    if not report.digests:
+    if not report.digests and not report.already_items:
         print(f"{day}:今天没有需要催办的事项。", file=out)
         return
     verb = "将生成" if dry_run else "已生成"
-    items = "、".join(f"{KIND_LABELS.get(k, k)} {n} 项" for k, n in report.items.items())
-    print(f"{day}:{verb}催办邮件 {report.enqueued} 封(今天已生成过的 {report.already} 封不再重复);"
-          f"涉及事项:{items}。", file=out)
+    line = f"{day}:{verb}催办邮件 {report.enqueued} 封"
+    if report.already_items:
+        line += f"(今天已提醒过的 {report.already_items} 项不再重复)"
+    if report.items:
+        line += ";涉及事项:" + "、".join(f"{KIND_LABELS.get(k, k)} {n} 项"
+                                        for k, n in report.items.items())
+    print(line + "。", file=out)
     if dry_run:
         for d in report.digests:
             print(f"  {d.name} <{d.email}>:{len(d.items)} 项", file=out)
@@ -325,7 +332,8 @@ def remind_daemon(
     """常驻运行:定时生成当天催办并发送发件箱。
 
     以数据库为锁:PostgreSQL 用 advisory lock,SQLite 用数据库旁的锁文件;
-    两个守护进程不会同时发送,第二个会立即退出。按 Ctrl-C 停止。
+    第二个守护进程会立即退出;与 cron 的 remind run 同时运行时,后者等待本轮结束,
+    只发送尚未提醒过的事项。按 Ctrl-C 停止。
     """
     app = app_of(ctx)
     with daemon_lock(app.engine()):
@@ -346,55 +354,8 @@ def remind_daemon(
                 return
 
 
-LOCK_NAME = "duban-remind-daemon"
+def daemon_lock(engine: Any) -> Any:
+    """The database-wide daemon lock (workflow/remind_lock.py); kept here for callers."""
+    from workflow.remind_lock import daemon_lock as lock
 
-
-@contextlib.contextmanager
-def daemon_lock(engine: Any) -> Iterator[None]:
-    """Hold the database-wide daemon lock or refuse at once."""
-    if engine.dialect.name == "postgresql":
-        with _pg_lock(engine):
-            yield
-    else:
-        with _file_lock(_lock_path(engine)):
-            yield
-
-
-@contextlib.contextmanager
-def _pg_lock(engine: Any) -> Iterator[None]:
-    from sqlalchemy import text
-
-    key = int.from_bytes(hashlib.sha256(LOCK_NAME.encode()).digest()[:8], "big", signed=True)
-    with engine.connect() as conn:
-        if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
-            raise Refused("另一个催办守护进程正在运行(数据库锁已被占用),本进程退出。")
-        conn.commit()
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            conn.commit()
-
-
-def _lock_path(engine: Any) -> Path:
-    database = engine.url.database
-    if not database or database == ":memory:":
-        raise BadInput("内存数据库不支持守护进程,请用 --db 指定数据库文件。")
-    return Path(database).with_name(Path(database).name + ".remind.lock")
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    import fcntl
-
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Refused(f"另一个催办守护进程正在运行(锁文件 {path} 已被占用),本进程退出。") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        yield
-    finally:
-        os.close(fd)  # closing releases the flock
+    return lock(engine)

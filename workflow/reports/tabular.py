@@ -1,0 +1,240 @@
+"""The ledger as tables: one column model shared by every file format.
+
+Headers, value getters and the kind of each value are declared once here, so csv,
+markdown, xlsx and html cannot drift apart (a renamed header or a new column shows
+up in all of them). Getters return plain Python values (dates stay dates, rates stay
+floats); each format decides how to spell them: xlsx wants real dates and numbers,
+csv and markdown want text.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+import states
+from workflow.ledger import LIGHT_LABELS, DelayRecord, Ledger, LedgerRow, Totals
+
+VIEWS = ("task", "department")
+
+TEXT, DATE, INT, PERCENT, LIGHT = "text", "date", "int", "percent", "light"
+
+# Order of urgency for the department view: red, yellow, green, then closed ("").
+LIGHT_RANK = {"red": 0, "yellow": 1, "green": 2, "": 3}
+
+# Fill and text colours of the lights (Excel's own "bad / neutral / good" styles), used
+# by xlsx cells, html cells and the html chart so a red means the same thing everywhere.
+LIGHT_FILL = {"red": "FFC7CE", "yellow": "FFEB9C", "green": "C6EFCE"}
+LIGHT_INK = {"red": "9C0006", "yellow": "9C5700", "green": "006100"}
+
+# Chart colours per state: "done" is the green of the lights and "cancelled" the grey of
+# closed rows; open states are blues and purples so they never read as a red or yellow light.
+STATE_COLOURS = {
+    "assigned": "#C6DBEF", "in_progress": "#6BAED6", "submitted": "#2171B5",
+    "returned": "#9E9AC8", "delay_requested": "#6A51A3", "done": "#63BE7B",
+    "cancelled": "#BDBDBD",
+}
+OVERDUE_COLOUR = "#" + LIGHT_INK["red"]
+
+# Characters XML 1.0 (hence xlsx and html) cannot carry: C0 controls except \t \n \r.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# A cell starting with one of these is a formula to Excel (csv and xlsx alike).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NONE_RATE = "—"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: what the reader sees on top, and how to get the value."""
+
+    header: str
+    get: Callable[[Any], Any]
+    kind: str = TEXT
+    wide: bool = False  # long free text: wrapped in xlsx, given room in html
+
+    def value(self, item: Any) -> Any:
+        """The raw value (text cleaned of control characters)."""
+        value = self.get(item)
+        return clean(value) if isinstance(value, str) else value
+
+    def text(self, item: Any) -> str:
+        """The value as a reader sees it in a text format (csv, markdown, html)."""
+        return display(self.value(item), self.kind)
+
+
+def clean(text: str) -> str:
+    """Drop control characters a spreadsheet or browser would choke on (\\t \\n \\r stay)."""
+    return _ILLEGAL.sub("", text) if _ILLEGAL.search(text) else text
+
+
+def display(value: Any, kind: str) -> str:
+    """How a value is written in text formats: ISO dates, 87.5%, a light's Chinese label."""
+    if kind == LIGHT:
+        return LIGHT_LABELS.get(value or "", "—")
+    if kind == PERCENT:
+        return NONE_RATE if value is None else percent(value)
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def percent(rate: float) -> str:
+    """0.875 → '87.5%' (one decimal, as the office reports it)."""
+    return f"{rate * 100:.1f}%"
+
+
+def is_formula_like(text: str) -> bool:
+    """Would Excel run this text as a formula if it arrived unquoted?"""
+    return bool(text) and text.startswith(FORMULA_START)
+
+
+def text_width(text: str, cap: int = 60) -> int:
+    """Display width in columns: full-width (CJK) characters count two; stops at `cap`."""
+    if text.isascii():
+        return min(len(max(text.split("\n"), key=len)) if "\n" in text else len(text), cap)
+    width = best = 0
+    for ch in text:
+        if ch == "\n":
+            best, width = max(best, width), 0
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if width >= cap:
+            return cap
+    return max(best, width)
+
+
+# --- detail rows ---------------------------------------------------------------------
+
+def chapter_text(row: LedgerRow) -> str:
+    """'一、… / (一)…': the plan's chapter and section in one cell."""
+    return " / ".join(p for p in (row.chapter, row.section) if p)
+
+
+def original_due(row: LedgerRow) -> dt.date | None:
+    """Shown only when a delay moved the due date, so changed rows stand out."""
+    return row.original_due if row.original_due != row.due else None
+
+
+def delay_text(delay: DelayRecord) -> str:
+    """'11-10 申请 2021-11-30→2021-12-15 同意': when asked, from what to what, the answer."""
+    return (f"{delay.requested_on:%m-%d} 申请 {delay.old_due.isoformat()}→"
+            f"{delay.requested_due.isoformat()} {delay.outcome_label}")
+
+
+def delays_text(row: LedgerRow) -> str:
+    return "; ".join(delay_text(d) for d in row.delays)
+
+
+DETAIL_COLUMNS: tuple[Column, ...] = (
+    Column("序号", lambda r: r.task_seq, INT),
+    Column("章节", chapter_text, wide=True),
+    Column("具体要求", lambda r: r.requirement, wide=True),
+    Column("处室", lambda r: r.department),
+    Column("职责", lambda r: r.role_label),
+    Column("期次", lambda r: r.period),
+    Column("状态", lambda r: r.state_label),
+    Column("完成时限", lambda r: r.due, DATE),
+    Column("原定时限", original_due, DATE),
+    Column("灯", lambda r: r.light, LIGHT),
+    Column("报送日期", lambda r: r.submitted_on, DATE),
+    Column("办结日期", lambda r: r.approved_on, DATE),
+    Column("逾期天数", lambda r: r.days_late, INT),
+    Column("退回次数", lambda r: r.send_backs, INT),
+    Column("延期情况", delays_text, wide=True),
+    Column("最近报送内容", lambda r: r.latest_summary, wide=True),
+)
+
+LIGHT_COLUMN = next(i for i, c in enumerate(DETAIL_COLUMNS) if c.kind == LIGHT)
+
+
+def detail_rows(ledger: Ledger, by: str) -> list[LedgerRow]:
+    """The ledger's rows in the order of the view.
+
+    by="task": as the plan reads (task seq, then department).
+    by="department": departments in the ledger's order (most overdue first), and within
+    each the most urgent first (red, yellow, green, closed), then the earliest due date.
+    """
+    if by == "task":
+        return sorted(ledger.rows, key=lambda r: (r.task_seq, r.department, r.role, r.period, r.assignment_id))
+    if by == "department":
+        rank = {t.name: i for i, t in enumerate(ledger.by_department)}
+        return sorted(ledger.rows, key=lambda r: (
+            rank.get(r.department, len(rank)), r.department, LIGHT_RANK.get(r.light, 3),
+            r.due, r.task_seq, r.assignment_id))
+    raise ValueError(f"视图“{by}”无效,应为 task(按任务)或 department(按处室)。")
+
+
+# --- totals --------------------------------------------------------------------------
+
+TOTAL_LABEL = "合计"
+
+
+def _state_count(name: str) -> Callable[[Totals], int]:
+    return lambda t: t.states.get(name, 0)
+
+
+DEPARTMENT_TOTAL_COLUMNS: tuple[Column, ...] = (
+    Column("处室", lambda t: t.name),
+    Column("合计", lambda t: t.total, INT),
+    *(Column(s.label, _state_count(s.name), INT) for s in states.STATES),
+    Column("逾期", lambda t: t.overdue, INT),
+    Column("应办结", lambda t: t.due, INT),
+    Column("按时办结", lambda t: t.on_time, INT),
+    Column("逾期办结", lambda t: t.done_late, INT),
+    Column("按时办结率", lambda t: t.on_time_rate, PERCENT),
+    Column("退回次数", lambda t: t.send_backs, INT),
+    Column("延期申请", lambda t: t.delays, INT),
+)
+
+STATE_TOTAL_COLUMNS: tuple[Column, ...] = (
+    Column("状态", lambda t: t.name),
+    Column("事项数", lambda t: t.total, INT),
+    Column("逾期", lambda t: t.overdue, INT),
+    Column("退回次数", lambda t: t.send_backs, INT),
+    Column("延期申请", lambda t: t.delays, INT),
+)
+
+
+def department_totals(ledger: Ledger) -> list[Totals]:
+    """One Totals per department (the ledger's order) and a last 合计 row for the plan."""
+    grand = dataclasses.replace(ledger.total, name=TOTAL_LABEL)
+    return [*ledger.by_department, grand]
+
+
+def state_totals(ledger: Ledger) -> list[Totals]:
+    """One Totals per state in the machine's order (empty states included), then 合计."""
+    per_state = {s.name: Totals(name=s.label) for s in states.STATES}
+    grand = Totals(name=TOTAL_LABEL)
+    for row in ledger.rows:
+        per_state.setdefault(row.state, Totals(name=row.state_label)).add(row)
+        grand.add(row)
+    return [*per_state.values(), grand]
+
+
+# --- convenience for the text formats -----------------------------------------------
+
+def headers(columns: Sequence[Column]) -> list[str]:
+    return [c.header for c in columns]
+
+
+def text_rows(columns: Sequence[Column], items: Iterable[Any]) -> Iterable[list[str]]:
+    """Every item as a list of display strings, one per column."""
+    for item in items:
+        yield [c.text(item) for c in columns]
+
+
+def summary(ledger: Ledger) -> dict[str, str]:
+    """The one-line summary of the whole plan: 总数, 已办结, 逾期, 按时办结率."""
+    t = ledger.total
+    return {"总数": str(t.total), "已办结": str(t.states.get("done", 0)), "逾期": str(t.overdue),
+            "按时办结率": display(t.on_time_rate, PERCENT)}
+
+
+def as_of_line(ledger: Ledger) -> str:
+    """'统计截至 2021年09月30日(临期提醒 5 天)' under every title."""
+    return f"统计截至 {ledger.as_of:%Y年%m月%d日}(临期提醒 {ledger.warn_days} 天)"
