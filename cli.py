@@ -66,6 +66,10 @@ def _register() -> None:
     from workflow.commands import ledger_cmd
 
     app.command("ledger", epilog=examples(*ledger_cmd.EXAMPLES))(ledger_cmd.ledger)
+    from workflow.commands.report_cmds import calendar_app, report_app
+
+    app.add_typer(report_app, name="report")
+    app.add_typer(calendar_app, name="calendar")
     try:
         from workflow.commands.mail import mail_app, outbox_app, remind_app
     except ImportError:  # pragma: no cover - the mail commands are optional while being built

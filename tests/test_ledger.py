@@ -21,11 +21,32 @@ AS_OF_DAYS = ["2021-07-31", "2021-09-30", "2021-10-15", "2021-11-15", "2021-12-3
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> str:
+def demo_run(tmp_path_factory) -> tuple[Path, str]:
     folder = tmp_path_factory.mktemp("demo") / "run"
     proc = run("demo", "--dir", str(folder))
     assert proc.returncode == 0, proc.stderr
-    return f"sqlite:///{folder / 'duban.db'}"
+    return folder, proc.stdout
+
+
+@pytest.fixture(scope="module")
+def demo_db(demo_run) -> str:
+    return f"sqlite:///{demo_run[0] / 'duban.db'}"
+
+
+def test_the_demo_prints_the_quarter_ledgers_and_leaves_the_files(demo_run, demo_db):
+    """SCENARIO: the Q3 picture after the holiday, the Q4 ledger and the annual section at year end."""
+    import openpyxl
+
+    folder, stdout = demo_run
+    assert "工作台账(2021年第3季度)" in stdout and "工作台账(2021年第4季度)" in stdout
+    q4 = _ledger(demo_db, "2021-12-31")
+    book = openpyxl.load_workbook(folder / "台账-2021Q4.xlsx", read_only=True)
+    detail = list(book.worksheets[0].iter_rows(values_only=True))
+    assert len([r for r in detail if isinstance(r[0], int)]) == len(q4["rows"])
+    report = (folder / "年度报告-政务公开工作要点落实情况.md").read_text(encoding="utf-8")
+    assert f"已办结{q4['total']['states']['done']}项" in report
+    assert (folder / "年度报告-政务公开工作要点落实情况.docx").stat().st_size > 5000
+    assert "<svg" in (folder / "台账-2021Q4.html").read_text(encoding="utf-8")
 
 
 def _ledger(db: str, day: str, *extra: str) -> dict:

@@ -49,9 +49,17 @@ class App:
     def engine(self, check_schema: bool = True) -> "Engine":
         """The engine, created on first use; refuses an uninitialised database."""
         if self._engine is None:
-            from db.engine import make_engine
+            from db.engine import make_engine, normalise_url, sqlite_file
 
-            self._engine = make_engine(self.db_url, synchronous=self.synchronous)
+            url = normalise_url(self.db_url)
+            scheme = url.split("://", 1)[0]
+            if scheme not in ("sqlite", "postgresql+psycopg"):
+                raise BadInput(f"不支持的数据库地址“{scheme}://…”;请使用 SQLite 文件路径或 postgresql://… 地址。")
+            path = sqlite_file(url)
+            if check_schema and path is not None and not path.exists():
+                # A reading or working command never creates a database as a side effect.
+                raise Refused(f"数据库 {path} 不存在:请先运行 duban db init(或用 --db 指定已有的数据库)。")
+            self._engine = make_engine(url, synchronous=self.synchronous)
             if check_schema:
                 self._check_schema()
         return self._engine

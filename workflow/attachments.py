@@ -5,6 +5,7 @@ absolute names and links cannot place a file anywhere but the store.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -34,14 +35,31 @@ def store(source: Path, store_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         sha = digest.hexdigest()
         target = store_dir / sha[:2] / sha
         target.parent.mkdir(mode=0o700, exist_ok=True)
-        if target.exists():
-            os.unlink(tmp)
-        else:
+        created = not target.exists()
+        if created:
             os.chmod(tmp, 0o600)
             shutil.move(tmp, target)
+        else:
+            os.unlink(tmp)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     label = "".join(ch for ch in source.name if ch.isprintable())[:255] or "附件"
-    return {"name": label, "sha256": sha, "size": size, "stored_path": f"{sha[:2]}/{sha}"}
+    return {"name": label, "sha256": sha, "size": size, "stored_path": f"{sha[:2]}/{sha}",
+            "created": str(target) if created else None}
+
+
+def discard(stored: list[dict]) -> None:
+    """Remove the files this command added to the store, when its transition was refused:
+    a refused command leaves nothing behind. Content that was already there stays."""
+    for item in stored:
+        if item.get("created"):
+            path = Path(item["created"])
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            for folder in (path.parent, path.parent.parent, path.parent.parent.parent):
+                try:  # the folders this command made, if they are empty again
+                    folder.rmdir()
+                except OSError:
+                    break

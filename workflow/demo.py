@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from sqlmodel import select
-
 from workflow.app import App
 from workflow.clock import Clock
-from workflow.commands.output import print_table
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -60,28 +56,31 @@ def say(app: App, day: str, text: str) -> None:
     print(f"{day}  {text}", file=app.out)
 
 
-def final_table(app: App) -> None:
-    from db.models import Assignment, Department
+def quarter_ledger(app: App, quarter: str) -> None:
+    """What the office looks at after a quarter ends: the ledger's totals as of its last day."""
+    from workflow.commands.ledger_cmd import LedgerOptions, print_totals, run_ledger
 
-    with app.session() as s:
-        rows = s.exec(select(Department.name, Assignment.state, Assignment.due_date)
-                      .join(Assignment, Assignment.department_id == Department.id)).all()
-    today = app.clock.today()
-    per: dict[str, Counter] = {}
-    for name, state, due in rows:
-        c = per.setdefault(name, Counter())
-        c[state] += 1
-        if state not in ("done", "cancelled") and due < today:
-            c["overdue"] += 1
-    cols = ["assigned", "in_progress", "submitted", "returned", "delay_requested", "done", "cancelled"]
-    import states
+    print(file=app.out)
+    print_totals(app, run_ledger(app, LedgerOptions(quarter=quarter)))
 
-    headers = ["处室"] + [states.state_label(c) for c in cols] + ["逾期", "合计"]
-    body = [[name] + [c[k] or "" for k in cols] + [c["overdue"] or "", sum(c[k] for k in cols)]
-            for name, c in sorted(per.items(), key=lambda kv: -sum(kv[1][k] for k in cols))]
-    total = Counter()
-    for c in per.values():
-        total.update(c)
-    body.append(["合计"] + [total[k] for k in cols] + [total["overdue"], sum(total[k] for k in cols)])
-    print(f"\n{today} 年终各处室事项状态:", file=app.out)
-    print_table(app.out, headers, body)
+
+def year_end(app: App, folder: Path) -> list[Path]:
+    """The Q4 ledger on screen; the ledgers and the annual-report section as files."""
+    from workflow.commands.ledger_cmd import LedgerOptions, run_ledger
+    from workflow.reports import write_ledger
+    from workflow.reports.annual import render_annual
+
+    quarter_ledger(app, "2021Q4")
+    files = []
+    q3 = run_ledger(app, LedgerOptions(quarter="2021Q3"))
+    q4 = run_ledger(app, LedgerOptions(quarter="2021Q4"))
+    for ledger, name, fmt in ((q3, "台账-2021Q3.xlsx", "xlsx"), (q4, "台账-2021Q4.xlsx", "xlsx"),
+                              (q4, "台账-2021Q4.html", "html")):
+        write_ledger(ledger, fmt, folder / name, "task")
+        files.append(folder / name)
+    for fmt in ("docx", "md"):
+        path = folder / f"年度报告-政务公开工作要点落实情况.{fmt}"
+        body = render_annual(q4, fmt)
+        path.write_bytes(body) if isinstance(body, bytes) else path.write_text(body, encoding="utf-8")
+        files.append(path)
+    return files

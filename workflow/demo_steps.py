@@ -8,7 +8,7 @@ from sqlmodel import select
 from db.models import Assignment, Department, Task, User
 from workflow.app import App
 from workflow.commands import lifecycle
-from workflow.demo import EXAMPLES, STAFF_OF, USERS, at, final_table, say
+from workflow.demo import EXAMPLES, STAFF_OF, USERS, at, quarter_ledger, say, year_end
 from workflow.engine import Fields
 from workflow.errors import DubanError
 
@@ -40,7 +40,10 @@ def replay(app: App, folder) -> None:
         if text in plan:
             plan[text](at(app, text), text)
         remind(at(app, text), text)
-    final_table(at(app, "2021-12-31"))
+        if text == "2021-10-08":  # the first working day after Q3 and the National Day holiday
+            quarter_ledger(at(app, text), "2021Q3")
+    files = year_end(at(app, "2021-12-31"), folder)
+    print(f"\n台账与年度报告:{'、'.join(f.name for f in files)},已写入 {folder}。", file=app.out)
     mails = list((folder / "outbox").glob("*.eml")) if (folder / "outbox").exists() else []
     print(f"\n邮件:{len(mails)} 封,已写入 {folder / 'outbox'}(可用邮件客户端打开 .eml 文件)。", file=app.out)
     print(f"数据库:{folder / 'duban.db'};可继续体验,例如:\n"

@@ -92,3 +92,10 @@ def database_problem(exc: BaseException) -> DatabaseProblem | None:
                 return DatabaseProblem(sentence)
         seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
     return None
+
+
+def shown(text: object, limit: int = 40) -> str:
+    """User text quoted in a message: one line, at most `limit` characters, so a
+    43,000-character name or a name with line breaks cannot flood the terminal."""
+    line = " ".join(str(text).replace("\x00", "").split())
+    return line if len(line) <= limit else line[:limit - 1] + "…"

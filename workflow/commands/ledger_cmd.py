@@ -16,7 +16,7 @@ from workflow.app import App
 from workflow.clock import parse_date
 from workflow.commands.common import app_of, print_json
 from workflow.commands.output import LIGHTS, clip, print_table
-from workflow.errors import BadInput, NotFound
+from workflow.errors import BadInput, NotFound, shown
 
 if TYPE_CHECKING:
     from workflow.ledger import Ledger
@@ -56,7 +56,7 @@ def run_ledger(app: App, opts: LedgerOptions) -> "Ledger":
         if opts.dept:
             found = find_department(session, opts.dept)
             if found is None:
-                raise NotFound(f"处室“{opts.dept}”不存在;可用 duban dept list 查看。")
+                raise NotFound(f"处室“{shown(opts.dept)}”不存在;可用 duban dept list 查看。")
             dept = found.name
         ledger = compute_ledger(session, plan.id, as_of, quarter=quarter,
                                 warn_days=config.remind.warn_window, light=light)

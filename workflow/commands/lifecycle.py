@@ -15,12 +15,12 @@ from sqlalchemy import select
 import states
 from db.models import Assignment, User
 from workflow.app import App
-from workflow.attachments import store
+from workflow.attachments import discard, store
 from workflow.commands.common import print_json
 from workflow.directory import find_department
 from workflow.engine import Fields, FireResult, fire
 from workflow.notify import Notifier
-from workflow.errors import NotFound, NotPermitted, Refused
+from workflow.errors import NotFound, NotPermitted, Refused, shown
 from workflow.queries import show_assignment
 
 
@@ -47,12 +47,19 @@ def transition(app: App, assignment_id: int, trigger: str, fields: Fields | None
                as_json: bool = False) -> FireResult:
     """Fire one trigger as the acting user and report the move."""
     fields = fields or Fields()
-    if attach:
-        fields.attachments = [store(p, data_dir(app) / "attachments") for p in attach]
+    stored: list[dict] = []
+    try:
+        for path in attach or []:
+            stored.append(store(path, data_dir(app) / "attachments"))
+        fields.attachments = stored
+        with app.session() as session:
+            actor = app.actor(session)
+            result = fire(session, assignment_id, trigger, actor, clock=app.clock, fields=fields,
+                          on_behalf_of=_principal(session, on_behalf), notifier=notifier(app))
+    except BaseException:
+        discard(stored)
+        raise
     with app.session() as session:
-        actor = app.actor(session)
-        result = fire(session, assignment_id, trigger, actor, clock=app.clock, fields=fields,
-                      on_behalf_of=_principal(session, on_behalf), notifier=notifier(app))
         if as_json:
             print_json(app, show_assignment(session, assignment_id, app.clock.today()))
     app.say(f"事项 {assignment_id}:{states.trigger_label(trigger)}成功,"
@@ -78,7 +85,7 @@ def approve_all(app: App, department: str | None = None, comment: str | None = N
         if department:
             dept = find_department(session, department)
             if dept is None:
-                raise NotFound(f"处室“{department}”不存在;可用 duban dept list 查看。")
+                raise NotFound(f"处室“{shown(department)}”不存在;可用 duban dept list 查看。")
             q = q.where(Assignment.department_id == dept.id)
         ids = list(session.execute(q).scalars())
         mailer = notifier(app)

@@ -7,7 +7,7 @@ import states
 from workflow.app import App
 from workflow.commands.common import print_json
 from workflow.commands.output import LIGHTS, clip, print_table
-from workflow.errors import BadInput, NotFound
+from workflow.errors import BadInput, NotFound, shown
 
 
 def run_list(app: App, *, dept: str | None, state: str | None, overdue: bool, mine: bool,
@@ -28,7 +28,7 @@ def run_list(app: App, *, dept: str | None, state: str | None, overdue: bool, mi
         elif dept:
             found = find_department(session, dept)
             if found is None:
-                raise NotFound(f"处室“{dept}”不存在;可用 duban dept list 查看。")
+                raise NotFound(f"处室“{shown(dept)}”不存在;可用 duban dept list 查看。")
             department_id = found.id
         plan_id = find_plan(session, plan).id if plan else None
         return list_assignments(session, app.clock.today(), plan_id=plan_id,

@@ -1,6 +1,7 @@
 """Renderers for the ledger and the annual-report section: files a person opens.
 
-They read `workflow.ledger.Ledger` and never touch the database themselves. Every
+They read `workflow.ledger.Ledger` and never touch the database themselves, except
+ics.py, which reads the open assignments it exports. Every
 format takes the same column model (`tabular.py`), so a header is defined once.
 """
 from __future__ import annotations
