@@ -6,6 +6,7 @@ stderr with their exit code: 1 refused, 2 bad usage or input.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -85,8 +86,21 @@ _register()
 def main() -> None:
     """Entry point: run the app, turning workflow errors into one line and an exit code."""
     debug = "--debug" in sys.argv or os.environ.get("DUBAN_DEBUG") == "1"
+    from typer._click import exceptions as click_errors  # typer's own copy of click
+
     try:
-        app()
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except click_errors.NoArgsIsHelpError as exc:  # a bare group: its help, as click would
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click_errors.UsageError as exc:
+        print(f"错误:{usage_sentence(exc)}", file=sys.stderr)
+        sys.exit(2)
+    except typer.Abort:
+        print("已中断,未完成的操作未保存。", file=sys.stderr)
+        sys.exit(130)
     except DubanError as exc:
         if debug:
             raise
@@ -104,6 +118,28 @@ def main() -> None:
             sys.exit(problem.exit_code)
         print(f"内部错误({type(exc).__name__}):{_safe(exc)}。请加 --debug 重试并报告此问题。", file=sys.stderr)
         sys.exit(1)
+
+
+_USAGE = (  # click's English, as one Chinese sentence (DESIGN §8)
+    (re.compile(r"No such option: (\S+)"), "没有选项 {0}(编号应为正整数);用 --help 查看用法。"),
+    (re.compile(r"No such command '(.+)'"), "没有命令“{0}”;用 duban --help 查看全部命令。"),
+    (re.compile(r"Missing argument '(.+)'"), "缺少参数 {0};用 --help 查看用法。"),
+    (re.compile(r"Missing option '(.+)'"), "缺少选项 {0};用 --help 查看用法。"),
+    (re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)"), "多余的参数:{0};用 --help 查看用法。"),
+    (re.compile(r"'(.*)' is not a valid integer"), "“{0}”不是有效的整数编号。"),
+    (re.compile(r"Option '(.+)' requires an argument"), "选项 {0} 需要一个值。"),
+    (re.compile(r"Invalid value for '(.+?)': (.+)"), "参数 {0} 的值无效:{1}"),
+)
+
+
+def usage_sentence(exc: Exception) -> str:
+    """One Chinese sentence for a command-line usage error."""
+    message = " ".join(exc.format_message().split())[:300]
+    for pattern, sentence in _USAGE:
+        m = pattern.search(message)
+        if m:
+            return sentence.format(*m.groups())
+    return f"命令行用法有误({message});用 --help 查看用法。"
 
 
 def _safe(exc: BaseException) -> str:
