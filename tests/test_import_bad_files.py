@@ -139,3 +139,25 @@ def test_canonical_yaml_is_detected_by_content(tmp_path: Path) -> None:
     plan = load_plan(SEED)
     path = write(tmp_path, yaml.safe_dump(plan.to_dict(), allow_unicode=True), "导出")
     assert load_plan(path).tasks == plan.tasks
+
+
+def test_bad_files_through_the_cli_give_one_line_and_create_nothing(tmp_path: Path) -> None:
+    from cli_helpers import run, run_json
+
+    db = str(tmp_path / "d.db")
+    assert run("db", "init", db=db).returncode == 0
+    big = tmp_path / "big.txt"
+    with big.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)  # 50 MB, sparse
+    document = io.BytesIO()
+    docx.Document().save(document)
+    bad = {"empty.txt": b"", "noise.bin": random.Random(3).randbytes(4096), "big.txt": None,
+           "cut.docx": document.getvalue()[:3000], "prose.txt": "一段普通的文字,没有表格。\n".encode()}
+    for name, data in bad.items():
+        path = big if data is None else write(tmp_path, data, name)
+        for extra in ([], ["--dry-run"]):
+            proc = run("plan", "import", str(path), *extra, db=db)
+            assert proc.returncode == 2, (name, proc.stderr)
+            assert proc.stderr.startswith("错误:") and proc.stderr.count("\n") == 1, (name, proc.stderr)
+            assert proc.stdout == ""
+    assert run_json("plan", "list", db=db) == []

@@ -147,3 +147,76 @@ def test_xlsx_detected_by_content_not_name(tmp_path: Path) -> None:
 def test_docx_detected_by_content_not_name(tmp_path: Path) -> None:
     path = _seed_like_docx(tmp_path / "plan.docx", False).rename(tmp_path / "下载")
     assert len(load_plan(path).tasks) == 4
+
+
+# ---------------------------------------------------------------- the whole seed as Word and Excel
+
+MERGED_DOWN = ("resp", "deadline")  # the cells the published table merges vertically
+
+
+def _seed_table():
+    """The seed's preamble lines, columns and 28 rows as the text importer reads them
+    (None = a cell merged with the one above: 落实处室 of rows 9, 11, 28; 完成时限 of 2-28)."""
+    from workflow.importers.text import _line_rows, _split_body, clean_lines, find_header
+
+    lines = clean_lines((Path(__file__).resolve().parents[1] / "examples" / "gz-sfj-2021.txt").read_text("utf-8"))
+    header = find_header(lines)
+    body, _ = _split_body(lines[header.end:])
+    return lines[:header.start], header.columns, _line_rows(body, header, [])
+
+
+def _merge_spans(rows, c: int) -> list[tuple[int, int]]:
+    """(first, last) row indexes of each vertical merge in column c."""
+    spans: list[list[int]] = []
+    for i, row in enumerate(rows):
+        if row.cells[c] is not None:
+            spans.append([i, i])
+        elif spans:
+            spans[-1][1] = i
+    return [(first, last) for first, last in spans if last > first]
+
+
+def _seed_docx(path: Path) -> Path:
+    preamble, columns, rows = _seed_table()
+    document = docx.Document()
+    for text in preamble:
+        document.add_paragraph(text)
+    table = document.add_table(rows=len(rows) + 1, cols=len(columns))
+    for c, column in enumerate(columns):
+        table.cell(0, c).text = column.title
+        for r, row in enumerate(rows, 1):
+            table.cell(r, c).text = row.cells[c] or ""
+        if column.kind in MERGED_DOWN:
+            for first, last in _merge_spans(rows, c):
+                table.cell(first + 1, c).merge(table.cell(last + 1, c))
+    document.save(path)
+    return path
+
+
+def _seed_xlsx(path: Path) -> Path:
+    from openpyxl.utils import get_column_letter
+
+    preamble, columns, rows = _seed_table()
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for text in preamble:
+        sheet.append([text])
+    sheet.append([c.title for c in columns])
+    top = sheet.max_row + 1
+    for row in rows:
+        sheet.append(row.cells)
+    for c, column in enumerate(columns):
+        if column.kind in MERGED_DOWN:
+            letter = get_column_letter(c + 1)
+            for first, last in _merge_spans(rows, c):
+                sheet.merge_cells(f"{letter}{top + first}:{letter}{top + last}")
+    workbook.save(path)
+    return path
+
+
+@pytest.mark.parametrize("build", [_seed_docx, _seed_xlsx], ids=["docx", "xlsx"])
+def test_the_seed_as_word_or_excel_is_the_same_plan_as_the_text(tmp_path: Path, build) -> None:
+    text = load_plan(Path(__file__).resolve().parents[1] / "examples" / "gz-sfj-2021.txt")
+    plan = load_plan(build(tmp_path / "seed.bin"))  # detected by content, not name
+    assert plan.to_dict() == text.to_dict() and len(plan.tasks) == 28
+    assert plan.warnings == text.warnings

@@ -190,3 +190,22 @@ def test_saved_html_page_with_rowspan() -> None:
     assert plan.tasks[1].requirement == "公开决策草案&征求意见情况。"
     assert plan.tasks[1].responsibilities == plan.tasks[0].responsibilities
     assert plan.due == dt.date(2021, 11, 30) and plan.tasks[1].chapter == "一、深化决策公开"
+
+
+def test_responsible_section_column_with_time_limit_and_note() -> None:
+    # A district template: 责任科室 (not 处室), 时限要求 per row, a 备注 column, 工作任务 first.
+    text = "\n".join([
+        "某区某局2022年政务公开工作任务分解表",
+        "工作任务|序号|具体要求|责任科室|时限要求|备注",
+        "一、财政信息|1|公开部门预算。|财务科牵头,办公室配合。|2022年4月底前|与区财政局同步",
+        "|2|每季度更新财政资金直达信息。|財務科負責。|每季度||",
+        "二、政策解读|3|做好政策解读。|各相關科室落實,辦公室督辦。|年底前|"])
+    plan = parse_plan_text(text)
+    assert plan.year == 2022 and [t.seq for t in plan.tasks] == [1, 2, 3]
+    assert resp(plan, 1) == [("财务科", "lead"), ("办公室", "cooperate")]
+    assert resp(plan, 2) == [("财务科", "implement")]
+    assert plan.tasks[0].due == dt.date(2022, 4, 30) and plan.tasks[0].note == "与区财政局同步"
+    assert plan.tasks[1].recurrence == "quarterly"
+    assert plan.tasks[2].due == dt.date(2022, 12, 31)
+    assert resp(plan, 3) == [("各相关科室", "implement"), ("办公室", "supervise")]
+    assert plan.tasks[2].responsibilities[0].group

@@ -186,9 +186,11 @@ def _generated(rows: int) -> str:
 
 def test_two_thousand_rows_parse_well_under_a_second() -> None:
     text = _generated(2000)
-    start = time.perf_counter()
-    plan = parse_plan_text(text)
-    elapsed = time.perf_counter() - start
+    elapsed = float("inf")
+    for _ in range(3):  # best of 3: the code's time, not a busy machine's scheduling
+        start = time.perf_counter()
+        plan = parse_plan_text(text)
+        elapsed = min(elapsed, time.perf_counter() - start)
     assert len(plan.tasks) == 2000
     assert plan.tasks[6].responsibilities == plan.tasks[5].responsibilities  # row 7 merged
     assert plan.due == dt.date(2021, 11, 30)

@@ -101,3 +101,66 @@ def test_seed_through_cli(tmp_path):
     back = run_json("plan", "import", str(path), "--dry-run", db=db)
     original = run_json("plan", "show", "1", db=db)
     assert back["tasks"] == original["tasks"]
+
+
+def test_summary_most_urgent_first():
+    import datetime as dt
+
+    from workflow.publish import department_summary
+
+    def row(dept_id, name, role, due):
+        return {"department_id": dept_id, "department": name, "role": role, "due_date": dt.date.fromisoformat(due)}
+
+    summary = department_summary([
+        row(1, "办公室", "lead", "2021-11-30"), row(1, "办公室", "cooperate", "2021-12-31"),
+        row(2, "装财处", "cooperate", "2021-12-31"), row(3, "普法处", "lead", "2021-09-30"),
+        row(4, "科监处", "lead", "2021-11-30"), row(4, "科监处", "lead", "2021-12-31"),
+        row(4, "科监处", "tech_support", "2021-11-30"), row(5, "组培处", "cooperate", "2021-11-30"),
+        row(6, "行政应诉处", "cooperate", "2021-11-30"), row(6, "行政应诉处", "supervise", "2021-12-31")])
+    assert [(s.department, s.first_due.isoformat(), s.total) for s in summary] == [
+        ("普法处", "2021-09-30", 1),  # earliest deadline first
+        ("科监处", "2021-11-30", 3),  # then the biggest load
+        ("办公室", "2021-11-30", 2), ("行政应诉处", "2021-11-30", 2),  # then directory order
+        ("组培处", "2021-11-30", 1), ("装财处", "2021-12-31", 1)]
+    assert summary[1].roles == {"lead": 2, "tech_support": 1}
+
+
+def test_publish_prints_the_summary_most_urgent_first(db_url):
+    world = build_world(db_url, PLAN, publish=False)
+    proc = run("plan", "publish", str(world.plan_id), db=world.url, user="李审核", today="2021-07-20")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["处室", "最早完成时限", "新事项", "牵头", "配合", "技术保障", "督办"]
+    # Task 2 is quarterly (Q3 due 09-30), task 1 due 11-30, task 3 due 12-31 (各业务处室 cooperate).
+    assert [line.split() for line in lines[2:7]] == [
+        ["规范性文件审查处", "2021-09-30", "3", "2", "1"],
+        ["局政务公开办", "2021-09-30", "2", "2"],
+        ["装财处", "2021-11-30", "2", "1", "1"],
+        ["科监处", "2021-11-30", "2", "1", "1"],
+        ["办公室", "2021-11-30", "1", "1"]]
+    assert lines[7] == "新建 10 项事项,已存在 0 项。"
+    again = run_json("plan", "publish", str(world.plan_id), db=world.url, user="李审核", today="2021-07-20")
+    assert again["summary"] == [] and again["created"] == 0 and again["per_department"]["装财处"] == 2
+
+
+def test_resolve_files_that_are_not_usable_are_refused(tmp_path):
+    from workflow.errors import BadInput
+    from workflow.publish import load_resolution
+
+    def refused(text: str | None) -> str:
+        path = tmp_path / "r.yaml"
+        if text is not None:
+            path.write_text(text, encoding="utf-8")
+        with pytest.raises(BadInput) as info:
+            load_resolution(tmp_path if text is None else path)
+        return info.value.message
+
+    assert "是目录" in refused(None)
+    assert "“2021-02-30”不是任务序号" in refused("2021-02-30:\n  相关处室: [办公室]\n")
+    assert "“abc”不是任务序号" in refused("abc:\n  相关处室: [办公室]\n")
+    assert "的值应为" in refused("'*':\n  相关处室: 办公室\n")
+    assert "不是有效的 YAML" in refused("'*': [\n")
+    path = tmp_path / "ok.yaml"
+    path.write_text("014:\n  相关处室: [2021-02-30处, 办公室]\n'*':\n  各相关业务处室: []\n", encoding="utf-8")
+    assert load_resolution(path) == {"14": {"相关处室": ["2021-02-30处", "办公室"]}, "*": {"各相关业务处室": []}}
+    assert load_resolution(ROOT / "examples" / "resolve.yaml")["14"] == {"各相关业务处室": ["普法处", "公共法律服务管理处"]}

@@ -5,7 +5,6 @@ one department each name means, and a clear error listing every name it cannot f
 """
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 
@@ -14,6 +13,7 @@ from sqlmodel import Session, select
 import states
 from db.models import Department, User
 from workflow.clock import Clock
+from workflow.directory_names import closest_names, match_department, normalise  # noqa: F401 (re-exported)
 from workflow.errors import BadInput, NotFound, Refused
 
 KINDS: dict[str, str] = {"office": "综合/办公室", "business": "业务处室", "unit": "局属单位"}
@@ -57,36 +57,12 @@ def list_departments(session: Session) -> list[Department]:
     return list(session.exec(select(Department).order_by(Department.id)).all())
 
 
-def find_department(session: Session, name: str, fuzzy: bool = True,
+def find_department(session: Session | None, name: str, fuzzy: bool = True,
                     departments: list[Department] | None = None) -> Department | None:
-    """The department a name means: exact name, then alias, then a unique containment.
-
-    Containment covers 简称/全称 pairs such as 文件审查处 ↔ 规范性文件审查处.
-    """
-    name = normalise(name)
+    """The department a name means (see directory_names.match_department); reads the
+    directory from `session` unless `departments` is given."""
     departments = departments if departments is not None else list_departments(session)
-    for d in departments:
-        if normalise(d.name) == name:
-            return d
-    for d in departments:
-        if name in {normalise(a) for a in d.aliases}:
-            return d
-    if not fuzzy:
-        return None
-    hits = [d for d in departments
-            if any(name in normalise(n) or normalise(n) in name for n in [d.name, *d.aliases])
-            and min(len(name), len(normalise(d.name))) >= 3]
-    return hits[0] if len(hits) == 1 else None
-
-
-def closest_names(name: str, departments: list[Department], n: int = 3) -> list[str]:
-    names = [d.name for d in departments] + [a for d in departments for a in d.aliases]
-    return difflib.get_close_matches(name, names, n=n, cutoff=0.3)
-
-
-def normalise(name: str) -> str:
-    """Compare names ignoring width of brackets and spaces."""
-    return name.replace("(", "(").replace(")", ")").replace(" ", "").replace("\u3000", "").strip()
+    return match_department(name, departments, fuzzy)
 
 
 def add_user(session: Session, name: str, email: str, roles: list[str], department: str | None,

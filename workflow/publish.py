@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -44,19 +45,41 @@ def periods(recurrence: str | None, year: int, due: dt.date, start: dt.date) -> 
 
 
 @dataclass
+class DepartmentSummary:
+    """What one department received in this publish: its earliest deadline and load per role."""
+    department: str
+    first_due: dt.date
+    total: int
+    roles: dict[str, int]
+
+
+@dataclass
 class PublishReport:
     plan_id: int
     created: int = 0
     existing: int = 0
-    per_department: dict[str, int] = field(default_factory=dict)
+    per_department: dict[str, int] = field(default_factory=dict)  # all wanted, new or existing
     created_ids: list[int] = field(default_factory=list)
+    summary: list[DepartmentSummary] = field(default_factory=list)  # new ones, most urgent first
+
+
+@dataclass
+class PendingGroup:
+    """A "relevant" group (各相关业务处室) the office still has to name departments for."""
+    name: str
+    tasks: list[tuple[int, str, str]]  # (seq, requirement, role), in task order
+
+
+def check_can_publish(actor: User) -> None:
+    """Refuse early, so nobody answers questions only to be refused at the end."""
+    if not set(actor.roles) & {"reviewer", "admin"}:
+        raise NotPermitted(f"{actor.name}无权下发计划:只有审核人(政务公开办)或管理员可以下发。")
 
 
 def publish(session: Session, plan: PlanRow, actor: User, clock: Clock,
             resolution: Resolution | None = None, progress: Progress | None = None,
             notifier: Notifier | None = None) -> PublishReport:
-    if not set(actor.roles) & {"reviewer", "admin"}:
-        raise NotPermitted(f"{actor.name}无权下发计划:只有审核人(政务公开办)或管理员可以下发。")
+    check_can_publish(actor)
     try:
         wanted = _wanted(session, plan, resolution or {}, clock.today())
         report = _insert(session, plan, actor, clock, wanted, progress, notifier or DEFAULT_NOTIFIER)
@@ -103,11 +126,29 @@ def _wanted(session: Session, plan: PlanRow, resolution: Resolution, today: dt.d
     return rows
 
 
+def pending_groups(session: Session, plan: PlanRow, resolution: Resolution | None = None) -> list[PendingGroup]:
+    """The "relevant" groups publishing would refuse for, grouped by name (first use first)."""
+    pending: dict[str, PendingGroup] = {}
+    for task in tasks_of(session, plan.id):
+        for r in task.responsibilities:
+            name = r["department"]
+            if not r.get("group") or group_kinds(name) is not None:
+                continue
+            if _chosen(resolution or {}, task.seq, name) is not None:
+                continue
+            pending.setdefault(name, PendingGroup(name, [])).tasks.append((task.seq, task.requirement, r["role"]))
+    return list(pending.values())
+
+
+def _chosen(resolution: Resolution, seq: int, name: str) -> list[str] | None:
+    """The office's choice for a group on a task: the task's own entry, else the "*" one."""
+    chosen = (resolution.get(str(seq)) or {}).get(name)
+    return chosen if chosen is not None else (resolution.get("*") or {}).get(name)
+
+
 def _expand(session: Session, name: str, seq: int, resolution: Resolution,
             departments: list[Department], unknown: dict[str, set[int]]) -> list[Department] | None:
-    chosen = (resolution.get(str(seq)) or {}).get(name)
-    if chosen is None:
-        chosen = (resolution.get("*") or {}).get(name)
+    chosen = _chosen(resolution, seq, name)
     if chosen is not None:
         found = []
         for n in chosen:
@@ -134,7 +175,8 @@ def _refuse_unknown(unknown: dict[str, set[int]], unresolved: list[str],
             items.append(f"“{name}”(第 {'、'.join(map(str, sorted(seqs)))} 项){hint}")
         parts.append(f"处室名录中没有:{';'.join(items)};请先用 duban dept add 添加或加别名")
     if unresolved:
-        parts.append(f"以下“相关”处室需要明确具体处室:{'、'.join(unresolved)};请用 --resolve 文件指定")
+        parts.append(f"以下“相关”处室需要明确具体处室:{'、'.join(unresolved)};请用 --resolve 文件指定"
+                     f"(格式见 examples/resolve.yaml),或在终端中运行 duban plan publish 逐项选择")
     if parts:
         raise NotFound("无法下发,未创建任何事项。" + "。".join(parts) + "。")
 
@@ -170,6 +212,7 @@ def _insert(session: Session, plan: PlanRow, actor: User, clock: Clock,
     report.created = len(created)
     report.created_ids = [c["id"] for c in created]
     report.per_department = dict(Counter(w["department"] for w in wanted))
+    report.summary = department_summary(created)
     if created and plan.published_at is None:
         plan.published_at = now
         session.add(plan)
@@ -177,23 +220,61 @@ def _insert(session: Session, plan: PlanRow, actor: User, clock: Clock,
     return report
 
 
-def load_resolution(path) -> Resolution:
-    """Read a --resolve YAML file: {task seq or "*": {group name: [department, …]}}."""
+def department_summary(rows: list[dict[str, Any]]) -> list[DepartmentSummary]:
+    """New assignments per department, most urgent first (earliest due date, then the
+    biggest load, then directory order): the order in which the office will chase them."""
+    by_dept: dict[int, DepartmentSummary] = {}
+    for w in rows:
+        entry = by_dept.get(w["department_id"])
+        if entry is None:
+            entry = by_dept[w["department_id"]] = DepartmentSummary(w["department"], w["due_date"], 0, {})
+        entry.first_due = min(entry.first_due, w["due_date"])
+        entry.total += 1
+        entry.roles[w["role"]] = entry.roles.get(w["role"], 0) + 1
+    order = sorted(by_dept, key=lambda i: (by_dept[i].first_due, -by_dept[i].total, i))
+    return [by_dept[i] for i in order]
+
+
+def load_resolution(path: str | Path) -> Resolution:
+    """Read a --resolve YAML file: {task seq or "*": {group name: [department, …]}}.
+
+    Read with YAML's base loader, where every scalar stays a string: a key like 14 or a
+    name that looks like a date is taken as written, never converted (or refused as an
+    impossible date)."""
     import yaml
 
     try:
-        data = yaml.safe_load(open(path, encoding="utf-8"))
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.load(handle, Loader=yaml.BaseLoader)
     except FileNotFoundError:
         raise BadInput(f"找不到文件 {path}。") from None
+    except IsADirectoryError:
+        raise BadInput(f"{path} 是目录,不是 --resolve 文件:请指定 YAML 文件(格式见 examples/resolve.yaml)。") from None
+    except PermissionError:
+        raise BadInput(f"没有权限读取 {path}:请检查文件权限。") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path} 不是有效的 YAML(UTF-8):{str(exc).splitlines()[0]}。") from None
     if not isinstance(data, dict):
         raise BadInput(f"{path} 格式应为 {{任务序号或 \"*\": {{群组名称: [处室, …]}}}}。")
     out: Resolution = {}
     for key, groups in data.items():
+        if key != "*" and not (key.isascii() and key.isdigit() and int(key) > 0):
+            raise BadInput(f"{path} 中的“{key}”不是任务序号,也不是表示所有任务的 \"*\"。")
         if not isinstance(groups, dict) or not all(
                 isinstance(v, list) and all(isinstance(x, str) for x in v) for v in groups.values()):
             raise BadInput(f"{path} 中“{key}”的值应为 {{群组名称: [处室, …]}}。")
-        out[str(key)] = {str(g): list(v) for g, v in groups.items()}
+        out[str(int(key)) if key != "*" else key] = {g: list(v) for g, v in groups.items()}
     return out
 
+
+def save_resolution(resolution: Resolution, path: str | Path) -> None:
+    """Write choices in the --resolve format, so the next publish can reuse them unasked."""
+    import yaml
+
+    path = Path(path)
+    data = {key: {group: list(names) for group, names in groups.items()} for key, groups in resolution.items()}
+    header = ("# 下发时“相关”处室的具体指定:任务序号(或 \"*\" 表示所有任务)→ 群组名称 → 处室列表。\n"
+              "# 由 duban plan publish 的逐项选择生成;可修改后用 --resolve 再次使用。\n")
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
+    tmp.replace(path)

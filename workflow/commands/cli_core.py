@@ -36,7 +36,7 @@ def _group(name: str, help_text: str, *example_lines: str) -> typer.Typer:
 
 db_app = _group("db", "数据库:初始化与升级。", "duban db init", "duban --db postgresql://postgres@127.0.0.1/test db init")
 plan_app = _group("plan", "计划(分工方案):导入、查看、下发、导出。",
-                  "duban plan import examples/gz-sfj-2021.yaml", "duban plan list", "duban --as 李审核 plan publish 1")
+                  "duban plan import examples/gz-sfj-2021.txt --dry-run", "duban plan list", "duban --as 李审核 plan publish 1")
 dept_app = _group("dept", "处室名录。", "duban dept add 装财处 --email zc@sfj.gz.gov.cn", "duban dept list")
 user_app = _group("user", "用户与角色。", "duban user add 张三 --dept 装财处 --role staff --email zs@sfj.gz.gov.cn", "duban user list")
 task_app = _group("task", "事项:查看、签收、报送、撤销、重新办理。",
@@ -122,7 +122,10 @@ def plan_show(ctx: typer.Context, plan: Annotated[str, typer.Argument(help="计�
 def plan_publish(ctx: typer.Context, plan: Annotated[str, typer.Argument(help="计划编号或标题中的文字")],
                  resolve: Annotated[Optional[Path], typer.Option("--resolve", help="“相关处室”的指定文件(YAML:任务序号 → 群组 → 处室列表)")] = None,
                  as_json: JSON = False) -> None:
-    """下发计划:为每项任务 × 处室 × 角色 × 期次创建事项;重复下发不会重复创建。"""
+    """下发计划:为每项任务 × 处室 × 角色 × 期次创建事项;重复下发不会重复创建。
+
+    “相关”处室群组(如“各相关业务处室”)须指定具体处室:用 --resolve 文件,或在终端中逐项选择
+    (可把选择保存为文件供下次使用)。下发后按紧迫程度列出各处室的新事项。"""
     from workflow.commands import plan_cmds
 
     plan_cmds.run_publish(app_of(ctx), plan, resolve, as_json)
@@ -465,6 +468,9 @@ def demo(ctx: typer.Context,
 
 
 def register(app: typer.Typer) -> None:
+    from workflow.commands import fast_params
+
+    fast_params.install()  # plain option values without pydantic: ~100 ms off every command
     app.command("states", epilog=ex("duban states", "duban states --mermaid > states.mmd", "duban states --json"))(states_show)
     for name, group in (("db", db_app), ("plan", plan_app), ("dept", dept_app),
                         ("user", user_app), ("task", task_app), ("review", review_app), ("delay", delay_app),

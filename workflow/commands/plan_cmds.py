@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflow.app import App
 from workflow.commands.common import print_json
 from workflow.commands.output import clip, print_table
 from workflow.errors import BadInput, DubanError
 from workflow.plan import RECURRENCES, RESPONSIBILITY_ROLES, Plan
+
+if TYPE_CHECKING:  # pragma: no cover
+    from workflow.commands.resolve_prompt import Prompt
+    from workflow.publish import PublishReport
 
 
 def load_plan_file(path: Path, year: int | None) -> Plan:
@@ -73,25 +78,30 @@ def _publish_warnings(app: App, plan: Plan) -> list[str]:
     """Unknown departments (when a directory exists) and groups the office must name."""
     from workflow.groups import review_warnings
 
-    if not _database_exists(app):  # keep the dry run of a first import light: no database layer
-        return review_warnings(plan, None)
+    return review_warnings(plan, _directory_for_review(app))
+
+
+def _directory_for_review(app: App) -> list | None:
+    """The directory to check the plan's names against, None if there is none yet.
+
+    A SQLite file is read directly, so the dry run stays off the database layer (it would
+    cost several times the whole dry run); other databases go through the usual session."""
+    from workflow.directory_peek import peek_departments, sqlite_path
+
+    path = sqlite_path(app.db_url)
+    if path is not None:
+        if not path.exists():
+            return None  # a first import: no database, so no directory
+        found = peek_departments(path)
+        if found is not None:
+            return found or None
     try:
         from workflow.directory import list_departments
 
         with app.session() as session:
-            departments = list_departments(session) or None
-    except DubanError:  # no database yet: check what can be checked without it
-        departments = None
-    return review_warnings(plan, departments)
-
-
-def _database_exists(app: App) -> bool:
-    url = app.db_url or "duban.db"
-    if "://" not in url:
-        return Path(url).exists()
-    if url.startswith("sqlite:///"):
-        return Path(url[len("sqlite:///"):]).exists()
-    return True
+            return list_departments(session) or None
+    except DubanError:  # not initialised or unreachable: check what can be checked without it
+        return None
 
 
 def run_list(app: App, as_json: bool) -> None:
@@ -143,12 +153,16 @@ def run_export(app: App, ref: str, fmt: str, out: Path | None) -> None:
     app.say(f"已导出到 {out}。")
 
 
-def run_publish(app: App, ref: str, resolve: Path | None, as_json: bool) -> None:
-    from workflow.plans import find_plan
+def run_publish(app: App, ref: str, resolve: Path | None, as_json: bool,
+                prompt: "Prompt | None" = None) -> None:
+    """Publish a plan. Without --resolve, the "relevant" groups are asked for on a terminal
+    (`prompt`, or the terminal when there is one); when piped, publish refuses and says
+    which flag is missing."""
     from workflow.notify import Notifier
+    from workflow.plans import find_plan
     from workflow.publish import load_resolution, publish
 
-    resolution = load_resolution(resolve) if resolve else None
+    resolution = _ask_for_groups(app, ref, prompt, load_resolution(resolve) if resolve else {})
     with app.session() as session:
         actor = app.actor(session)
         plan = find_plan(session, ref)
@@ -157,9 +171,46 @@ def run_publish(app: App, ref: str, resolve: Path | None, as_json: bool) -> None
                              Notifier(app.config().templates_dir))
     if as_json:
         print_json(app, {"plan": report.plan_id, "created": report.created, "existing": report.existing,
-                         "per_department": report.per_department})
+                         "per_department": report.per_department,
+                         "summary": [asdict(s) for s in report.summary]})
         return
-    print_table(app.out, ["处室", "事项数"], sorted(report.per_department.items(), key=lambda kv: -kv[1]))
+    print_summary(app, report)
+
+
+def _ask_for_groups(app: App, ref: str, prompt: "Prompt | None", resolution: dict) -> dict:
+    """`resolution` completed by the office for the "relevant" groups it leaves open, asked
+    before anything is written; unchanged when nobody can answer (publish then refuses).
+
+    The reads happen in their own short session, so no database lock is held while
+    someone thinks about the answers."""
+    from workflow.commands.resolve_prompt import Prompt, ask_resolution, offer_to_save
+    from workflow.directory import list_departments
+    from workflow.plans import find_plan
+    from workflow.publish import check_can_publish, pending_groups
+
+    prompt = prompt or Prompt.terminal(app)
+    if prompt is None:
+        return resolution
+    with app.session() as session:
+        check_can_publish(app.actor(session))
+        pending = pending_groups(session, find_plan(session, ref), resolution)
+        departments = list_departments(session)
+    if not pending or not departments:
+        return resolution
+    merged = {key: dict(groups) for key, groups in resolution.items()}
+    for key, groups in ask_resolution(prompt, pending, departments).items():
+        merged.setdefault(key, {}).update(groups)
+    offer_to_save(prompt, merged)
+    return merged
+
+
+def print_summary(app: App, report: "PublishReport") -> None:
+    """Per department, most urgent first, with the count per role: whom to chase first."""
+    if report.summary:
+        roles = [r for r in RESPONSIBILITY_ROLES if any(r in s.roles for s in report.summary)]
+        print_table(app.out, ["处室", "最早完成时限", "新事项", *(RESPONSIBILITY_ROLES[r] for r in roles)],
+                    [[s.department, s.first_due.isoformat(), s.total, *(s.roles.get(r, "") for r in roles)]
+                     for s in report.summary])
     print(f"新建 {report.created} 项事项,已存在 {report.existing} 项。", file=app.out)
 
 

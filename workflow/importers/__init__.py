@@ -10,8 +10,6 @@ never import a plan do not pay for them.
 """
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 
 from workflow.errors import BadInput
@@ -69,6 +67,9 @@ def parse_plan_text(text: str, year: int | None = None, name: str | None = None)
 
 
 def _load_zip(data: bytes, path: Path, year: int | None) -> Plan:
+    import io
+    import zipfile
+
     try:
         names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     except (zipfile.BadZipFile, EOFError, ValueError):

@@ -9,7 +9,6 @@ as a deadline: 前/底/末/内, 年底, 下半年, 持续推进.
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -83,7 +82,9 @@ def chinese_number(text: str) -> int | None:
 
 
 def month_end(year: int, month: int) -> dt.date:
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
+    if month == 12:
+        return dt.date(year, 12, 31)
+    return dt.date(year, month + 1, 1) - dt.timedelta(days=1)
 
 
 def find_dates(text: str, year: int, *, cell: bool) -> list[tuple[int, dt.date]]:

@@ -9,6 +9,7 @@ BOM-less UTF-16 Chinese has no NUL bytes to give it away.
 from __future__ import annotations
 
 import codecs
+from collections import Counter
 
 from workflow.errors import BadInput
 
@@ -67,11 +68,15 @@ def _strict(data: bytes, encoding: str, source: str) -> str:
 
 
 def plausibility(text: str) -> float:
-    """Share of characters that plausibly belong in a Chinese office document."""
+    """Share of characters that plausibly belong in a Chinese office document.
+
+    Each distinct character is judged once (a document uses a few hundred), counting in C:
+    a Python call per character made the dry run of the seed slower, and a regex with these
+    ranges costs ~10 ms to compile."""
     if not text:
         return 0.0
-    good = sum(1 for ch in text if _plausible(ch))
-    return good / len(text)
+    bad = sum(n for ch, n in Counter(text).items() if not _plausible(ch))
+    return 1 - bad / len(text)
 
 
 def _plausible(ch: str) -> bool:

@@ -65,6 +65,7 @@ def _table() -> dict[int, str]:
 
 
 TRADITIONAL_TO_SIMPLIFIED: dict[int, str] = _table()
+_TRADITIONAL_CHARS = frozenset(map(chr, TRADITIONAL_TO_SIMPLIFIED))  # set lookups run in C
 
 
 def to_simplified(text: str) -> str:
@@ -74,4 +75,4 @@ def to_simplified(text: str) -> str:
 
 def has_traditional(text: str) -> bool:
     """Whether the text contains any character of the table (used for a one-line warning)."""
-    return any(ord(ch) in TRADITIONAL_TO_SIMPLIFIED for ch in text)
+    return not _TRADITIONAL_CHARS.isdisjoint(text)

@@ -13,7 +13,6 @@ to columns by shape, in column order (`layout.align`), and `table.build_plan` do
 """
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 
@@ -73,6 +72,8 @@ def clean_lines(text: str) -> list[str]:
 
 def html_to_text(page: str) -> str:
     """A saved web page → its text with one table cell per line, as a browser copy gives it."""
+    import html
+
     page = re.sub(r"(?is)<(script|style|head)\b.*?</\1\s*>|<!--.*?-->", "", page)
     page = re.sub(r"(?i)<br\s*/?>|</(?:td|th|tr|p|div|li|h\d|table|caption)\s*>", "\n", page)
     return html.unescape(re.sub(r"<[^>]+>", "", page))
