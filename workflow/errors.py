@@ -46,3 +46,7 @@ class BadInput(DubanError):
 
 class MissingField(BadInput):
     """A field the trigger requires was not given."""
+
+
+class NotAuthenticated(Refused):
+    """No token, or a token that is wrong, malformed, unknown, revoked or of an inactive user."""
