@@ -44,19 +44,23 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     db: Annotated[Optional[str], typer.Option("--db", help="数据库:SQLite 文件路径或 postgresql://… URL(默认 ./duban.db,或环境变量 DUBAN_DB)")] = None,
-    as_user: Annotated[Optional[str], typer.Option("--as", help="操作人姓名(或环境变量 DUBAN_USER)")] = None,
+    as_user: Annotated[Optional[str], typer.Option("--as", help="操作人姓名,须与登录令牌的用户一致(或环境变量 DUBAN_USER)")] = None,
     today: Annotated[Optional[str], typer.Option("--today", help="把“今天”固定为 YYYY-MM-DD,用于演示和模拟(或 DUBAN_TODAY)")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 duban.toml 的路径(或 DUBAN_CONFIG)")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整的调用栈")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本")] = False,
 ) -> None:
     """督办:政务公开工作要点分工方案的工作流引擎。"""
+    from workflow.credentials import cli_token
+
     fixed = today or os.environ.get("DUBAN_TODAY")
     ctx.obj = App.from_env(
         db_url=db, actor_name=as_user, config_path=config,
         clock=Clock(parse_date(fixed, "--today") if fixed else None),
         interactive=sys.stdout.isatty(),
+        authenticate=True,  # on the command line only the token says who is acting
     )
+    ctx.obj.token = cli_token(ctx.obj.db_url, warn=sys.stderr)
 
 
 def _register() -> None:

@@ -5,9 +5,25 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
+# Subprocesses never see the real ~/.config/duban/credentials.
+XDG_CONFIG_HOME = tempfile.mkdtemp(prefix="duban-test-xdg-")
+# Database URL -> how to get a user's token there (build_world and the demo fill it).
+_TOKENS: dict[str, Callable[[str], str | None]] = {}
+
+
+def register_tokens(db: str, lookup: Callable[[str], str | None]) -> None:
+    """Let run(user=NAME, db=URL) authenticate as NAME with the token `lookup(NAME)`."""
+    _TOKENS[db] = lookup
+
+
+def token_for(db: str | None, user: str | None) -> str | None:
+    lookup = _TOKENS.get(db) if db else None
+    return lookup(user) if lookup and user else None
 
 
 def duban_cmd() -> list[str]:
@@ -16,13 +32,19 @@ def duban_cmd() -> list[str]:
 
 
 def run(*args: str, db: str | None = None, user: str | None = None, today: str | None = None,
-        env: dict | None = None, cwd: Path | None = None, input: str | None = None) -> subprocess.CompletedProcess:
+        env: dict | None = None, cwd: Path | None = None, input: str | None = None,
+        token: str | None = None) -> subprocess.CompletedProcess:
+    """`user` acts with their registered token unless `token` is given ("" for none)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}
+    full_env["XDG_CONFIG_HOME"] = XDG_CONFIG_HOME
     full_env.update(env or {})
     if db:
         full_env["DUBAN_DB"] = db
     if user:
         full_env["DUBAN_USER"] = user
+    token = token_for(db, user) if token is None else token
+    if token:
+        full_env["DUBAN_TOKEN"] = token
     if today:
         full_env["DUBAN_TODAY"] = today
     return subprocess.run([*duban_cmd(), *args], capture_output=True, text=True, env=full_env,

@@ -113,11 +113,30 @@ PLAN = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _private_config_home(tmp_path, monkeypatch):
+    """No test reads or writes the real ~/.config/duban/credentials, nor inherits a token."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.delenv("DUBAN_TOKEN", raising=False)
+
+
 @dataclass
 class World:
     url: str
     ids: dict[str, int] = field(default_factory=dict)
     plan_id: int = 0
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def token(self, name: str) -> str | None:
+        """The user's token, issued on first use (scrypt is slow: most tests need none)."""
+        if name not in self.tokens:
+            from workflow.auth import issue_token
+
+            with self.session() as s:
+                if name not in self.ids:
+                    return None
+                self.tokens[name] = issue_token(s, self.user(s, name))
+        return self.tokens[name]
 
     def app(self, user: str | None = None, today: str = "2021-08-02"):
         from workflow.app import App
@@ -159,7 +178,10 @@ def build_world(url: str, plan: dict = PLAN, publish: bool = True) -> World:
     from workflow.plans import store_plan
     from workflow.publish import publish as do_publish
 
+    from cli_helpers import register_tokens
+
     world = World(url)
+    register_tokens(url, world.token)
     clock = Clock(dt.date(2021, 7, 20))
     with world.session() as s:
         for name, kind, aliases in DEPARTMENTS:

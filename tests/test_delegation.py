@@ -48,3 +48,15 @@ def test_delegate_cannot_approve_own_submission(world):
         transition(world.app("王审核"), aid, "approve", on_behalf="李审核")
     with pytest.raises(NotPermitted, match="审办分离"):
         transition(world.app("王审核"), aid, "approve")
+
+
+def test_a_revoked_principals_delegation_stops(world):
+    from workflow.auth import revoke
+    from workflow.errors import NotFound
+
+    aid = world.assignment(1, "装财处")
+    _delegate(world, "张三", "孙科监", "2021-08-01", "2021-08-10")
+    with world.session() as s:
+        revoke(s, world.user(s, "张三"))
+    with pytest.raises(NotFound, match="已停用"):
+        transition(world.app("孙科监", "2021-08-02"), aid, "start", on_behalf="张三")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from cli_helpers import run, run_json
+from cli_helpers import register_tokens, run, run_json
 from conftest import DOER, drive, full_fields
 
 AS_OF_DAYS = ["2021-07-31", "2021-09-30", "2021-10-15", "2021-11-15", "2021-12-31"]
@@ -25,6 +25,8 @@ def demo_run(tmp_path_factory) -> tuple[Path, str]:
     folder = tmp_path_factory.mktemp("demo") / "run"
     proc = run("demo", "--dir", str(folder))
     assert proc.returncode == 0, proc.stderr
+    db = f"sqlite:///{folder / 'duban.db'}"
+    register_tokens(db, lambda name: (folder / "tokens" / name).read_text().strip())
     return folder, proc.stdout
 
 
@@ -50,7 +52,7 @@ def test_the_demo_prints_the_quarter_ledgers_and_leaves_the_files(demo_run, demo
 
 
 def _ledger(db: str, day: str, *extra: str) -> dict:
-    return run_json("ledger", "--as-of", day, *extra, db=db, today="2021-12-31")
+    return run_json("ledger", "--as-of", day, *extra, db=db, user="李敏", today="2021-12-31")
 
 
 def _independent(db: str, day: str) -> dict:
@@ -134,19 +136,19 @@ def test_the_send_back_loop_is_counted(demo_db):
 
 
 def test_a_quarter_ledger_shows_the_quarter_not_today(demo_db):
-    q3 = run_json("ledger", "--quarter", "2021Q3", db=demo_db, today="2021-12-31")
+    q3 = run_json("ledger", "--quarter", "2021Q3", db=demo_db, user="李敏", today="2021-12-31")
     assert q3["as_of"] == "2021-09-30" and q3["quarter"] == "2021Q3"
     assert q3 == _ledger(demo_db, "2021-09-30") | {"quarter": "2021Q3"}
     assert q3["total"]["states"] != _ledger(demo_db, "2021-12-31")["total"]["states"]
 
 
 def test_a_quarter_not_yet_over_stops_at_today(demo_db):
-    got = run_json("ledger", "--quarter", "2021Q4", db=demo_db, today="2021-11-15")
+    got = run_json("ledger", "--quarter", "2021Q4", db=demo_db, user="李敏", today="2021-11-15")
     assert got["as_of"] == "2021-11-15" and got["quarter"] == "2021Q4"
 
 
 def test_department_view_is_most_urgent_first(demo_db):
-    got = run_json("ledger", "--dept", "普法处", "--by", "department", db=demo_db, today="2021-12-31")
+    got = run_json("ledger", "--dept", "普法处", "--by", "department", db=demo_db, user="李敏", today="2021-12-31")
     assert {r["department"] for r in got["rows"]} == {"普法处"}
     assert [t["name"] for t in got["by_department"]] == ["普法处"]
     order = {"red": 0, "yellow": 1, "green": 2, None: 3, "": 3}
@@ -156,7 +158,7 @@ def test_department_view_is_most_urgent_first(demo_db):
 
 
 def test_table_output_names_the_quarter_and_totals(demo_db):
-    proc = run("ledger", "--quarter", "2021Q3", db=demo_db, today="2021-12-31")
+    proc = run("ledger", "--quarter", "2021Q3", db=demo_db, user="李敏", today="2021-12-31")
     assert proc.returncode == 0, proc.stderr
     assert "2021年第3季度" in proc.stdout and "按时办结率" in proc.stdout and "合计" in proc.stdout
 
@@ -173,7 +175,7 @@ def test_table_output_names_the_quarter_and_totals(demo_db):
     (["999"], 1, "计划"),
 ])
 def test_bad_options_are_one_sentence(demo_db, args, code, words):
-    proc = run("ledger", *args, db=demo_db, today="2021-12-31")
+    proc = run("ledger", *args, db=demo_db, user="李敏", today="2021-12-31")
     assert proc.returncode == code, proc.stderr
     assert proc.stderr.startswith("错误:") and words in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
@@ -181,7 +183,7 @@ def test_bad_options_are_one_sentence(demo_db, args, code, words):
 
 def test_an_unknown_suffix_writes_nothing(demo_db, tmp_path):
     out = tmp_path / "台账.pdf"
-    proc = run("ledger", "--out", str(out), db=demo_db, today="2021-12-31")
+    proc = run("ledger", "--out", str(out), db=demo_db, user="李敏", today="2021-12-31")
     assert proc.returncode == 2 and "--format" in proc.stderr
     assert list(tmp_path.iterdir()) == []
 

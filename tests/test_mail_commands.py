@@ -19,19 +19,32 @@ def setup(tmp_path):
     zc = w.dept("装财处", email="zcc@example.gov.cn")
     w.user("张三", zc, ["staff"], "zhang@example.gov.cn")
     w.user("王五", zc, ["staff", "head"], "wang@example.gov.cn")
+    office = w.user("督办服务", None, ["reviewer"], "duban@example.gov.cn")  # the cron job's account
     plan = w.plan()
     w.assignment(plan, w.task(plan, 9, "按季度公开执法信息"), zc, D(2021, 9, 30), period="2021Q3")
     config = tmp_path / "duban.toml"
     config.write_text(f'[mail]\nbackend = "file"\ndir = "{tmp_path / "out"}"\n', encoding="utf-8")
     config.chmod(0o600)
-    return {"db": str(engine.url), "config": str(config), "out": tmp_path / "out", "tmp": tmp_path}
+    return {"db": str(engine.url), "config": str(config), "out": tmp_path / "out", "tmp": tmp_path,
+            "token": service_token(engine, office)}
+
+
+def service_token(engine, user_id: int) -> str:
+    from sqlmodel import Session
+
+    from db.models import User
+    from workflow.auth import issue_token
+
+    with Session(engine) as s:
+        return issue_token(s, s.get(User, user_id))
 
 
 def invoke(setup, *args, today="2021-09-30", env=None):
     runner = CliRunner()
     base = ["--db", setup["db"], "--config", setup["config"], "--today", today]
     clean = {"DUBAN_MAIL_BACKEND": None, "DUBAN_SMTP_HOST": None, "DUBAN_SMTP_PORT": None,
-             "DUBAN_USER": None, "DUBAN_TODAY": None, "DUBAN_DB": None, "DUBAN_CONFIG": None}
+             "DUBAN_USER": None, "DUBAN_TODAY": None, "DUBAN_DB": None, "DUBAN_CONFIG": None,
+             "DUBAN_TOKEN": setup["token"]}
     clean.update(env or {})
     return runner.invoke(cli.app, [*base, *args], env=clean, catch_exceptions=True)
 

@@ -79,27 +79,31 @@ def test_staff_cannot_publish(db_url):
 
 def test_seed_through_cli(tmp_path):
     db = str(tmp_path / "seed.db")
-    assert run("db", "init", db=db).returncode == 0
-    assert run("dept", "import", "examples/departments.csv", db=db).returncode == 0
-    assert run("user", "add", "李敏", "--dept", "局政务公开办", "--role", "reviewer",
-               "--email", "limin@example.gov.cn", db=db).returncode == 0
-    dry = run("plan", "import", "examples/gz-sfj-2021.txt", "--dry-run", db=db)
+    init = run("db", "init", "--admin", "吴管理", "--email", "wu@example.gov.cn", db=db)
+    assert init.returncode == 0, init.stderr
+    admin = init.stdout.splitlines()[-1]
+    assert run("dept", "import", "examples/departments.csv", db=db, token=admin).returncode == 0
+    added = run("user", "add", "李敏", "--dept", "局政务公开办", "--role", "reviewer",
+                "--email", "limin@example.gov.cn", db=db, token=admin)
+    assert added.returncode == 0, added.stderr
+    limin = added.stdout.strip()
+    dry = run("plan", "import", "examples/gz-sfj-2021.txt", "--dry-run", db=db)  # no login needed
     assert dry.returncode == 0, dry.stderr
     assert "第 9 行" in dry.stderr and "各相关业务处室" in dry.stderr
-    assert run_json("plan", "list", db=db) == []
-    assert run("plan", "import", "examples/gz-sfj-2021.txt", db=db).returncode == 0
-    refused = run("plan", "publish", "1", db=db, user="李敏")
+    assert run_json("plan", "list", db=db, token=admin) == []
+    assert run("plan", "import", "examples/gz-sfj-2021.txt", db=db, token=limin).returncode == 0
+    refused = run("plan", "publish", "1", db=db, token=limin)
     assert refused.returncode == 1 and "--resolve" in refused.stderr
-    assert run_json("task", "list", db=db) == []
-    ok = run("plan", "publish", "1", "--resolve", str(ROOT / "examples/resolve.yaml"), "--json", db=db, user="李敏")
+    assert run_json("task", "list", db=db, token=limin) == []
+    ok = run("plan", "publish", "1", "--resolve", str(ROOT / "examples/resolve.yaml"), "--json", db=db, token=limin)
     assert ok.returncode == 0, ok.stderr
-    again = run_json("plan", "publish", "1", "--resolve", str(ROOT / "examples/resolve.yaml"), db=db, user="李敏")
+    again = run_json("plan", "publish", "1", "--resolve", str(ROOT / "examples/resolve.yaml"), db=db, token=limin)
     assert again["created"] == 0 and again["existing"] > 200
-    exported = run("plan", "export", "1", "--format", "yaml", db=db)
+    exported = run("plan", "export", "1", "--format", "yaml", db=db, token=limin)
     path = tmp_path / "plan.yaml"
     path.write_text(exported.stdout.replace("广州市司法局2021年", "广州市司法局2021年(修订)"), encoding="utf-8")
     back = run_json("plan", "import", str(path), "--dry-run", db=db)
-    original = run_json("plan", "show", "1", db=db)
+    original = run_json("plan", "show", "1", db=db, token=limin)
     assert back["tasks"] == original["tasks"]
 
 

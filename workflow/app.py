@@ -3,17 +3,23 @@
 cli.py builds one App from the global options; tests build their own and call the
 run functions directly (the `gh` habit). Heavy imports (sqlmodel) happen lazily so
 that `duban --help` stays fast.
+
+Who is acting: cli.py sets `authenticate=True` and the token, and then only the token
+says who the user is (`--as` may only confirm it). Library callers that build an App
+themselves (tests, the demo's replay) are trusted: they name the actor, or name nobody
+and read everything.
 """
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from workflow.clock import Clock
-from workflow.errors import BadInput, NotFound, Refused
+from workflow.errors import BadInput, NotAuthenticated, NotFound, NotPermitted, Refused
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
@@ -32,8 +38,11 @@ class App:
     err: TextIO = field(default_factory=lambda: sys.stderr)
     interactive: bool = False
     synchronous: str = "FULL"
+    token: str | None = field(default=None, repr=False)
+    authenticate: bool = False
     _engine: Any = None
     _config: Any = None
+    _user_id: int | None = None  # the authenticated user, once the token has been checked
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "App":
@@ -89,16 +98,47 @@ class App:
         return self._config
 
     def actor(self, session: "Session") -> "User":
-        """The acting user named by --as or DUBAN_USER."""
+        """The acting user: the token's on the CLI, else the one named by --as or DUBAN_USER."""
         from sqlmodel import select
 
         from db.models import User
 
+        if self.authenticate:
+            return self._token_user(session)
         if not self.actor_name:
             raise BadInput("未指定操作人:请用 --as 姓名 或设置环境变量 DUBAN_USER。")
         user = session.exec(select(User).where(User.name == self.actor_name)).first()
         if user is None or not user.active:
             raise NotFound(f"用户“{self.actor_name}”不存在或已停用;可用 duban user list 查看用户。")
+        return user
+
+    def _token_user(self, session: "Session") -> "User":
+        """Check the token once per App (scrypt is slow on purpose); --as must name its user."""
+        from db.models import User
+        from workflow.auth import REFUSAL, authenticate
+
+        if self._user_id is not None:
+            user = session.get(User, self._user_id)
+            if user is not None and user.active and user.token_hash:
+                return user
+        user = authenticate(session, self.token)
+        if self.actor_name and self.actor_name != user.name:
+            raise NotAuthenticated(REFUSAL)
+        self._user_id = user.id
+        return user
+
+    def viewer(self, session: "Session") -> "User | None":
+        """Whose read scope applies; None is a trusted library caller who names nobody."""
+        if self.authenticate or self.actor_name:
+            return self.actor(session)
+        return None
+
+    def require(self, session: "Session", allowed: Callable[[Iterable[str]], bool],
+                refusal: str) -> "User | None":
+        """The viewer, refused with `refusal` (after their name) unless `allowed(roles)`."""
+        user = self.viewer(session)
+        if user is not None and not allowed(user.roles):
+            raise NotPermitted(f"{user.name}{refusal}")
         return user
 
     def say(self, line: str) -> None:

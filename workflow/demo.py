@@ -41,9 +41,34 @@ def run_demo(app: App, folder: Path) -> None:
     folder.mkdir(parents=True)
     (folder / "duban.toml").write_text(
         f'[mail]\nbackend = "file"\ndir = "{folder / "outbox"}"\n', encoding="utf-8")
+    # The replay is a trusted library caller on its own database: it names each actor.
     base = replace(app, db_url=f"sqlite:///{folder / 'duban.db'}", config_path=folder / "duban.toml",
-                   _engine=None, _config=None)
+                   authenticate=False, token=None, _user_id=None, _engine=None, _config=None)
     demo_steps.replay(base, folder)
+
+
+def write_tokens(app: App, folder: Path) -> Path:
+    """Give each named demo user a token, one file each (0600 in a 0700 folder).
+
+    So the reader can go on with the demo database as any of them:
+    `DUBAN_TOKEN=$(cat demo/tokens/李敏) duban --db demo/duban.db task list`.
+    """
+    import os
+
+    from sqlmodel import select
+
+    from db.models import User
+    from workflow.auth import issue_token
+
+    target = folder / "tokens"
+    target.mkdir(mode=0o700, exist_ok=True)
+    with app.session() as s:
+        for name, _dept, _roles in USERS:
+            token = issue_token(s, s.exec(select(User).where(User.name == name)).one())
+            fd = os.open(target / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(token + "\n")
+    return target
 
 
 def at(app: App, day: str, user: str | None = None) -> App:

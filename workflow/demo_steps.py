@@ -8,7 +8,7 @@ from sqlmodel import select
 from db.models import Assignment, Department, Task, User
 from workflow.app import App
 from workflow.commands import lifecycle
-from workflow.demo import EXAMPLES, STAFF_OF, USERS, at, quarter_ledger, say, year_end
+from workflow.demo import EXAMPLES, STAFF_OF, USERS, at, quarter_ledger, say, write_tokens, year_end
 from workflow.engine import Fields
 from workflow.errors import DubanError
 
@@ -46,7 +46,10 @@ def replay(app: App, folder) -> None:
     print(f"\n台账与年度报告:{'、'.join(f.name for f in files)},已写入 {folder}。", file=app.out)
     mails = list((folder / "outbox").glob("*.eml")) if (folder / "outbox").exists() else []
     print(f"\n邮件:{len(mails)} 封,已写入 {folder / 'outbox'}(可用邮件客户端打开 .eml 文件)。", file=app.out)
-    print(f"数据库:{folder / 'duban.db'};可继续体验,例如:\n"
+    tokens = write_tokens(app, folder)
+    print(f"数据库:{folder / 'duban.db'};演示用户的登录令牌在 {tokens}(仅本人可读)。"
+          f"以审核人李敏的身份继续体验,例如:\n"
+          f"  export DUBAN_TOKEN=$(cat {tokens / '李敏'})\n"
           f"  duban --db {folder / 'duban.db'} --today 2021-12-31 task list --overdue\n"
           f"  duban --db {folder / 'duban.db'} task history 1", file=app.out)
 

@@ -26,7 +26,8 @@ def check_name(name: str, what: str) -> str:
     if not name:
         raise BadInput(f"{what}不能为空。")
     if len(name) > MAX_NAME or any(ch in name for ch in "\x00\r\n\t"):
-        raise BadInput(f"{what}“{name[:40]}…”无效:应为不超过 {MAX_NAME} 字的一行文字。")
+        shown = "".join(ch if ch.isprintable() else "�" for ch in name[:40])  # never echo a control character
+        raise BadInput(f"{what}“{shown}…”无效:应为不超过 {MAX_NAME} 字的一行文字。")
     return name
 
 

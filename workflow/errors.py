@@ -99,3 +99,7 @@ def shown(text: object, limit: int = 40) -> str:
     43,000-character name or a name with line breaks cannot flood the terminal."""
     line = " ".join(str(text).replace("\x00", "").split())
     return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
+class NotAuthenticated(Refused):
+    """No token, or a token that is wrong, malformed, unknown, revoked or of an inactive user."""

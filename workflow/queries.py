@@ -1,6 +1,9 @@
 """Read side: assignment lists, one assignment, its history, the review queue.
 
 Each view is a plain dict with stable keys: the CLI prints it as a table or as JSON.
+Every read takes `visible`, the departments the reader may see (None: all), computed
+by `visible_departments` from states' one rule; an assignment outside it does not
+exist as far as the reader can tell.
 """
 from __future__ import annotations
 
@@ -17,6 +20,19 @@ from workflow.plan import RESPONSIBILITY_ROLES
 
 _A, _T, _D, _P, _E, _U = (m.__table__ for m in (Assignment, Task, Department, Plan, Event, User))
 WARN_DAYS = 5  # a due date this many days ahead or fewer shows yellow
+
+Visible = frozenset[int] | None  # department ids a reader may see; None means every one
+
+
+def visible_departments(viewer: User | None) -> Visible:
+    """What `viewer` may read (states.reads_all decides); None for a trusted library caller."""
+    if viewer is None or states.reads_all(viewer.roles):
+        return None
+    return frozenset() if viewer.department_id is None else frozenset({viewer.department_id})
+
+
+def _not_found(assignment_id: int) -> NotFound:
+    return NotFound(f"事项 {assignment_id} 不存在;可用 duban task list 查看事项编号。")
 
 
 def light(state: str, due: dt.date, today: dt.date, warn_days: int = WARN_DAYS) -> str:
@@ -52,7 +68,8 @@ def _view(row: Any, today: dt.date) -> dict[str, Any]:
 
 def list_assignments(session: Session, today: dt.date, *, plan_id: int | None = None,
                      department_id: int | None = None, state: str | None = None,
-                     overdue: bool = False, limit: int | None = None) -> list[dict[str, Any]]:
+                     overdue: bool = False, limit: int | None = None,
+                     visible: Visible = None) -> list[dict[str, Any]]:
     """Assignments, most urgent first (overdue, then nearest due date)."""
     if state and state not in states.STATE_BY_NAME:
         names = "、".join(f"{s.name}({s.label})" for s in states.STATES)
@@ -63,6 +80,8 @@ def list_assignments(session: Session, today: dt.date, *, plan_id: int | None = 
         conditions.append(_A.c.plan_id == plan_id)
     if department_id is not None:
         conditions.append(_A.c.department_id == department_id)
+    if visible is not None:
+        conditions.append(_A.c.department_id.in_(sorted(visible)))
     if state:
         conditions.append(_A.c.state == state)
     if overdue:
@@ -78,10 +97,11 @@ def list_assignments(session: Session, today: dt.date, *, plan_id: int | None = 
     return views
 
 
-def show_assignment(session: Session, assignment_id: int, today: dt.date) -> dict[str, Any]:
+def show_assignment(session: Session, assignment_id: int, today: dt.date,
+                    visible: Visible = None) -> dict[str, Any]:
     row = session.execute(_base().where(_A.c.id == assignment_id)).first()
-    if row is None:
-        raise NotFound(f"事项 {assignment_id} 不存在;可用 duban task list 查看事项编号。")
+    if row is None or (visible is not None and row.department_id not in visible):
+        raise _not_found(assignment_id)
     view = _view(row, today)
     view["valid_triggers"] = states.triggers_from(row.state)
     view["attachments"] = _attachments(session, assignment_id)
@@ -94,9 +114,10 @@ def _attachments(session: Session, assignment_id: int) -> list[dict[str, Any]]:
             for a in session.execute(select(t).where(t.c.assignment_id == assignment_id).order_by(t.c.id))]
 
 
-def history(session: Session, assignment_id: int) -> list[dict[str, Any]]:
-    if session.get(Assignment, assignment_id) is None:
-        raise NotFound(f"事项 {assignment_id} 不存在;可用 duban task list 查看事项编号。")
+def history(session: Session, assignment_id: int, visible: Visible = None) -> list[dict[str, Any]]:
+    found = session.get(Assignment, assignment_id)
+    if found is None or (visible is not None and found.department_id not in visible):
+        raise _not_found(assignment_id)
     actor = _U.alias("actor")
     behalf = _U.alias("behalf")
     q = (select(_E, actor.c.name.label("actor_name"), behalf.c.name.label("behalf_name"))
@@ -116,9 +137,11 @@ def _trigger_label(trigger: str) -> str:
     return "下发" if trigger == "distribute" else states.trigger_label(trigger)
 
 
-def review_queue(session: Session, today: dt.date) -> list[dict[str, Any]]:
+def review_queue(session: Session, today: dt.date, visible: Visible = None) -> list[dict[str, Any]]:
     """Submitted assignments and delay requests waiting for the office, oldest first."""
-    q = (_base().where(_A.c.state.in_(("submitted", "delay_requested")))
-         .order_by(_A.c.updated_at, _A.c.id))
+    q = _base().where(_A.c.state.in_(("submitted", "delay_requested")))
+    if visible is not None:
+        q = q.where(_A.c.department_id.in_(sorted(visible)))
+    q = q.order_by(_A.c.updated_at, _A.c.id)
     return [_view(r, today) | {"waiting_since": r.updated_at.isoformat(timespec="seconds")}
             for r in session.execute(q)]

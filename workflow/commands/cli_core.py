@@ -38,7 +38,8 @@ db_app = _group("db", "数据库:初始化与升级。", "duban db init", "duban
 plan_app = _group("plan", "计划(分工方案):导入、查看、下发、导出。",
                   "duban plan import examples/gz-sfj-2021.txt --dry-run", "duban plan list", "duban --as 李审核 plan publish 1")
 dept_app = _group("dept", "处室名录。", "duban dept add 装财处 --email zc@sfj.gz.gov.cn", "duban dept list")
-user_app = _group("user", "用户与角色。", "duban user add 张三 --dept 装财处 --role staff --email zs@sfj.gz.gov.cn", "duban user list")
+user_app = _group("user", "用户、角色与登录令牌。", "duban user add 张三 --dept 装财处 --role staff --email zs@sfj.gz.gov.cn",
+                  "duban user list", "duban user rotate-token", "duban user revoke 张三")
 task_app = _group("task", "事项:查看、签收、报送、撤销、重新办理。",
                   "duban --as 张三 task list --mine", "duban --as 张三 task start 12",
                   "duban --as 张三 task submit 12 --summary 已完成预决算公开")
@@ -69,20 +70,36 @@ def states_show(ctx: typer.Context, mermaid: Annotated[bool, typer.Option("--mer
 
 
 # ---------------------------------------------------------------- db
-@db_app.command("init", epilog=ex("duban db init", "DUBAN_DB=postgresql://postgres@127.0.0.1/test duban db init"))
-def db_init(ctx: typer.Context) -> None:
+@db_app.command("init", epilog=ex("duban db init --admin 吴管理 --email wu@sfj.gz.gov.cn",
+                                  "duban db init", "DUBAN_DB=postgresql://postgres@127.0.0.1/test duban db init"))
+def db_init(ctx: typer.Context,
+            admin: Annotated[Optional[str], typer.Option("--admin", help="同时创建第一位管理员(仅当还没有管理员时),并显示其令牌一次")] = None,
+            email: Annotated[Optional[str], typer.Option("--email", help="配合 --admin:管理员的邮箱")] = None,
+            as_json: JSON = False) -> None:
     """创建数据库或升级到最新结构;重复执行是安全的。"""
     from db.migrate import current_revision, upgrade
+    from workflow.auth import has_admin
+    from workflow.errors import BadInput, Refused
 
     app = app_of(ctx)
+    if bool(admin) != bool(email):
+        raise BadInput("--admin 与 --email 需要一起使用,例如 duban db init --admin 吴管理 --email wu@sfj.gz.gov.cn。")
     engine = app.engine(check_schema=False)
+    if admin and has_admin(engine):  # refuse before changing anything
+        raise Refused("数据库中已有管理员;新用户请由管理员用 duban user add 添加。")
     before = current_revision(engine)
     upgrade(engine)
     after = current_revision(engine)
-    if before == after:
-        print(f"数据库已是最新结构({after})。", file=app.out)
-    else:
-        print(f"数据库已{'升级' if before else '创建'}:{before or '空'} → {after}。", file=app.out)
+    if not as_json:
+        print(f"数据库已是最新结构({after})。" if before == after else
+              f"数据库已{'升级' if before else '创建'}:{before or '空'} → {after}。", file=app.out)
+    if admin:
+        from workflow.commands.auth_cmds import create_first_admin, show_token
+
+        user, token = create_first_admin(app, admin, email)
+        show_token(app, user, token, as_json, {"revision": after})
+    elif as_json:
+        print_json(app, {"revision": after})
 
 
 # ---------------------------------------------------------------- plan
@@ -150,11 +167,14 @@ def dept_add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="处�
              alias: Annotated[Optional[list[str]], typer.Option("--alias", help="别名或简称,可多次使用")] = None,
              kind: Annotated[str, typer.Option("--kind", help="office(综合)、business(业务处室)或 unit(局属单位)")] = "business",
              as_json: JSON = False) -> None:
-    """添加处室。"""
+    """添加处室(只有管理员可以修改处室名录)。"""
+    import states
+    from workflow.commands.auth_cmds import DIRECTORY_ADMIN
     from workflow.directory import add_department
 
     app = app_of(ctx)
     with app.session() as s:
+        app.require(s, states.administers, DIRECTORY_ADMIN)
         d = add_department(s, name, email, alias or [], kind)
     if as_json:
         print_json(app, d.model_dump())
@@ -168,6 +188,7 @@ def dept_list(ctx: typer.Context, as_json: JSON = False) -> None:
 
     app = app_of(ctx)
     with app.session() as s:
+        app.viewer(s)  # any signed-in user
         rows = list_departments(s)
     if as_json:
         print_json(app, [d.model_dump() for d in rows])
@@ -192,26 +213,25 @@ def user_add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="姓�
              role: Annotated[list[str], typer.Option("--role", help="staff、head、reviewer、supervisor 或 admin,可多次使用")],
              dept: Annotated[Optional[str], typer.Option("--dept", help="所属处室")] = None,
              as_json: JSON = False) -> None:
-    """添加用户。"""
-    from workflow.directory import add_user
+    """添加用户(只有管理员可以添加),并显示其登录令牌一次。"""
+    from workflow.commands.auth_cmds import add_user_with_token, show_token
 
     app = app_of(ctx)
-    with app.session() as s:
-        u = add_user(s, name, email, role, dept, app.clock)
-    if as_json:
-        print_json(app, {"id": u.id, "name": u.name, "email": u.email, "roles": u.roles})
+    u, token = add_user_with_token(app, name, email, role, dept)
     app.say(f"已添加用户 {u.name}(编号 {u.id},角色 {'、'.join(u.roles)})。")
+    show_token(app, u, token, as_json)
 
 
 @user_app.command("list", epilog=ex("duban user list", "duban user list --json"))
 def user_list(ctx: typer.Context, as_json: JSON = False) -> None:
-    """列出用户。"""
+    """列出用户(不含令牌或其哈希)。"""
     from dataclasses import asdict
 
     from workflow.directory import user_views
 
     app = app_of(ctx)
     with app.session() as s:
+        app.viewer(s)  # any signed-in user
         rows = user_views(s)
     if as_json:
         print_json(app, [asdict(u) for u in rows])
@@ -405,6 +425,8 @@ def audit_verify(ctx: typer.Context, as_json: JSON = False) -> None:
     from workflow.errors import Refused
 
     app = app_of(ctx)
+    with app.session() as s:
+        app.viewer(s)  # any signed-in user
     with app.engine().connect() as conn:
         checked, breaks = verify(conn)
     if as_json:
@@ -422,10 +444,13 @@ def audit_verify(ctx: typer.Context, as_json: JSON = False) -> None:
 @audit_app.command("export", epilog=ex("duban audit export --out events.jsonl", "duban audit export > events.jsonl"))
 def audit_export(ctx: typer.Context,
                  out: Annotated[Optional[Path], typer.Option("--out", help="写入文件(默认输出到屏幕)")] = None) -> None:
-    """把全部办理记录按顺序导出为 JSON Lines,供归档。"""
+    """把全部办理记录按顺序导出为 JSON Lines,供归档(审核人、督查或管理员)。"""
+    import states
     from workflow.audit import export
 
     app = app_of(ctx)
+    with app.session() as s:  # every department's records: only roles that read all
+        app.require(s, states.reads_all, "无权导出全部办理记录:只有审核人、督查或管理员可以导出。")
     with app.engine().connect() as conn:
         if out is None:
             n = export(conn, app.out)
@@ -477,3 +502,6 @@ def register(app: typer.Typer) -> None:
                         ("audit", audit_app), ("delegate", delegate_app)):
         app.add_typer(group, name=name)
     app.command("demo", epilog=ex("duban demo", "duban demo --dir /tmp/duban-demo"))(demo)
+    from workflow.commands import auth_cmds
+
+    auth_cmds.register(app, user_app)

@@ -16,7 +16,7 @@ from workflow.app import App
 from workflow.clock import parse_date
 from workflow.commands.common import app_of, print_json
 from workflow.commands.output import LIGHTS, clip, print_table
-from workflow.errors import BadInput, NotFound, shown
+from workflow.errors import BadInput, NotFound, NotPermitted, shown
 
 if TYPE_CHECKING:
     from workflow.ledger import Ledger
@@ -42,7 +42,9 @@ def run_ledger(app: App, opts: LedgerOptions) -> "Ledger":
     from workflow.calendar import calendar_from_config
     from workflow.directory import find_department
     from workflow.ledger import calendar_light, compute_ledger, quarter_end
+    from db.models import Department
     from workflow.plans import find_plan
+    from workflow.queries import visible_departments
 
     if opts.by not in VIEWS:
         raise BadInput(f"--by 的值“{opts.by}”无效,应为 task(按任务)或 department(按处室)。")
@@ -51,16 +53,23 @@ def run_ledger(app: App, opts: LedgerOptions) -> "Ledger":
     calendar = calendar_from_config(config.calendar)
     light = calendar_light(config.remind.warn_window, calendar.workdays_between)
     with app.session() as session:
+        viewer = app.viewer(session)
+        visible = visible_departments(viewer)
         plan = find_plan(session, opts.plan)
         dept = None
         if opts.dept:
             found = find_department(session, opts.dept)
             if found is None:
                 raise NotFound(f"处室“{shown(opts.dept)}”不存在;可用 duban dept list 查看。")
+            if visible is not None and found.id not in visible:
+                raise NotPermitted(f"{viewer.name}只能查看本处室的台账;审核人、督查和管理员可以查看所有处室。")
             dept = found.name
+        elif visible is not None:  # staff and heads: their own department, as if --dept were given
+            own = session.get(Department, next(iter(visible))) if visible else None
+            dept = own.name if own else ""
         ledger = compute_ledger(session, plan.id, as_of, quarter=quarter,
                                 warn_days=config.remind.warn_window, light=light)
-    return ledger.for_department(dept) if dept else ledger
+    return ledger.for_department(dept) if dept is not None else ledger
 
 
 def _when(app: App, opts: LedgerOptions, quarter_end) -> tuple[str | None, dt.date]:

@@ -28,8 +28,8 @@ def _principal(session, name: str | None) -> User | None:
     if not name:
         return None
     user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
-    if user is None:
-        raise NotFound(f"被代办人“{name}”不存在;可用 duban user list 查看。")
+    if user is None or not user.active:  # a revoked user's delegations stop with them
+        raise NotFound(f"被代办人“{name}”不存在或已停用;可用 duban user list 查看。")
     return user
 
 
@@ -107,5 +107,9 @@ def approve_all(app: App, department: str | None = None, comment: str | None = N
 
 
 def view(app: App, assignment_id: int) -> dict[str, Any]:
+    """One assignment, if the reader may see it (otherwise it "does not exist")."""
+    from workflow.queries import visible_departments
+
     with app.session() as session:
-        return show_assignment(session, assignment_id, app.clock.today())
+        visible = visible_departments(app.viewer(session))
+        return show_assignment(session, assignment_id, app.clock.today(), visible)

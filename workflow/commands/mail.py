@@ -34,6 +34,17 @@ remind_app = typer.Typer(
     epilog=_examples("duban remind run --dry-run", "duban --today 2021-09-24 remind run",
                      "duban remind daemon --interval 600"))
 
+JOBS_REFUSAL = "无权运行发件箱和催办:只有审核人或管理员可以;定时任务请使用服务账号的 DUBAN_TOKEN。"
+
+
+def _require_office(app: Any) -> None:
+    """The outbox and reminders touch every department's mail: office roles only."""
+    import states
+
+    with app.session() as session:
+        app.require(session, states.runs_jobs, JOBS_REFUSAL)
+
+
 STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "失败"}
 KIND_LABELS = {"before": "即将到期", "due_today": "今日到期", "overdue": "逾期",
                "escalation": "升级", "review_waiting": "待审核"}
@@ -71,6 +82,7 @@ def outbox_list(
     from notifications.outbox import counts, list_rows
 
     app = app_of(ctx)
+    _require_office(app)
     if status and status not in STATUS_LABELS:
         raise BadInput(f"状态“{status}”无效:应为 pending、sending、sent 或 failed。")
     with app.session() as session:
@@ -111,6 +123,7 @@ def outbox_send(
     在终端上显示进度条,通过管道或 cron 运行时保持安静。
     """
     app = app_of(ctx)
+    _require_office(app)
     report = _dispatch(app, quiet=as_json)
     if as_json:
         print_json(app, _report_dict(report))
@@ -185,6 +198,7 @@ def outbox_retry(
     from notifications.outbox import retry
 
     app = app_of(ctx)
+    _require_office(app)
     if not ids and not failed:
         raise BadInput("请指定邮件 ID,或用 --failed 重发全部失败邮件;例如 duban outbox retry --failed。")
     if ids and failed:
@@ -263,6 +277,7 @@ def remind_run(
     非工作日(含法定节假日)不发送。用 --today 模拟某一天。
     """
     app = app_of(ctx)
+    _require_office(app)
     report = _remind_once(app, dry_run=dry_run)
     dispatched = None
     if send and not dry_run and report.workday:
@@ -336,6 +351,7 @@ def remind_daemon(
     只发送尚未提醒过的事项。按 Ctrl-C 停止。
     """
     app = app_of(ctx)
+    _require_office(app)
     with daemon_lock(app.engine()):
         while True:
             try:

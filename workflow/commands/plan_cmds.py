@@ -56,6 +56,8 @@ def print_warnings(app: App, warnings: list[str]) -> None:
 
 
 def run_import(app: App, path: Path, *, dry_run: bool, year: int | None, as_json: bool) -> None:
+    if not dry_run:  # refuse before parsing and printing: a dry run needs no login
+        _require_office(app)
     plan = load_plan_file(path, year)
     plan.warnings += _publish_warnings(app, plan)
     if as_json:
@@ -72,6 +74,14 @@ def run_import(app: App, path: Path, *, dry_run: bool, year: int | None, as_json
         row = store_plan(session, plan, app.clock)
     if not as_json:
         print(f"已导入计划 {row.id}:{row.title}({len(plan.tasks)} 项任务)。下一步:duban plan publish {row.id}", file=app.out)
+
+
+def _require_office(app: App) -> None:
+    import states
+    from workflow.commands.auth_cmds import PLAN_OFFICE
+
+    with app.session() as session:
+        app.require(session, states.manages_plans, PLAN_OFFICE)
 
 
 def _publish_warnings(app: App, plan: Plan) -> list[str]:
@@ -108,6 +118,7 @@ def run_list(app: App, as_json: bool) -> None:
     from workflow.plans import list_plans
 
     with app.session() as session:
+        app.viewer(session)  # any signed-in user
         rows = list_plans(session)
     if as_json:
         print_json(app, rows)
@@ -121,6 +132,7 @@ def run_show(app: App, ref: str, as_json: bool) -> None:
     from workflow.plans import find_plan, plan_of
 
     with app.session() as session:
+        app.viewer(session)  # any signed-in user
         row = find_plan(session, ref)
         plan = plan_of(row)
     if as_json:
@@ -136,6 +148,7 @@ def run_export(app: App, ref: str, fmt: str, out: Path | None) -> None:
     if fmt not in ("yaml", "json"):
         raise BadInput(f"--format {fmt} 无效,应为 yaml 或 json。")
     with app.session() as session:
+        app.viewer(session)  # any signed-in user
         plan = plan_of(find_plan(session, ref))
     data = plan.to_dict()
     if fmt == "json":
@@ -240,8 +253,12 @@ def run_dept_import(app: App, path: Path, as_json: bool) -> None:
     from workflow.directory_import import parse_directory
     from workflow.directory import upsert_departments
 
-    records = parse_directory(path)
+    import states
+    from workflow.commands.auth_cmds import DIRECTORY_ADMIN
+
     with app.session() as session:
+        app.require(session, states.administers, DIRECTORY_ADMIN)
+        records = parse_directory(path)
         created, updated = upsert_departments(session, records)
     if as_json:
         print_json(app, {"created": created, "updated": updated})

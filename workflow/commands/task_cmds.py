@@ -7,18 +7,20 @@ import states
 from workflow.app import App
 from workflow.commands.common import print_json
 from workflow.commands.output import LIGHTS, clip, print_table
-from workflow.errors import BadInput, NotFound, shown
+from workflow.errors import BadInput, NotFound, NotPermitted, shown
 
 
 def run_list(app: App, *, dept: str | None, state: str | None, overdue: bool, mine: bool,
              plan: str | None) -> list[dict[str, Any]]:
     from workflow.directory import find_department
     from workflow.plans import find_plan
-    from workflow.queries import list_assignments
+    from workflow.queries import list_assignments, visible_departments
 
     if mine and dept:
         raise BadInput("--mine 与 --dept 只能二选一。")
     with app.session() as session:
+        viewer = app.viewer(session)
+        visible = visible_departments(viewer)
         department_id = None
         if mine:
             actor = app.actor(session)
@@ -29,10 +31,18 @@ def run_list(app: App, *, dept: str | None, state: str | None, overdue: bool, mi
             found = find_department(session, dept)
             if found is None:
                 raise NotFound(f"处室“{shown(dept)}”不存在;可用 duban dept list 查看。")
+            _check_visible(viewer, visible, found.id)
             department_id = found.id
         plan_id = find_plan(session, plan).id if plan else None
         return list_assignments(session, app.clock.today(), plan_id=plan_id,
-                                department_id=department_id, state=state, overdue=overdue)
+                                department_id=department_id, state=state, overdue=overdue,
+                                visible=visible)
+
+
+def _check_visible(viewer, visible, department_id: int) -> None:
+    """Asking for another department by name is refused plainly, not answered with nothing."""
+    if visible is not None and department_id not in visible:
+        raise NotPermitted(f"{viewer.name}只能查看本处室的事项;审核人、督查和管理员可以查看所有处室。")
 
 
 def print_view(app: App, v: dict[str, Any]) -> None:
@@ -48,10 +58,10 @@ def print_view(app: App, v: dict[str, Any]) -> None:
 
 
 def run_history(app: App, assignment_id: int, as_json: bool) -> None:
-    from workflow.queries import history
+    from workflow.queries import history, visible_departments
 
     with app.session() as session:
-        rows = history(session, assignment_id)
+        rows = history(session, assignment_id, visible_departments(app.viewer(session)))
     if as_json:
         print_json(app, rows)
         return
@@ -71,7 +81,7 @@ def _detail(r: dict[str, Any]) -> str:
 
 
 def run_review_list(app: App) -> list[dict[str, Any]]:
-    from workflow.queries import review_queue
+    from workflow.queries import review_queue, visible_departments
 
     with app.session() as session:
-        return review_queue(session, app.clock.today())
+        return review_queue(session, app.clock.today(), visible_departments(app.viewer(session)))
