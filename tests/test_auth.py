@@ -370,3 +370,23 @@ def test_library_callers_are_trusted(world):
     strict.token = world.token("孙科监")
     strict.actor_name = None
     assert transition(strict, world.assignment(1, "科监处"), "start").to_state == "in_progress"
+
+
+def test_credentials_are_keyed_by_database(tmp_path, monkeypatch):
+    import io
+
+    from workflow import credentials
+
+    monkeypatch.chdir(tmp_path)
+    same = {credentials.key(u) for u in ("x.db", "./x.db", f"sqlite:///{tmp_path / 'x.db'}", "sqlite:///x.db")}
+    assert same == {f"sqlite:///{tmp_path / 'x.db'}"}
+    assert credentials.key(None) == f"sqlite:///{tmp_path / 'duban.db'}"
+    pg = credentials.key("postgresql://duban:s3cret@db.example:5432/duban")
+    assert pg == "postgresql+psycopg://duban@db.example:5432/duban"  # no password in the file
+    credentials.save("x.db", "duban_1_" + "a" * 43, "张三")
+    file = credentials.path()
+    file.chmod(0o644)
+    warned = io.StringIO()
+    assert credentials.load("./x.db", warn=warned) == "duban_1_" + "a" * 43
+    assert "chmod 600" in warned.getvalue() and "duban_1_" not in warned.getvalue()
+    assert credentials.load("other.db") is None
