@@ -61,6 +61,8 @@ def root(
         authenticate=True,  # on the command line only the token says who is acting
     )
     ctx.obj.token = cli_token(ctx.obj.db_url, warn=sys.stderr)
+    if ctx.obj.config_path is not None and not ctx.resilient_parsing:
+        ctx.obj.config()  # a file named explicitly is checked even by commands that never read it
 
 
 def _register() -> None:

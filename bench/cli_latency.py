@@ -63,11 +63,12 @@ def build(url: str) -> dict[str, str]:
             "tasks": [{"seq": i, "requirement": f"第{i}项任务", "responsibilities": [
                 {"department": "装财处", "role": "lead"}]} for i in range(1, 301)]}), clock)
         publish(s, plan, reviewer, clock)
+        from workflow.auth import issue_token
+
+        token = issue_token(s, staff)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}
     env |= {"DUBAN_DB": url, "DUBAN_USER": "张三", "DUBAN_TODAY": "2021-08-02"}
-    token = getattr(staff, "_issued_token", None)  # set when authentication exists
-    if token:
-        env["DUBAN_TOKEN"] = token
+    env["DUBAN_TOKEN"] = token
     return env
 
 

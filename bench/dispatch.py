@@ -129,6 +129,12 @@ def main() -> None:
     print(f"dispatcher (aiosmtplib, outbox commits): {took:6.2f} s  {rate:7.1f} msg/s")
     print(f"sequential smtplib (one connection):     {base:6.2f} s  {base_rate:7.1f} msg/s")
     print(f"ratio: {rate / base_rate:.1f}x (target >= 6x)")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from _report import result
+
+    result(f"outbox dispatch, {args.n:,} messages, 50 ms DATA delay", rate, "msg/s", baseline=base_rate,
+           baseline_label="sequential smtplib msg/s", ratio=rate / base_rate, target="≥ 6×",
+           met=rate / base_rate >= 6)
 
 
 if __name__ == "__main__":

@@ -267,6 +267,14 @@ def main() -> None:
           f"({second.already_items:,} items already reminded)")
     print(f"peak memory of the whole sweep (tracemalloc): {peak / 2**20:.1f} MB (target < 300 MB); "
           f"process max RSS {rss:.0f} MB")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _report import result
+
+    result(f"plan_reminders, {args.n:,} assignments", plan * 1000, "ms", baseline=raw * 1000,
+           baseline_label="raw SQL, same predicate", ratio=plan / raw, target="≤ 10×", met=plan / raw <= 10)
+    result("whole remind sweep (plan, render, enqueue, log)", full * 1000, "ms", baseline=raw * 1000,
+           baseline_label="raw SQL, same predicate", ratio=full / raw, target="≤ 10×", met=full / raw <= 10)
+    result("remind sweep peak memory", peak / 2**20, "MB", target="< 300 MB", met=peak / 2**20 < 300)
 
 
 if __name__ == "__main__":

@@ -55,3 +55,13 @@ def run_json(*args: str, **kw):
     proc = run(*args, "--json", **kw)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
+
+
+def init_db(db: str, admin: str = "吴管理", email: str = "wu@example.gov.cn") -> str:
+    """`duban db init --admin` on a new database; the admin's token is registered, so
+    run(..., db=db, user=admin) acts as them. Returns the token."""
+    proc = run("db", "init", "--admin", admin, "--email", email, db=db)
+    assert proc.returncode == 0, proc.stderr
+    token = proc.stdout.strip().splitlines()[-1]
+    register_tokens(db, {admin: token}.get)
+    return token

@@ -276,21 +276,21 @@ def test_cli_writes_each_format(year, tmp_path):
                         ("落实情况.html", lambda p: "<h1>政务公开工作要点落实情况</h1>" in p.read_text(encoding="utf-8")),
                         ("落实情况.docx", lambda p: p.read_bytes()[:2] == b"PK")):
         out = tmp_path / name
-        proc = run("report", "annual", str(year.plan_id), "--out", str(out), "--as-of", "2021-12-31", db=year.url)
+        proc = run("report", "annual", str(year.plan_id), "--out", str(out), "--as-of", "2021-12-31", db=year.url, user="李审核")
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout == "" and check(out)
         assert not (tmp_path / (name + ".part")).exists()
     out = tmp_path / "section.txt"
-    proc = run("report", "annual", "测试局", "--format", "md", "--out", str(out), "--as-of", "2021-12-31", db=year.url)
+    proc = run("report", "annual", "测试局", "--format", "md", "--out", str(out), "--as-of", "2021-12-31", db=year.url, user="李审核")
     assert proc.returncode == 0, proc.stderr
     assert f"共{exp['assignments']}项办理事项" in out.read_text(encoding="utf-8")
 
 
 def test_cli_as_of_defaults_to_year_end_or_today(year, tmp_path):
     out = tmp_path / "a.md"
-    assert run("report", "annual", str(year.plan_id), "--out", str(out), db=year.url, today="2022-03-01").returncode == 0
+    assert run("report", "annual", str(year.plan_id), "--out", str(out), db=year.url, today="2022-03-01", user="李审核").returncode == 0
     assert "截至2021年12月31日" in out.read_text(encoding="utf-8")
-    assert run("report", "annual", str(year.plan_id), "--out", str(out), db=year.url, today="2021-10-08").returncode == 0
+    assert run("report", "annual", str(year.plan_id), "--out", str(out), db=year.url, today="2021-10-08", user="李审核").returncode == 0
     assert "截至2021年10月8日" in out.read_text(encoding="utf-8")
 
 
@@ -300,7 +300,7 @@ def test_cli_templates_option(year, tmp_path):
     (folder / "annual.html.j2").write_text("<p>{{ plan_title }}:{{ counts.done }}</p>\n", encoding="utf-8")
     out = tmp_path / "a.html"
     proc = run("report", "annual", str(year.plan_id), "--out", str(out), "--as-of", "2021-12-31",
-               "--templates", str(folder), db=year.url)
+               "--templates", str(folder), db=year.url, user="李审核")
     assert proc.returncode == 0, proc.stderr
     assert out.read_text(encoding="utf-8") == f"<p>测试局2021年政务公开工作要点分工方案:{expected(year)['done']}</p>\n"
 
@@ -313,7 +313,7 @@ def test_cli_templates_from_config(year, tmp_path):
     config.write_text('templates_dir = "tpl"\n', encoding="utf-8")
     out = tmp_path / "a.md"
     proc = run("--config", str(config), "report", "annual", str(year.plan_id), "--out", str(out),
-               "--as-of", "2021-12-31", db=year.url)
+               "--as-of", "2021-12-31", db=year.url, user="李审核")
     assert proc.returncode == 0, proc.stderr
     assert out.read_text(encoding="utf-8") == f"配置模板 {expected(year)['assignments']}\n"
 
@@ -329,7 +329,7 @@ def test_cli_bad_input_is_one_sentence_and_writes_nothing(year, tmp_path, args, 
     folder = tmp_path / "out"  # the SQLite database lives in tmp_path itself
     folder.mkdir()
     args = [a.replace("{out}", str(folder / "report")).replace("{dir}", str(folder)) for a in args]
-    proc = run("report", "annual", str(year.plan_id), *args, db=year.url)
+    proc = run("report", "annual", str(year.plan_id), *args, db=year.url, user="李审核")
     assert proc.returncode == code, proc.stderr
     assert words in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
@@ -339,7 +339,7 @@ def test_cli_bad_input_is_one_sentence_and_writes_nothing(year, tmp_path, args, 
 def test_cli_unknown_plan_is_refused(world, tmp_path):
     folder = tmp_path / "out"
     folder.mkdir()
-    proc = run("report", "annual", "999", "--out", str(folder / "a.md"), db=world.url)
+    proc = run("report", "annual", "999", "--out", str(folder / "a.md"), db=world.url, user="李审核")
     assert proc.returncode == 1
     assert proc.stderr.strip() == "错误:计划“999”不存在;可用 duban plan list 查看。"
     assert list(folder.iterdir()) == []
@@ -351,7 +351,7 @@ def test_cli_unpublished_plan_is_refused(db_url, tmp_path):
     world = build_world(db_url, publish=False)
     folder = tmp_path / "out"
     folder.mkdir()
-    proc = run("report", "annual", str(world.plan_id), "--out", str(folder / "a.md"), db=world.url)
+    proc = run("report", "annual", str(world.plan_id), "--out", str(folder / "a.md"), db=world.url, user="李审核")
     assert proc.returncode == 1
     assert "没有已下发的事项" in proc.stderr and f"duban plan publish {world.plan_id}" in proc.stderr
     assert list(folder.iterdir()) == []
@@ -362,7 +362,7 @@ def test_cli_broken_office_template_is_one_sentence(world, tmp_path):
     folder.mkdir()
     (folder / "annual.md.j2").write_text("{% for x in %}\n", encoding="utf-8")
     out = tmp_path / "a.md"
-    proc = run("report", "annual", str(world.plan_id), "--out", str(out), "--templates", str(folder), db=world.url)
+    proc = run("report", "annual", str(world.plan_id), "--out", str(out), "--templates", str(folder), db=world.url, user="李审核")
     assert proc.returncode == 2
     assert "模板" in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists()

@@ -154,7 +154,7 @@ def test_line_breaks_and_long_text_cannot_break_the_file(world):
 def test_cli_export_by_department(worked, tmp_path):
     out = tmp_path / "out" / "科监处.ics"
     out.parent.mkdir()
-    proc = run("calendar", "export", "--dept", "科监处", "--out", str(out), db=worked.url, today="2021-12-01")
+    proc = run("calendar", "export", "--dept", "科监处", "--out", str(out), db=worked.url, today="2021-12-01", user="李审核")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
     evs = events(out.read_bytes())
@@ -164,7 +164,7 @@ def test_cli_export_by_department(worked, tmp_path):
 
 def test_cli_export_everything_of_a_plan(worked, tmp_path):
     out = tmp_path / "all.ics"
-    proc = run("calendar", "export", "--plan", str(worked.plan_id), "--out", str(out), db=worked.url)
+    proc = run("calendar", "export", "--plan", str(worked.plan_id), "--out", str(out), db=worked.url, user="李审核")
     assert proc.returncode == 0, proc.stderr
     assert len(events(out.read_bytes())) == len(open_rows(worked))
 
@@ -178,7 +178,7 @@ def test_cli_export_everything_of_a_plan(worked, tmp_path):
 def test_cli_refusals_are_one_sentence_and_write_nothing(world, tmp_path, args, code, words):
     folder = tmp_path / "out"
     folder.mkdir()
-    proc = run("calendar", "export", *[a.replace("{dir}", str(folder)) for a in args], db=world.url)
+    proc = run("calendar", "export", *[a.replace("{dir}", str(folder)) for a in args], db=world.url, user="李审核")
     assert proc.returncode == code, proc.stderr
     assert words in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1

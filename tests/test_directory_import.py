@@ -118,3 +118,39 @@ def test_closest_names(departments: list[DeptRecord]) -> None:
     assert closest_names("文件审查处", known)[0] == "规范性文件审查处"
     assert "立法一处" in closest_names("立法三处", known)
     assert len(closest_names("处", known, n=2)) <= 2
+
+
+def test_yaml_dates_stay_text_and_a_date_is_no_head(tmp_path: Path) -> None:
+    """An unquoted impossible date is not an internal error: the loader keeps it as text."""
+    path = tmp_path / "d.yaml"
+    path.write_text("- name: 信息中心\n  head: 2021-02-30\n", encoding="utf-8")
+    with pytest.raises(BadInput, match="2021-02-30"):
+        parse_directory(path)
+    path.write_text("- name: 信息中心\n  head: 王主任\n", encoding="utf-8")
+    assert parse_directory(path)[0].head == "王主任"
+
+
+def test_nul_byte_and_big5_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_bytes("name,email\n信息\x00中心,xx@example.gov.cn\n".encode("utf-8"))
+    with pytest.raises(BadInput, match="空字符"):
+        parse_directory(path)
+    path.write_bytes(("name,aliases,email\n資訊科技處,資訊處,it@example.gov.cn\n"
+                      "裝備財務處,裝財處,zc@example.gov.cn\n").encode("big5"))
+    with pytest.raises(BadInput, match="Big5"):
+        parse_directory(path)
+
+
+def test_import_refuses_an_alias_that_is_another_departments_name(world) -> None:
+    """dept import agrees with dept add: a name or alias names one department only."""
+    from workflow.directory import list_departments, upsert_departments
+    from workflow.errors import Refused
+
+    record = DeptRecord(name="信息中心", aliases=["装财处"], email=None, kind="business", head=None)
+    with world.session() as s:
+        with pytest.raises(Refused, match="装财处"):
+            upsert_departments(s, [record])
+        assert "信息中心" not in {d.name for d in list_departments(s)}
+        # its own aliases, and an existing department re-imported unchanged, are fine
+        fine = DeptRecord(name="装财处", aliases=["装备财务处"], email=None, kind="business", head=None)
+        assert upsert_departments(s, [fine]) == ([], ["装财处"])

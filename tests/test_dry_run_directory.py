@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cli_helpers import ROOT, duban_cmd, run, run_json
+from cli_helpers import ROOT, duban_cmd, init_db, run, run_json
 from workflow.app import App
 from workflow.commands import plan_cmds
 from workflow.directory_peek import DepartmentName, peek_departments, sqlite_path
@@ -19,11 +19,11 @@ SEED = "examples/gz-sfj-2021.txt"
 
 def _directory_without_zupei(tmp_path: Path) -> str:
     db = str(tmp_path / "d.db")
-    assert run("db", "init", db=db).returncode == 0
+    init_db(db)
     csv = (ROOT / "examples" / "departments.csv").read_text(encoding="utf-8")
     short = tmp_path / "departments.csv"
     short.write_text("\n".join(line for line in csv.splitlines() if not line.startswith("组培处")), encoding="utf-8")
-    assert run("dept", "import", str(short), db=db).returncode == 0
+    assert run("dept", "import", str(short), db=db, user="吴管理").returncode == 0
     return db
 
 
@@ -34,7 +34,7 @@ def test_dry_run_warns_about_names_the_directory_lacks(tmp_path):
     unknown = [line for line in proc.stderr.splitlines() if "不在处室名录中" in line]
     assert unknown and all("“组培处”" in line for line in unknown), proc.stderr
     assert "各相关业务处室" in proc.stderr  # the groups to resolve are still listed
-    assert run_json("plan", "list", db=db) == []
+    assert run_json("plan", "list", db=db, user="吴管理") == []
 
 
 def test_dry_run_with_a_directory_stays_off_the_database_layer(tmp_path):

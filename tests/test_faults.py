@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from cli_helpers import ROOT, duban_cmd, run
+from cli_helpers import ROOT, duban_cmd, run, token_for
 from conftest import PG_OK, build_world, many_tasks_plan, snapshot
 
 
@@ -32,7 +32,8 @@ def _dump(path: Path) -> list[str]:
 
 def _env(url: str, user: str, today: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}
-    return env | {"DUBAN_DB": url, "DUBAN_USER": user, "DUBAN_TODAY": today}
+    return env | {"DUBAN_DB": url, "DUBAN_USER": user, "DUBAN_TODAY": today,
+                  "DUBAN_TOKEN": token_for(url, user) or ""}
 
 
 @pytest.fixture
@@ -49,6 +50,7 @@ def sqlite_world(tmp_path):
 def test_disk_full_during_publish_writes_nothing(sqlite_world):
     """RLIMIT_FSIZE stands in for a full disk: the WAL cannot grow past a few KB."""
     path = _sqlite_path(sqlite_world.url)
+    sqlite_world.token("李审核")  # issued before the dump: issuing writes its hash
     before = _dump(path)
     limit = path.stat().st_size + 64 * 1024
     proc = subprocess.run(["prlimit", f"--fsize={limit}", "--", *duban_cmd(), "plan", "publish", "1"],
@@ -78,6 +80,7 @@ def test_read_only_database_refuses_cleanly(tmp_path):
     upgrade(make_engine(url))
     world = build_world(url)
     aid = world.assignment(1, "装财处")
+    world.token("张三")  # issued while the file can still be written
     path = _sqlite_path(url)
     with sqlite3.connect(path) as conn:  # fold the WAL in, so the file alone holds everything
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

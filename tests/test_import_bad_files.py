@@ -144,8 +144,12 @@ def test_canonical_yaml_is_detected_by_content(tmp_path: Path) -> None:
 def test_bad_files_through_the_cli_give_one_line_and_create_nothing(tmp_path: Path) -> None:
     from cli_helpers import run, run_json
 
+    import datetime as dt
+
+    from cli_helpers import init_db
+
     db = str(tmp_path / "d.db")
-    assert run("db", "init", db=db).returncode == 0
+    init_db(db)  # an administrator may import
     big = tmp_path / "big.txt"
     with big.open("wb") as handle:
         handle.truncate(50 * 1024 * 1024)  # 50 MB, sparse
@@ -156,8 +160,96 @@ def test_bad_files_through_the_cli_give_one_line_and_create_nothing(tmp_path: Pa
     for name, data in bad.items():
         path = big if data is None else write(tmp_path, data, name)
         for extra in ([], ["--dry-run"]):
-            proc = run("plan", "import", str(path), *extra, db=db)
+            proc = run("plan", "import", str(path), *extra, db=db, user="吴管理")
             assert proc.returncode == 2, (name, proc.stderr)
             assert proc.stderr.startswith("错误:") and proc.stderr.count("\n") == 1, (name, proc.stderr)
             assert proc.stdout == ""
-    assert run_json("plan", "list", db=db) == []
+    assert run_json("plan", "list", db=db, user="吴管理") == []
+
+
+NOTICE = ("某局2021年政务公开工作要点分工方案\n序号|工作任务|具体要求|落实处室|完成时限\n"
+          "1|一、财政信息公开|推进预算、决算公开。|装财处牵头,办公室配合。|11月底前\n")
+
+
+@pytest.mark.parametrize("encoding, needle", [("big5", "Big5"), ("shift_jis", "Shift-JIS")])
+def test_foreign_encodings_are_named_not_read_as_gbk(encoding: str, needle: str) -> None:
+    """GB18030 "decodes" Big5 and Shift-JIS bytes into rare ideographs: refused, named."""
+    from workflow.importers.hanzi import to_simplified
+
+    traditional = "某局2021年政務公開工作要點分工方案\n序號|工作任務|具體要求|落實處室|完成時限\n1|一、財政資訊|推進預算、決算公開。|裝財處牽頭。|11月底前\n"
+    assert to_simplified(traditional)  # the sample is traditional text
+    with pytest.raises(BadInput, match=needle) as info:
+        decode_bytes(traditional.encode(encoding), "plan.txt")
+    assert "编码" in info.value.message
+
+
+def test_gbk_text_simplified_or_traditional_is_still_read() -> None:
+    assert decode_bytes(NOTICE.encode("gbk")) == NOTICE
+    traditional = (ROOT / "tests" / "fixtures" / "plans" / "traditional.txt").read_text(encoding="utf-8")
+    assert decode_bytes(traditional.encode("gb18030")) == traditional
+
+
+def test_utf8_saved_again_through_latin1_is_named() -> None:
+    mojibake = NOTICE.encode("utf-8").decode("latin-1").encode("utf-8")
+    with pytest.raises(BadInput, match="Latin-1"):
+        decode_bytes(mojibake, "plan.txt")
+
+
+def test_nul_in_a_notice_is_refused(tmp_path: Path) -> None:
+    assert "空字符(NUL)" in refused(write(tmp_path, NOTICE.replace("推进", "推\x00进")))
+
+
+def test_unquoted_impossible_date_and_huge_seq_and_top_level_list() -> None:
+    plan = "title: 某局方案\nyear: 2021\ntasks:\n  - seq: {seq}\n    due: {due}\n    requirement: 推进。\n" \
+           "    responsibilities:\n      - {{department: 装财处, role: lead}}\n"
+    with pytest.raises(BadInput, match="2021-02-30"):
+        parse_plan_text(plan.format(seq=1, due="2021-02-30"))
+    assert parse_plan_text(plan.format(seq=1, due="2021-11-30")).tasks[0].due.isoformat() == "2021-11-30"
+    with pytest.raises(BadInput, match="99999"):
+        parse_plan_text(plan.format(seq=10**20, due="2021-11-30"))
+    with pytest.raises(BadInput, match="列表"):
+        parse_plan_text('[{"title": "某局方案", "year": 2021, "tasks": []}]')
+
+
+def _zip_with(data: bytes, name: str, change) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            archive.writestr(item, change(content) if item.filename == name else content)
+    return out.getvalue()
+
+
+def test_zip_bomb_refused_by_unpacked_size(tmp_path: Path) -> None:
+    from workflow.importers import MAX_UNPACKED
+
+    document = io.BytesIO()
+    docx.Document().save(document)
+    bomb = _zip_with(document.getvalue(), "word/document.xml",
+                     lambda xml: xml.replace(b"<w:body>", b"<w:body>" + b" " * (MAX_UNPACKED + 1), 1))
+    assert len(bomb) < MAX_BYTES
+    assert "过大" in refused(write(tmp_path, bomb, "bomb.docx"))
+
+
+def test_xlsx_whole_column_merge_is_clipped_and_wide_sheet_refused(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["某局2021年政务公开工作要点分工方案"])
+    sheet.append(["序号", "工作任务", "具体要求", "落实处室", "完成时限"])
+    sheet.append([1, "一、财政信息公开", "推进预算公开。", "装财处牵头", "11月底前"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = _zip_with(buffer.getvalue(), "xl/worksheets/sheet1.xml", lambda xml: xml.replace(
+        b"</sheetData>", b'</sheetData><mergeCells count="2"><mergeCell ref="G1:G1048576"/>'
+        b'<mergeCell ref="A1:XFD1"/></mergeCells>'))
+    plan = load_plan(write(tmp_path, data, "column.xlsx"))
+    assert [t.seq for t in plan.tasks] == [1]
+    for _ in range(300):
+        sheet.cell(row=2, column=sheet.max_column + 1, value="多余")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    message = refused(write(tmp_path, buffer.getvalue(), "wide.xlsx"))
+    assert "305 列" in message and "200" in message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cli_helpers import run, run_json
+from cli_helpers import init_db, run, run_json
 
 PLAN_KEYS = {"title", "issuer", "issued_on", "distribute_by", "due", "tasks"}
 TASK_KEYS = {"seq", "chapter", "section", "requirement", "responsibilities", "note", "due", "recurrence", "ongoing"}
@@ -12,9 +12,9 @@ TASK_KEYS = {"seq", "chapter", "section", "requirement", "responsibilities", "no
 
 def test_json_export_has_the_documented_keys_and_round_trips(tmp_path):
     db = str(tmp_path / "d.db")
-    assert run("db", "init", db=db).returncode == 0
-    assert run("plan", "import", "examples/gz-sfj-2021.txt", db=db).returncode == 0
-    exported = run("plan", "export", "1", "--format", "json", db=db)
+    init_db(db)
+    assert run("plan", "import", "examples/gz-sfj-2021.txt", db=db, user="吴管理").returncode == 0
+    exported = run("plan", "export", "1", "--format", "json", db=db, user="吴管理")
     assert exported.returncode == 0, exported.stderr
     data = json.loads(exported.stdout)
     assert PLAN_KEYS <= set(data) and (data["issued_on"], data["distribute_by"], data["due"]) == (
@@ -23,6 +23,6 @@ def test_json_export_has_the_documented_keys_and_round_trips(tmp_path):
     assert all(set(r) == {"department", "role", "group"} for t in data["tasks"] for r in t["responsibilities"])
     for fmt in ("json", "yaml"):
         path = tmp_path / f"plan.{fmt}"
-        assert run("plan", "export", "1", "--format", fmt, "--out", str(path), db=db).returncode == 0
+        assert run("plan", "export", "1", "--format", fmt, "--out", str(path), db=db, user="吴管理").returncode == 0
         back = run_json("plan", "import", str(path), "--dry-run", db=db)
         assert {k: back[k] for k in data} == data, fmt

@@ -34,7 +34,7 @@ def engine(db_url):
 
 
 @pytest.fixture
-def world(engine):
+def world(engine, db_url):
     """装财处 (two people and a mailbox) with one item due on DAY."""
     w = World(engine)
     zc = w.dept("装财处", email="zcc@example.gov.cn")
@@ -42,6 +42,10 @@ def world(engine):
     w.user("王五", zc, ["staff", "head"], "wang@example.gov.cn")
     plan = w.plan()
     w.assignment(plan, w.task(plan, 9, "按季度公开执法信息"), zc, D(2021, 9, 30))
+    office = w.user("督办服务", None, ["reviewer"], "duban@example.gov.cn")  # the cron job's account
+    from test_mail_commands import service_token
+
+    TOKENS[str(engine.url)] = TOKENS[db_url] = service_token(engine, office)
     return w
 
 
@@ -119,9 +123,13 @@ def duban(db_url: str, config: Path, *args: str, env: dict | None = None) -> sub
 
     full = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}
     full.update(env or {})
+    full["DUBAN_TOKEN"] = TOKENS[db_url]
     return subprocess.Popen([*duban_cmd(), "--db", db_url, "--config", str(config), "--today", DAY,
                              *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=full, cwd=ROOT)
+
+
+TOKENS: dict[str, str] = {}  # database URL -> the service account's token (set by `world`)
 
 
 def smtp_setup(tmp_path: Path, port: int) -> tuple[Path, dict]:

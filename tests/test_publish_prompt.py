@@ -191,7 +191,7 @@ def test_on_a_real_terminal_the_cli_asks(db_url, tmp_path):
     world = build_world(db_url, GROUPED, publish=False)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")} | {
         "DUBAN_DB": world.url, "DUBAN_USER": "李审核", "DUBAN_TODAY": "2021-07-20",
-        "PYTHONIOENCODING": "utf-8", "COLUMNS": "120"}
+        "DUBAN_TOKEN": world.token("李审核"), "PYTHONIOENCODING": "utf-8", "COLUMNS": "120"}
     term = _Terminal("plan", "publish", str(world.plan_id), env=env)
     term.expect("输入“逐项”则每项分别指定")
     term.type("3 科监处")

@@ -155,3 +155,25 @@ def test_through_the_cli(db_url):
     everything = run_json("task", "list", db=world.url, user="周督查")
     assert {"装财处", "科监处", "局政务公开办"} <= {r["department"] for r in everything}
     assert run_json("task", "show", other, db=world.url, user="周督查")["requirement"] == SECRET_TEXT
+
+
+def test_staff_get_their_own_calendar_and_no_annual_report(world, tmp_path):
+    """The calendar narrows to the staff member's department; the report is the office's."""
+    from icalendar import Calendar
+
+    from cli_helpers import run
+
+    out = tmp_path / "mine.ics"
+    proc = run("calendar", "export", "--out", str(out), db=world.url, user="张三", today="2021-08-02")
+    assert proc.returncode == 0, proc.stderr
+    summaries = [str(e.get("summary")) for e in Calendar.from_ical(out.read_bytes()).walk("VEVENT")]
+    assert summaries and all("装财处" in s for s in summaries)
+    other = run("calendar", "export", "--dept", "科监处", "--out", str(tmp_path / "x.ics"),
+                db=world.url, user="张三", today="2021-08-02")
+    assert other.returncode == 1 and not (tmp_path / "x.ics").exists()
+    report = run("report", "annual", "1", "--out", str(tmp_path / "r.md"), db=world.url, user="张三",
+                 today="2021-12-31")
+    assert report.returncode == 1 and "年度报告" in report.stderr and not (tmp_path / "r.md").exists()
+    allowed = run("report", "annual", "1", "--out", str(tmp_path / "r.md"), db=world.url, user="李审核",
+                  today="2021-12-31")
+    assert allowed.returncode == 0, allowed.stderr

@@ -110,6 +110,17 @@ def user_views(session: Session) -> list[UserView]:
             for u in list_users(session)]
 
 
+def _check_names_free(departments, touched: set[str]) -> None:
+    """Refuse, as add_department does, a name or alias that another department already uses
+    (checked on the directory as the import leaves it, for the departments it touched)."""
+    owner: dict[str, str] = {}
+    for dept in sorted(departments, key=lambda d: d.name in touched):  # untouched first
+        for n in dict.fromkeys([dept.name, *(dept.aliases or [])]):
+            other = owner.setdefault(n, dept.name)
+            if other != dept.name and (dept.name in touched or other in touched):
+                raise Refused(f"处室名称或别名“{n}”已被处室“{other}”使用,不能再用于处室“{dept.name}”;可用 duban dept list 查看。")
+
+
 def upsert_departments(session: Session, records: list) -> tuple[list[str], list[str]]:
     """Create or update departments from directory records, all in one transaction.
 
@@ -134,6 +145,7 @@ def upsert_departments(session: Session, records: list) -> tuple[list[str], list
             dept.aliases = [check_name(a, "别名") for a in rec.aliases]
             dept.email, dept.kind, dept.head = email, kind, rec.head
             session.add(dept)
+        _check_names_free(existing.values(), {check_name(r.name, "处室名称") for r in records})
         session.commit()
     except BaseException:
         session.rollback()

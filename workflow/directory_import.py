@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from workflow.errors import BadInput
 from workflow.importers import read_limited
-from workflow.importers.decode import decode_bytes
+from workflow.importers.decode import decode_bytes, refuse_nul
 from workflow.importers.grammar import TRAILING_SUBUNIT_RE, is_group_name, normalize_name
 
 KINDS: dict[str, str] = {"office": "综合办公室", "business": "业务处室", "unit": "局属单位"}
@@ -51,6 +51,7 @@ def parse_directory(path: Path) -> list[DeptRecord]:
     """Read a CSV or YAML directory file (detected by content) into validated records."""
     path = Path(path)
     text = decode_bytes(read_limited(path), path.name).lstrip("\ufeff")
+    refuse_nul(text, path.name)
     if not text.strip():
         raise BadInput(f"{path.name} 是空文件:处室名录应包含 name,aliases,email,kind,head 表头和至少一个处室。")
     first = text.strip().splitlines()[0]
@@ -84,8 +85,10 @@ def _csv_rows(text: str, source: str) -> list[dict[str, Any]]:
 def _yaml_rows(text: str, source: str) -> list[Any]:
     import yaml
 
+    from workflow.importers.yaml_load import load_yaml
+
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError:
         raise BadInput(f"{source} 既不是 CSV(首行应为 name,aliases,email,kind,head)也不是有效的 YAML 列表。") from None
     if isinstance(data, dict) and isinstance(data.get("departments"), list):
@@ -110,8 +113,24 @@ def _record(item: Any, index: int, source: str) -> DeptRecord:
         aliases=[a for a in (normalize_name(x) for x in _aliases(item.get("aliases"), where)) if a and a != name],
         email=_email(item.get("email"), f"{source} 中“{name}”"),
         kind=_kind(item.get("kind"), f"{source} 中“{name}”"),
-        head=str(item["head"]).strip() or None if item.get("head") else None,
+        head=_head(item.get("head"), f"{source} 中“{name}”"),
     )
+
+
+_DATE_LIKE_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}([Tt ].*)?")
+
+
+def _head(value: Any, where: str) -> str | None:
+    """The head's name: text, one line, not a date or a number (a value pasted into the wrong column)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
+    if text is None or not isinstance(value, str) or _DATE_LIKE_RE.fullmatch(text):
+        shown = (text or type(value).__name__)[:40]
+        raise BadInput(f"{where}的 head“{shown}”不是负责人姓名:head 应填写处室负责人的姓名。")
+    if len(text) > 100 or any(ch in text for ch in "\x00\r\n\t"):
+        raise BadInput(f"{where}的 head 无效:应为不超过 100 字的一行文字(负责人姓名)。")
+    return text
 
 
 def _aliases(value: Any, where: str) -> list[str]:

@@ -28,6 +28,16 @@ RECURRENCES: dict[str, str] = {
 }
 
 MAX_TEXT = 20_000  # longest accepted free text in a plan field (characters)
+MAX_SEQ = 99_999  # task numbers beyond this are a typo or garbage (and overflow the database)
+
+
+def clip_repr(value: Any, limit: int = 40) -> str:
+    """repr() for a message: short, and safe for ints too long to print."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond sys.get_int_max_str_digits()
+        return "(位数过多的数字)"
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 @dataclass
@@ -125,7 +135,9 @@ def _task(data: Any, index: int, source: str) -> Task:
         raise BadInput(f"{where}应为映射(包含 seq、requirement、responsibilities)。")
     seq = data.get("seq", index)
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
-        raise BadInput(f"{where}的 seq 应为正整数,实际为 {seq!r}。")
+        raise BadInput(f"{where}的 seq 应为正整数,实际为 {clip_repr(seq)}。")
+    if seq > MAX_SEQ:
+        raise BadInput(f"{where}的 seq 为 {clip_repr(seq)},超出范围:任务序号应在 1 到 {MAX_SEQ} 之间。")
     where = f"{source}第 {seq} 项任务"
     recurrence = data.get("recurrence")
     if recurrence not in (None, *RECURRENCES):

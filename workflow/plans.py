@@ -34,6 +34,11 @@ def store_plan(session: Session, plan: Plan, clock: Clock) -> PlanRow:
     return row
 
 
+MAX_ID = 2**63 - 1  # the largest id a database column holds
+MAX_TITLE_SEARCH = 500  # longer names are compared whole (a LIKE pattern has a size limit)
+MAX_MATCHES = 10  # plans listed when a name is ambiguous
+
+
 def find_plan(session: Session, ref: str | int | None) -> PlanRow:
     """A plan by id or by (part of) its title; with no ref, the only or latest plan."""
     if ref is None or ref == "":
@@ -42,17 +47,26 @@ def find_plan(session: Session, ref: str | int | None) -> PlanRow:
             raise NotFound("还没有任何计划;请先用 duban plan import 导入。")
         return row
     text = str(ref).strip()
-    if text.isdigit():
-        row = session.get(PlanRow, int(text))
+    shown = text if len(text) <= 40 else text[:40] + "…"
+    if text.isascii() and text.isdigit():
+        number = int(text)
+        row = session.get(PlanRow, number) if number <= MAX_ID else None
         if row:
             return row
-    rows = session.exec(select(PlanRow).where(PlanRow.title.contains(text))).all()
+    if len(text) > MAX_TITLE_SEARCH:  # too long for a LIKE pattern: only the whole title matches
+        rows = session.exec(select(PlanRow).where(PlanRow.title == text).limit(MAX_MATCHES + 1)).all()
+        if not rows:
+            raise NotFound(f"计划“{shown}”不存在(超过 {MAX_TITLE_SEARCH} 字的名称须与计划标题完全一致);可用 duban plan list 查看。")
+    else:
+        rows = session.exec(select(PlanRow).where(PlanRow.title.contains(text, autoescape=True))
+                            .order_by(PlanRow.id).limit(MAX_MATCHES + 1)).all()
     if len(rows) == 1:
         return rows[0]
     if len(rows) > 1:
-        names = "、".join(f"{r.id}:{r.title}" for r in rows)
-        raise Refused(f"“{text}”匹配到多个计划({names}),请用编号指定。")
-    raise NotFound(f"计划“{text}”不存在;可用 duban plan list 查看。")
+        names = "、".join(f"{r.id}:{r.title[:60]}" for r in rows[:MAX_MATCHES])
+        more = "等" if len(rows) > MAX_MATCHES else ""
+        raise Refused(f"“{shown}”匹配到多个计划({names}{more}),请用编号指定。")
+    raise NotFound(f"计划“{shown}”不存在;可用 duban plan list 查看。")
 
 
 def list_plans(session: Session) -> list[dict]:

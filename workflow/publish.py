@@ -16,6 +16,8 @@ from typing import Any, Callable
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
+import states
+
 from db.models import Assignment, Department, Event, Plan as PlanRow, User
 from workflow.audit import chain
 from workflow.clock import Clock
@@ -72,7 +74,7 @@ class PendingGroup:
 
 def check_can_publish(actor: User) -> None:
     """Refuse early, so nobody answers questions only to be refused at the end."""
-    if not set(actor.roles) & {"reviewer", "admin"}:
+    if not states.manages_plans(actor.roles):
         raise NotPermitted(f"{actor.name}无权下发计划:只有审核人(政务公开办)或管理员可以下发。")
 
 

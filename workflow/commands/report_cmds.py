@@ -15,7 +15,7 @@ import typer
 from workflow.clock import parse_date
 from workflow.commands.cli_core import _group, ex
 from workflow.commands.common import app_of
-from workflow.errors import BadInput
+from workflow.errors import BadInput, shown
 
 report_app = _group("report", "报告:年度报告中的政务公开工作要点落实情况。",
                     "duban report annual 1 --out 落实情况.docx",
@@ -91,7 +91,10 @@ def report_annual(ctx: typer.Context,
     from workflow.ledger import compute_ledger
     from workflow.plans import find_plan
 
+    import states
+
     with app.session() as session:
+        app.require(session, states.reads_all, "无权生成年度报告:报告涉及所有处室,只有审核人、督查和管理员可以生成。")
         row = find_plan(session, plan)
         day = day or default_as_of(app.clock.today(), row.year)
         ledger = compute_ledger(session, row.id, day)
@@ -135,15 +138,26 @@ def calendar_export(ctx: typer.Context,
     if out.suffix.lower() != ".ics":
         raise BadInput(f"--out {out.name} 应以 .ics 结尾(日历文件)。")
     app = app_of(ctx)
+    from workflow.errors import NotPermitted
+    from workflow.queries import visible_departments
+
     with app.session() as session:
+        viewer = app.viewer(session)
+        visible = visible_departments(viewer)
         department_id = plan_id = None
         if dept:
             found = find_department(session, dept)
             if found is None:
                 near = closest_names(dept, list_departments(session))
                 hint = f"是否指“{'”“'.join(near)}”?" if near else "可用 duban dept list 查看处室名录。"
-                raise NotFound(f"处室“{dept}”不存在;{hint}")
+                raise NotFound(f"处室“{shown(dept)}”不存在;{hint}")
             department_id = found.id
+            if visible is not None and department_id not in visible:
+                raise NotPermitted(f"{viewer.name}只能导出本处室的日历;审核人、督查和管理员可以导出所有处室。")
+        elif visible is not None:  # staff and heads: their own department's deadlines
+            if not visible:
+                raise NotPermitted(f"{viewer.name}不属于任何处室,没有可导出的事项。")
+            department_id = next(iter(visible))
         if plan:
             plan_id = find_plan(session, plan).id
         data = export_calendar(session, app.clock.today(), department_id=department_id, plan_id=plan_id)

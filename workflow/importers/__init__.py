@@ -13,10 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from workflow.errors import BadInput
-from workflow.importers.decode import decode_bytes
+from workflow.importers.decode import decode_bytes, refuse_nul
 from workflow.plan import Plan
 
 MAX_BYTES = 20 * 1024 * 1024  # refuse larger files before reading them
+MAX_UNPACKED = 50 * 1024 * 1024  # a .docx/.xlsx unpacking to more is refused (zip bomb)
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 __all__ = ["MAX_BYTES", "load_plan", "parse_plan_text", "read_limited"]
@@ -35,6 +36,7 @@ def load_plan(path: Path, year: int | None = None) -> Plan:
     if data.startswith(b"%PDF"):
         raise BadInput(f"{path.name} 是 PDF 文件:请复制其中的文字另存为文本,或提供 Word/Excel 版本。")
     text = decode_bytes(data, path.name, "请提供分工方案的文本(UTF-8、GBK 或 UTF-16 编码)、Word(.docx)或 Excel(.xlsx)文件")
+    refuse_nul(text, path.name)
     return parse_plan_text(text, year, name=path.stem)
 
 
@@ -71,9 +73,16 @@ def _load_zip(data: bytes, path: Path, year: int | None) -> Plan:
     import zipfile
 
     try:
-        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, EOFError, ValueError):
         raise BadInput(f"{path.name} 是损坏或不完整的压缩文件(docx/xlsx):请重新保存或下载后再试。") from None
+    names = [m.filename for m in members]
+    # zipfile never inflates a member past its declared size, so the declared sizes bound
+    # what python-docx/openpyxl can unpack.
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > MAX_UNPACKED:
+        raise BadInput(f"{path.name} 解压后过大({unpacked / 1024 / 1024:.0f} MB),"
+                       f"Word/Excel 文件解压后最大 {MAX_UNPACKED // 1024 // 1024} MB:请检查文件是否正常。")
     if "word/document.xml" in names:
         from workflow.importers.docx import load_docx
 

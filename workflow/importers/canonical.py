@@ -19,12 +19,24 @@ _YAML_TASKS_RE = re.compile(r"^tasks\s*:", re.MULTILINE)
 def looks_canonical(text: str) -> bool:
     """A JSON object, or YAML whose top level has `tasks:` (a notice never starts a line so)."""
     stripped = text.lstrip("\ufeff \t\r\n")
-    return stripped.startswith("{") or bool(_YAML_TASKS_RE.search(text))
+    return stripped.startswith("{") or bool(_YAML_TASKS_RE.search(text)) or _json_list(stripped)
+
+
+def _json_list(stripped: str) -> bool:
+    """A whole JSON list (a plan wrapped in […]): canonical, refused for its top level."""
+    if not stripped.startswith("["):
+        return False
+    try:
+        return isinstance(json.loads(stripped), list)
+    except (ValueError, RecursionError):
+        return False
 
 
 def load_canonical(text: str, year: int | None = None, source: str = "计划文件") -> Plan:
     """Parse and validate the canonical form; `year` fills in a missing year."""
     data = _parse(text, source)
+    if isinstance(data, list):
+        raise BadInput(f"{source}的顶层是列表:计划文件的顶层应为一个包含 title、year、tasks 的映射(JSON 对象),而不是列表。")
     if not isinstance(data, dict) or "tasks" not in data:
         raise BadInput(f"{source}不是计划格式:顶层应为包含 title、year、tasks 的映射。")
     if data.get("year") is None and not data.get("issued_on"):
@@ -36,15 +48,19 @@ def load_canonical(text: str, year: int | None = None, source: str = "计划文�
 
 def _parse(text: str, source: str) -> Any:
     stripped = text.lstrip("\ufeff \t\r\n")
-    if stripped.startswith("{"):
+    if stripped.startswith(("{", "[")):
         try:
             return json.loads(stripped)
         except json.JSONDecodeError as exc:
             raise BadInput(f"{source}不是有效的 JSON:第 {exc.lineno} 行第 {exc.colno} 列附近有错误({exc.msg})。") from None
+        except (ValueError, RecursionError):  # an int of thousands of digits, nesting too deep
+            raise BadInput(f"{source}不是可处理的 JSON:含有位数过多的数字或嵌套过深的结构。") from None
     import yaml
 
+    from workflow.importers.yaml_load import load_yaml
+
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行附近" if mark else "某处"

@@ -26,14 +26,20 @@ def load_docx(data: bytes, year: int | None = None, name: str | None = None) -> 
     before: list[str] = []
     after: list[str] = []
     grids: list[Grid] = []
+    nested: list[str] = []
     for child in document.element.body.iterchildren():
         if child.tag == qn("w:p"):
             (after if grids else before).append(_paragraph_text(child, qn))
         elif child.tag == qn("w:tbl"):
-            grids.append(_grid(child, qn))
+            grids.append(_grid(child, qn, len(grids) + 1, nested))
     if not grids:
         raise BadInput("Word 文件中没有表格:分工方案应以表格列出序号、具体要求、落实处室等。")
-    return plan_from_grids(grids, before, after, year=year, name=name)
+    plan = plan_from_grids(grids, before, after, year=year, name=name)
+    if nested:
+        plan.warnings.append(f"Word 表格中有嵌套的表格(表中表,位于{'、'.join(nested[:5])}"
+                             f"{'等' if len(nested) > 5 else ''}),其文字已并入所在单元格,"
+                             "其中的任务或处室不会单独读取:请核对这些单元格,必要时把内嵌表格改为文字。")
+    return plan
 
 
 def _paragraph_text(p: Any, qn: Any) -> str:
@@ -50,8 +56,10 @@ def _cell_text(tc: Any, qn: Any) -> str:
     return "\n".join(_paragraph_text(p, qn) for p in tc.iter(qn("w:p"))).strip()
 
 
-def _grid(tbl: Any, qn: Any) -> Grid:
+def _grid(tbl: Any, qn: Any, number: int = 1, nested: list[str] | None = None) -> Grid:
+    """The table's grid; cells holding a table of their own are noted in `nested`."""
     grid = Grid(rows=[])
+    tbl_tag = qn("w:tbl")
     for r, tr in enumerate(tbl.tr_lst):
         row: list[str | None] = [""] * (tr.grid_before or 0)
         for tc in tr.tc_lst:
@@ -59,6 +67,8 @@ def _grid(tbl: Any, qn: Any) -> Grid:
             if tc.vMerge == "continue":
                 row.extend([None] * span)
                 continue
+            if nested is not None and next(tc.iterdescendants(tbl_tag), None) is not None:
+                nested.append(f"第 {number} 个表格第 {r + 1} 行第 {len(row) + 1} 列")
             text = _cell_text(tc, qn)
             row.append(text)
             for _ in range(span - 1):
