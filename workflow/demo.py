@@ -12,9 +12,13 @@ import datetime as dt
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workflow.app import App
 from workflow.clock import Clock
+
+if TYPE_CHECKING:
+    from workflow.ledger import Ledger
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -81,31 +85,32 @@ def say(app: App, day: str, text: str) -> None:
     print(f"{day}  {text}", file=app.out)
 
 
-def quarter_ledger(app: App, quarter: str) -> None:
+def quarter_ledger(app: App, quarter: str) -> "Ledger":
     """What the office looks at after a quarter ends: the ledger's totals as of its last day."""
     from workflow.commands.ledger_cmd import LedgerOptions, print_totals, run_ledger
 
+    ledger = run_ledger(app, LedgerOptions(quarter=quarter))
     print(file=app.out)
-    print_totals(app, run_ledger(app, LedgerOptions(quarter=quarter)))
+    print_totals(app, ledger)
+    return ledger
 
 
 def year_end(app: App, folder: Path) -> list[Path]:
     """The Q4 ledger on screen; the ledgers and the annual-report section as files."""
     from workflow.commands.ledger_cmd import LedgerOptions, run_ledger
+    from workflow.commands.report_cmds import write_atomically
     from workflow.reports import write_ledger
     from workflow.reports.annual import render_annual
 
-    quarter_ledger(app, "2021Q4")
+    q4 = quarter_ledger(app, "2021Q4")
     files = []
     q3 = run_ledger(app, LedgerOptions(quarter="2021Q3"))
-    q4 = run_ledger(app, LedgerOptions(quarter="2021Q4"))
     for ledger, name, fmt in ((q3, "台账-2021Q3.xlsx", "xlsx"), (q4, "台账-2021Q4.xlsx", "xlsx"),
                               (q4, "台账-2021Q4.html", "html")):
         write_ledger(ledger, fmt, folder / name, "task")
         files.append(folder / name)
     for fmt in ("docx", "md"):
         path = folder / f"年度报告-政务公开工作要点落实情况.{fmt}"
-        body = render_annual(q4, fmt)
-        path.write_bytes(body) if isinstance(body, bytes) else path.write_text(body, encoding="utf-8")
+        write_atomically(path, render_annual(q4, fmt))
         files.append(path)
     return files

@@ -149,7 +149,7 @@ class Ledger:
 
     @property
     def title(self) -> str:
-        when = f"{self.quarter[:4]}年第{self.quarter[-1]}季度" if self.quarter else f"截至{self.as_of:%Y年%m月%d日}"
+        when = period_label(self.quarter) if self.quarter else f"截至{self.as_of:%Y年%m月%d日}"
         return f"{self.plan_title} 工作台账({when})"
 
     def for_department(self, name: str) -> "Ledger":
@@ -167,6 +167,17 @@ class Ledger:
 
 def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
+
+
+def period_label(period: str | None) -> str:
+    """'2021Q3' → 2021年第3季度, '2021H2' → 2021年下半年; anything else as it is."""
+    m = re.fullmatch(r"(\d{4})Q([1-4])", period or "")
+    if m:
+        return f"{m.group(1)}年第{m.group(2)}季度"
+    m = re.fullmatch(r"(\d{4})H([12])", period or "")
+    if m:
+        return f"{m.group(1)}年{'上' if m.group(2) == '1' else '下'}半年"
+    return period or ""
 
 
 _QUARTER = re.compile(r"^(\d{4})\s*[Qq季]?\s*([1-4])$")

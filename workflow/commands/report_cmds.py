@@ -49,15 +49,13 @@ def write_atomically(out: Path, data: str | bytes) -> None:
         raise BadInput(f"--out {out} 是一个文件夹,请给出文件名。")
     if not out.parent.exists():
         raise BadInput(f"--out 的文件夹 {out.parent} 不存在。")
-    tmp = out.with_name(out.name + ".part")
-    try:
+    from workflow.reports import atomic_path
+
+    with atomic_path(out) as part:
         if isinstance(data, bytes):
-            tmp.write_bytes(data)
+            part.write_bytes(data)
         else:
-            tmp.write_text(data, encoding="utf-8")
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
+            part.write_text(data, encoding="utf-8")
 
 
 def default_as_of(today: dt.date, year: int) -> dt.date:

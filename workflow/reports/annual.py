@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
-from workflow.ledger import Ledger, LedgerRow
+from workflow.ledger import Ledger, LedgerRow, Totals, period_label
 
 SECTION_TITLE = "政务公开工作要点落实情况"
 OTHER_CHAPTER = "其他"
@@ -135,23 +135,18 @@ class Counts:
 
 
 def count_rows(rows: list[LedgerRow]) -> Counts:
-    """Counts of live (not cancelled) assignments: cancelled work is no longer owed."""
+    """Counts of live (not cancelled) assignments: cancelled work is no longer owed.
+
+    The done / due / on-time rules are the ledger's own (`Totals.add`), so the report
+    and the ledger can never disagree on a rate."""
     live = [r for r in rows if r.state != "cancelled"]
-    c = Counts(tasks=len({r.task_seq for r in live}), assignments=len(live))
+    totals = Totals("")
     for r in live:
-        if r.state == "done":
-            c.done += 1
-            c.due += 1
-            if r.days_late:
-                c.done_late += 1
-            else:
-                c.on_time += 1
-        else:
-            c.open += 1
-            if r.light == "red":
-                c.overdue += 1
-                c.due += 1
-    return c
+        totals.add(r)
+    done = totals.states["done"]
+    return Counts(tasks=len({r.task_seq for r in live}), assignments=len(live), done=done,
+                  open=len(live) - done, overdue=totals.overdue, due=totals.due,
+                  on_time=totals.on_time, done_late=totals.done_late)
 
 
 @dataclass
@@ -259,25 +254,15 @@ def unfinished_items(rows: list[LedgerRow]) -> list[dict[str, Any]]:
         days = max(r.days_late for r in group) if overdue else 0
         who = "、".join(f"{r.department}({r.role_label},{r.state_label})" for r in group)
         when = f"完成时限{cn_date(due)},已逾期{days}天" if overdue else f"完成时限{cn_date(due)},尚在办理时限内"
-        label = f"({_period_label(period)})" if period else ""
+        label = f"({period_label(period)})" if period else ""
         items.append({
-            "seq": seq, "period": period, "period_label": _period_label(period), "due": cn_date(due),
+            "seq": seq, "period": period, "period_label": period_label(period), "due": cn_date(due),
             "overdue": overdue, "days_overdue": days, "requirement": clip(group[0].requirement, 40),
             "departments": [{"department": r.department, "role_label": r.role_label,
                              "state_label": r.state_label} for r in group],
             "text": f"第{seq}项{label}{quote(clip(group[0].requirement, 40))}:{who}尚未办结,{when}。",
         })
     return sorted(items, key=lambda i: (-i["days_overdue"], i["seq"], i["period"]))
-
-
-def _period_label(period: str) -> str:
-    m = re.fullmatch(r"(\d{4})Q([1-4])", period or "")
-    if m:
-        return f"{m.group(1)}年第{m.group(2)}季度"
-    m = re.fullmatch(r"(\d{4})H([12])", period or "")
-    if m:
-        return f"{m.group(1)}年{'上' if m.group(2) == '1' else '下'}半年"
-    return period or ""
 
 
 def overview_text(ledger: Ledger, c: Counts, departments: int, cancelled: int, tasks_done: int) -> str:

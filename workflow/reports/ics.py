@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 import states
 from db.models import Assignment, Department, Plan, Task
+from workflow.ledger import period_label
 from workflow.plan import RESPONSIBILITY_ROLES
 
 PRODID = "-//duban//督办//ZH"
@@ -33,17 +34,6 @@ UID_DOMAIN = "duban"
 PREFIX = "【督办】"
 _WS = re.compile(r"\s+")
 _A, _T, _D, _P = (m.__table__ for m in (Assignment, Task, Department, Plan))
-
-
-def period_label(period: str) -> str:
-    """'2021Q3' → 2021年第3季度, '2021H2' → 2021年下半年."""
-    m = re.fullmatch(r"(\d{4})Q([1-4])", period or "")
-    if m:
-        return f"{m.group(1)}年第{m.group(2)}季度"
-    m = re.fullmatch(r"(\d{4})H([12])", period or "")
-    if m:
-        return f"{m.group(1)}年{'上' if m.group(2) == '1' else '下'}半年"
-    return period or ""
 
 
 def cn_date(day: dt.date) -> str:
