@@ -128,14 +128,15 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
 
     def token(self, name: str) -> str | None:
-        """The user's token, issued on first use (scrypt is slow: most tests need none)."""
+        """The user's token, issued on first use at the cheapest accepted scrypt cost (the
+        suite runs the CLI about a thousand times; production tokens use auth.SCRYPT_N)."""
         if name not in self.tokens:
-            from workflow.auth import issue_token
+            from workflow.auth import MIN_N, issue_token
 
             with self.session() as s:
                 if name not in self.ids:
                     return None
-                self.tokens[name] = issue_token(s, self.user(s, name))
+                self.tokens[name] = issue_token(s, self.user(s, name), n=MIN_N)
         return self.tokens[name]
 
     def app(self, user: str | None = None, today: str = "2021-08-02"):

@@ -59,8 +59,22 @@ def test_token_format_and_stored_hash():
     assert auth.verify(token, stored)
     assert not auth.verify(token + "x", stored)
     assert not auth.verify(token, None) and not auth.verify(token, "garbage")
-    cheap = stored.replace("scrypt$16384$", "scrypt$2$", 1)
-    assert not auth.verify(token, cheap)  # parameters from the row cannot make hashing cheap
+    for n in ("2", "512", "1000", "2097152", "x"):  # below the floor, not a power of two, above the cap
+        assert not auth.verify(token, stored.replace("scrypt$16384$", f"scrypt${n}$", 1))
+    assert not auth.verify(token, stored.replace("$8$1$", "$1$1$", 1))  # r is fixed
+
+
+def test_the_cost_travels_with_the_hash():
+    """duban issues at SCRYPT_N; a hash made at another accepted cost still verifies at
+    its own cost (the test suite's cheap tokens, or a later, higher SCRYPT_N)."""
+    token = auth.new_token(9)
+    cheap = auth.hash_token(token, n=auth.MIN_N)
+    assert cheap.startswith(f"scrypt${auth.MIN_N}$8$1$")
+    assert auth.verify(token, cheap) and not auth.verify(token + "x", cheap)
+    dearer = auth.hash_token(token, n=auth.SCRYPT_N * 2)
+    assert auth.verify(token, dearer)
+    with pytest.raises(ValueError):
+        auth.hash_token(token, n=auth.MIN_N // 2)
 
 
 # ---------------------------------------------------------------- refusals
@@ -205,7 +219,7 @@ def test_who_may_manage(office_world, command, role, tmp_path):
 # ---------------------------------------------------------------- first admin, user add
 def _users(db: str) -> list[tuple]:
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT name, roles, active, token_hash IS NOT NULL FROM app_user ORDER BY id").fetchall()
+        return conn.execute("SELECT name, roles, active, token_hash FROM app_user ORDER BY id").fetchall()
 
 
 def test_first_admin_then_users(tmp_path):
@@ -233,7 +247,8 @@ def test_first_admin_then_users(tmp_path):
                   db=db, token=zhang)
     assert refused.returncode == 1 and "只有管理员" in refused.stderr
     assert [u[0] for u in _users(db)] == ["吴管理", "张三", "李审核"]
-    assert all(u[3] for u in _users(db))  # every user has a token hash
+    # every user has a token hash, made at duban's own cost (db init --admin and user add)
+    assert all(u[3].startswith(f"scrypt${auth.SCRYPT_N}$8$1$") for u in _users(db))
 
 
 # ---------------------------------------------------------------- login, logout, the file

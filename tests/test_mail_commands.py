@@ -33,10 +33,10 @@ def service_token(engine, user_id: int) -> str:
     from sqlmodel import Session
 
     from db.models import User
-    from workflow.auth import issue_token
+    from workflow.auth import MIN_N, issue_token
 
     with Session(engine) as s:
-        return issue_token(s, s.get(User, user_id))
+        return issue_token(s, s.get(User, user_id), n=MIN_N)
 
 
 def invoke(setup, *args, today="2021-09-30", env=None):

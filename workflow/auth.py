@@ -24,6 +24,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from db.models import User
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+# A stored hash names its own cost. duban always issues at SCRYPT_N; verify accepts any
+# power of two from MIN_N (the test suite issues its thousands of tokens there: at
+# SCRYPT_N its command-line runs spent a minute hashing) up to MAX_N (room to raise
+# SCRYPT_N later without invalidating old tokens; the cap bounds memory and time).
+# Accepting a cheaper stored cost gives nothing away: whoever can write the token_hash
+# column can already write a hash of a token they know (see README, 安全模型).
+MIN_N, MAX_N = 2**10, 2**20
 SALT_BYTES, KEY_BYTES = 16, 32
 MAX_TOKEN = 200  # longer input is refused before any hashing (no work for garbage)
 TOKEN_RE = re.compile(r"^duban_([1-9][0-9]{0,9})_([A-Za-z0-9_-]{20,100})$")
@@ -47,11 +54,17 @@ def _scrypt(token: str, salt: bytes, n: int, r: int, p: int) -> bytes:
                           maxmem=2 * 128 * n * r * p + (1 << 20), dklen=KEY_BYTES)
 
 
-def hash_token(token: str, salt: bytes | None = None) -> str:
+def hash_token(token: str, salt: bytes | None = None, *, n: int = SCRYPT_N) -> str:
     """`scrypt$16384$8$1$<salt b64>$<hash b64>`: the parameters travel with the hash."""
+    if not _acceptable_n(n):
+        raise ValueError(f"scrypt n={n} is outside {MIN_N}..{MAX_N} or not a power of two")
     salt = salt if salt is not None else secrets.token_bytes(SALT_BYTES)
-    digest = _scrypt(token, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+    digest = _scrypt(token, salt, n, SCRYPT_R, SCRYPT_P)
+    return f"scrypt${n}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def _acceptable_n(n: int) -> bool:
+    return MIN_N <= n <= MAX_N and n & (n - 1) == 0
 
 
 def verify(token: str, stored: str | None) -> bool:
@@ -60,10 +73,10 @@ def verify(token: str, stored: str | None) -> bool:
         return False
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt" or (int(n), int(r), int(p)) != (SCRYPT_N, SCRYPT_R, SCRYPT_P):
-            return False  # only our own parameters: a tampered row cannot make hashing cheap
+        if scheme != "scrypt" or not _acceptable_n(int(n)) or (int(r), int(p)) != (SCRYPT_R, SCRYPT_P):
+            return False  # a cost outside the accepted range is never computed
         expected = base64.b64decode(digest, validate=True)
-        actual = _scrypt(token, base64.b64decode(salt, validate=True), SCRYPT_N, SCRYPT_R, SCRYPT_P)
+        actual = _scrypt(token, base64.b64decode(salt, validate=True), int(n), SCRYPT_R, SCRYPT_P)
     except ValueError:
         return False
     return hmac.compare_digest(actual, expected)
@@ -73,10 +86,13 @@ def verify(token: str, stored: str | None) -> bool:
 _DUMMY = f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(bytes(SALT_BYTES))}${_b64(bytes(KEY_BYTES))}"
 
 
-def issue_token(session: "Session", user: "User") -> str:
-    """Give `user` a new token (the old one stops working) and commit; returns it once."""
+def issue_token(session: "Session", user: "User", *, n: int = SCRYPT_N) -> str:
+    """Give `user` a new token (the old one stops working) and commit; returns it once.
+
+    `n` is for the test suite only (see MIN_N); every caller in duban keeps the default.
+    """
     token = new_token(user.id)
-    user.token_hash = hash_token(token)
+    user.token_hash = hash_token(token, n=n)
     session.add(user)
     session.commit()
     return token
