@@ -5,7 +5,6 @@ import dataclasses
 import datetime as dt
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -160,13 +159,11 @@ def test_windows_line_endings_and_page_spaces() -> None:
     assert [t.seq for t in parse_plan_text(text).tasks] == list(range(1, 29))
 
 
-def test_seed_parses_in_a_few_milliseconds() -> None:
+def test_parsing_is_deterministic() -> None:
+    """The same text gives the same plan every time (no state kept between parses).
+    Parse time is measured by bench/import_plan.py, not asserted here."""
     text = SEED.read_text(encoding="utf-8")
-    parse_plan_text(text)
-    start = time.perf_counter()
-    for _ in range(10):
-        parse_plan_text(text)
-    assert (time.perf_counter() - start) / 10 < 0.05
+    assert parse_plan_text(text) == parse_plan_text(text)
 
 
 def _generated(rows: int) -> str:
@@ -184,17 +181,12 @@ def _generated(rows: int) -> str:
     return "\n".join(lines)
 
 
-def test_two_thousand_rows_parse_well_under_a_second() -> None:
-    text = _generated(2000)
-    elapsed = float("inf")
-    for _ in range(3):  # best of 3: the code's time, not a busy machine's scheduling
-        start = time.perf_counter()
-        plan = parse_plan_text(text)
-        elapsed = min(elapsed, time.perf_counter() - start)
+def test_two_thousand_rows_parse() -> None:
+    """A 2,000-row plan parses whole (its speed: bench/import_plan.py)."""
+    plan = parse_plan_text(_generated(2000))
     assert len(plan.tasks) == 2000
     assert plan.tasks[6].responsibilities == plan.tasks[5].responsibilities  # row 7 merged
     assert plan.due == dt.date(2021, 11, 30)
-    assert elapsed < 0.8
 
 
 def test_importing_the_package_does_not_load_docx_openpyxl_or_yaml() -> None:
