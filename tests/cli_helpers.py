@@ -31,10 +31,9 @@ def duban_cmd() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
 
 
-def run(*args: str, db: str | None = None, user: str | None = None, today: str | None = None,
-        env: dict | None = None, cwd: Path | None = None, input: str | None = None,
-        token: str | None = None) -> subprocess.CompletedProcess:
-    """`user` acts with their registered token unless `token` is given ("" for none)."""
+def cli_env(db: str | None = None, user: str | None = None, today: str | None = None,
+            env: dict | None = None, token: str | None = None) -> dict[str, str]:
+    """The environment `run` gives the command: no inherited DUBAN_*, the user's token."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}
     full_env["XDG_CONFIG_HOME"] = XDG_CONFIG_HOME
     full_env.update(env or {})
@@ -47,8 +46,24 @@ def run(*args: str, db: str | None = None, user: str | None = None, today: str |
         full_env["DUBAN_TOKEN"] = token
     if today:
         full_env["DUBAN_TODAY"] = today
-    return subprocess.run([*duban_cmd(), *args], capture_output=True, text=True, env=full_env,
+    return full_env
+
+
+def run(*args: str, db: str | None = None, user: str | None = None, today: str | None = None,
+        env: dict | None = None, cwd: Path | None = None, input: str | None = None,
+        token: str | None = None) -> subprocess.CompletedProcess:
+    """`user` acts with their registered token unless `token` is given ("" for none)."""
+    return subprocess.run([*duban_cmd(), *args], capture_output=True, text=True,
+                          env=cli_env(db, user, today, env, token),
                           cwd=cwd or ROOT, input=input, timeout=120)
+
+
+def start(*args: str, db: str | None = None, user: str | None = None, today: str | None = None,
+          token: str | None = None) -> subprocess.Popen:
+    """`run` without waiting: for tests that act on the database while the command runs."""
+    return subprocess.Popen([*duban_cmd(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True, env=cli_env(db, user, today, None, token),
+                            cwd=ROOT)
 
 
 def run_json(*args: str, **kw):

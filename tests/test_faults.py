@@ -1,7 +1,8 @@
 """Faults under a command (issue 7, item 2): the disk fills up, the SQLite file turns
 read-only, the PostgreSQL connection is killed mid-transaction. Each time: one clear
 sentence, no traceback, nothing half-written, and the next attempt works without any
-manual repair. (The SMTP faults are in tests/test_outbox_smtp.py.)
+manual repair. (The SMTP faults are in tests/test_outbox_smtp.py; the PostgreSQL server
+stopped and restarted under a command, in tests/test_pg_restart.py.)
 """
 from __future__ import annotations
 

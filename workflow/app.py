@@ -74,11 +74,17 @@ class App:
         return self._engine
 
     def _check_schema(self) -> None:
+        from db.engine import is_sqlite
         from db.schema_version import current as current_revision, head as head_revision
 
         try:
             current = current_revision(self._engine)
         except Exception as exc:  # connection problems
+            from workflow.errors import database_problem
+
+            problem = None if is_sqlite(self._engine) else database_problem(exc)
+            if problem is not None:  # down, unreachable or refusing us: a sentence, not the driver's English
+                raise problem from exc
             raise Refused(f"无法连接数据库:{_short(exc)}。请检查 --db 或 DUBAN_DB。") from exc
         if current is None:
             raise Refused("数据库尚未初始化:请先运行 duban db init。")
