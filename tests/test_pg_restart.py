@@ -203,6 +203,10 @@ def test_driver_messages_name_the_problem(private_pg):
             f'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  {fatal}')
         assert database_problem(refused).message == UNREACHABLE, fatal
 
+    full = psycopg.OperationalError('connection failed: connection to server at "127.0.0.1", port 5432 '
+                                    'failed: FATAL:  sorry, too many clients already')
+    assert "连接数已满" in database_problem(full).message  # up, but no slot: not a refused login
+
     for target in (private_pg.libpq_url("no_such_database"), url.replace("postgres@", "nobody@")):
         with pytest.raises(psycopg.OperationalError) as caught:
             psycopg.connect(target, connect_timeout=5)

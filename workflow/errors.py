@@ -76,6 +76,9 @@ _PROBLEMS = (  # (words in the driver's message, the sentence for the user)
       "shutting down", "consuming input failed", "connection timed out", "ssl syscall error",
       "the connection is lost", "no connection to the server"),
      "与数据库的连接中断,本次操作未生效,数据未改变;请确认数据库服务正常后重试。"),
+    # A server that is up but has no connection slot left.
+    (("too many clients already", "remaining connection slots are reserved"),
+     "数据库服务器的连接数已满,本次操作未生效;请稍后重试,或请管理员检查数据库的 max_connections。"),
     # A server that answered but would not let us in. "connection failed" is how psycopg
     # begins every failed connect, so this comes after the outages above.
     (("password authentication failed", "no pg_hba.conf entry", "connection failed"),
