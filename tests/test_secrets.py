@@ -114,8 +114,9 @@ def test_attachment_store_is_private(world, tmp_path):
                user="张三", env=env)
     assert proc.returncode == 0, proc.stderr
     store = data / "attachments"
-    files = [p for p in store.rglob("*") if p.is_file()]
+    files = [p for p in store.rglob("*") if p.is_file() and p.name != ".lock"]
     assert mode(store) == 0o700 and len(files) == 1
+    assert mode(store / ".lock") == 0o600
     assert mode(files[0].parent) == 0o700 and mode(files[0]) == 0o600
     shown = run_json("task", "show", aid, db=world.url, user="张三")
     assert shown["attachments"][0]["name"] == "公开截图.png" and str(store) not in json.dumps(shown)

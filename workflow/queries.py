@@ -114,6 +114,14 @@ def _attachments(session: Session, assignment_id: int) -> list[dict[str, Any]]:
             for a in session.execute(select(t).where(t.c.assignment_id == assignment_id).order_by(t.c.id))]
 
 
+def attachment_in_use(session: Session, stored_path: str) -> bool:
+    """Whether a committed attachment record points at this stored file: a refused command
+    must not remove content another submission shares."""
+    t = Attachment.__table__
+    found = session.execute(select(t.c.id).where(t.c.stored_path == stored_path).limit(1)).first()
+    return found is not None
+
+
 def history(session: Session, assignment_id: int, visible: Visible = None) -> list[dict[str, Any]]:
     found = session.get(Assignment, assignment_id)
     if found is None or (visible is not None and found.department_id not in visible):

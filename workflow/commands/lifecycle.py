@@ -8,20 +8,20 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 
 import states
 from db.models import Assignment, User
 from workflow.app import App
-from workflow.attachments import discard, store
+from workflow.attachments import Referenced, staged
 from workflow.commands.common import print_json
 from workflow.directory import find_department
 from workflow.engine import Fields, FireResult, fire
 from workflow.notify import Notifier
 from workflow.errors import NotFound, NotPermitted, Refused, shown
-from workflow.queries import show_assignment
+from workflow.queries import attachment_in_use, show_assignment
 
 
 def _principal(session, name: str | None) -> User | None:
@@ -42,23 +42,30 @@ def data_dir(app: App) -> Path:
     return Path(os.environ.get("DUBAN_DATA") or "duban-files")
 
 
+def _referenced(app: App) -> Referenced:
+    """For a refused command's cleanup: does a committed record use this stored file? Asked in
+    a session of its own, after the command's transaction has rolled back."""
+    def referenced(stored_path: str) -> bool:
+        with app.session() as session:
+            return attachment_in_use(session, stored_path)
+    return referenced
+
+
 def transition(app: App, assignment_id: int, trigger: str, fields: Fields | None = None,
                on_behalf: str | None = None, attach: list[Path] | None = None,
-               as_json: bool = False) -> FireResult:
-    """Fire one trigger as the acting user and report the move."""
+               as_json: bool = False, before_write: Callable[[], None] | None = None) -> FireResult:
+    """Fire one trigger as the acting user and report the move.
+
+    `before_write` is handed to fire(): tests pause a command inside its transaction with it."""
     fields = fields or Fields()
-    stored: list[dict] = []
-    try:
-        for path in attach or []:
-            stored.append(store(path, data_dir(app) / "attachments"))
+    store_dir = data_dir(app) / "attachments"
+    with staged(attach or [], store_dir, _referenced(app)) as stored:
         fields.attachments = stored
         with app.session() as session:
             actor = app.actor(session)
             result = fire(session, assignment_id, trigger, actor, clock=app.clock, fields=fields,
-                          on_behalf_of=_principal(session, on_behalf), notifier=notifier(app))
-    except BaseException:
-        discard(stored)
-        raise
+                          on_behalf_of=_principal(session, on_behalf), notifier=notifier(app),
+                          before_write=before_write)
     with app.session() as session:
         if as_json:
             print_json(app, show_assignment(session, assignment_id, app.clock.today()))
