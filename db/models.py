@@ -49,7 +49,18 @@ class Plan(SQLModel, table=True):
     source: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: NaiveDatetime
     published_at: NaiveDatetime | None = None
-    # Head of the plan's tamper-evident event chain (hash of its latest event).
+
+
+class ChainHead(SQLModel, table=True):
+    """Head of a plan's tamper-evident event chain: the hash of its latest event.
+
+    A row of its own rather than a column of `plan`: every fire moves the head, and a
+    plan row carries the plan's whole source document (hundreds of KB for a large
+    plan), which SQLite rewrites in full on any update of the row.
+    """
+
+    __tablename__ = "chain_head"
+    plan_id: int = Field(foreign_key="plan.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
     last_hash: str | None = Field(default=None, max_length=64)
 
 

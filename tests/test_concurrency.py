@@ -4,7 +4,7 @@
 Afterwards: no worker saw anything but a success or a typed refusal (no traceback, no
 `database is locked` escaping), every success left exactly one event and every refusal
 none, no state lies outside the machine, and replaying the event log gives back every
-stored state and version.
+stored state and version, and the plan's hash chain verifies.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from conftest import build_world, many_tasks_plan
+from workflow.audit import verify
 
 WORKERS = int(os.environ.get("DUBAN_CONCURRENCY_WORKERS", "8"))
 FIRES = int(os.environ.get("DUBAN_CONCURRENCY_FIRES", "200"))  # the issue's 500: set it for the full run
@@ -135,6 +136,10 @@ def test_many_processes_many_triggers(db_url, tmp_path):
     for aid, (state, version) in stored.items():
         chain = replayed[aid]
         assert (state, version) == (chain[-1], len(chain)), aid
+
+    # every winner linked its event to the head committed just before it
+    with world.app().engine().connect() as conn:
+        assert verify(conn) == (total, [])
 
     refusals = Counter(e["error"] for e in entries if not e["ok"])
     assert set(refusals) <= {"InvalidMove", "NotPermitted", "LostRace", "MissingField", "BadInput"}

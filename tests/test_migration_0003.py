@@ -74,7 +74,7 @@ def test_upgrade_from_0002_with_data(blank_engine):
     assert "reminder_log" not in inspect(engine).get_table_names()
     fill_0002(engine)
     upgrade(engine)
-    assert current_revision(engine) == head_revision(engine) == "0003"
+    assert current_revision(engine) == head_revision(engine) >= "0003"
     insp = inspect(engine)
     assert "reminder_log" in insp.get_table_names()
     uniques = [u["column_names"] for u in insp.get_unique_constraints("reminder_log")]
@@ -112,4 +112,4 @@ def test_downgrade_to_0002_drops_only_the_log(blank_engine):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM notification")).scalar() == 2
     upgrade(engine)  # and up again
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == head_revision(engine)

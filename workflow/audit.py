@@ -1,9 +1,9 @@
 """The tamper-evident event log: a hash chain per plan.
 
 Every event stores the hash of its own content together with the previous event's
-hash; the plan row keeps the hash of its latest event. Changing, deleting, inserting
-or reordering any event breaks the chain at that point, and `duban audit verify`
-names the first broken link.
+hash; the plan's `chain_head` row keeps the hash of its latest event. Changing,
+deleting, inserting or reordering any event breaks the chain at that point, and
+`duban audit verify` names the first broken link.
 """
 from __future__ import annotations
 
@@ -13,16 +13,27 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator, TextIO
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection, Row
 
-from db.models import Event, Plan
+from db.models import ChainHead, Event, Plan
+from db.prepared import Prepared
 
 _E = Event.__table__
 _P = Plan.__table__
+_H = ChainHead.__table__
 # Built once: chain() runs inside every fire().
-_HEAD = select(_P.c.last_hash).where(_P.c.id == bindparam("pid")).with_for_update()
-_MOVE_HEAD = update(_P).where(_P.c.id == bindparam("pid")).values(last_hash=bindparam("head"))
+_HEAD = select(_H.c.last_hash).where(_H.c.plan_id == bindparam("pid")).with_for_update()
+_LOCK_PLAN = select(_P.c.id).where(_P.c.id == bindparam("pid")).with_for_update()
+_MOVE_HEAD = update(_H).where(_H.c.plan_id == bindparam("pid")).values(last_hash=bindparam("head"))
+# Moves the head only if it is still the one the caller read: the compare happens under
+# the write lock (SQLite) or the row lock (PostgreSQL re-checks the condition against
+# the latest committed row), so a match means no one else can move it before commit.
+_MOVE_HEAD_FROM = Prepared(update(_H).where(_H.c.plan_id == bindparam("pid"),
+                                             _H.c.last_hash.is_not_distinct_from(bindparam("seen")))
+                           .values(last_hash=bindparam("head")), ("pid", "seen", "head"))
+_FIRST_HEAD = insert(_H)
+UNREAD = object()  # chain(seen=...) default: the caller has not read the head
 HASHED = ("assignment_id", "plan_id", "trigger", "from_state", "to_state", "actor_id",
           "on_behalf_of_id", "comment", "data", "at", "recorded_at")
 
@@ -43,17 +54,47 @@ def event_hash(event: dict[str, Any], prev_hash: str | None) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def chain(conn: Connection, plan_id: int, events: list[dict[str, Any]]) -> None:
+def chain(conn: Connection, plan_id: int, events: list[dict[str, Any]], seen: Any = UNREAD) -> None:
     """Fill prev_hash/hash of `events` (in order) and move the plan's chain head.
 
-    Locks the plan row first (SELECT … FOR UPDATE on PostgreSQL; SQLite's write lock is
-    already held) so concurrent writers extend the chain one after another.
+    `seen` is the head the caller read earlier in this transaction (fire() reads it with
+    the assignment, saving a statement). It may be stale, so the head moves only if it
+    still equals `seen`; otherwise, or when nothing was read, lock the head row (SELECT …
+    FOR UPDATE on PostgreSQL; SQLite's write lock is already held), link to the head
+    found there and move it, so concurrent writers extend the chain one after another.
     """
-    head = conn.execute(_HEAD, {"pid": plan_id}).scalar()
+    if seen is not UNREAD:
+        head = _link(events, seen)
+        if _MOVE_HEAD_FROM.execute(conn, {"pid": plan_id, "seen": seen, "head": head}).rowcount == 1:
+            return
+    found = _locked_head(conn, plan_id)
+    head = _link(events, found.last_hash if found else None)
+    if found:
+        conn.execute(_MOVE_HEAD, {"pid": plan_id, "head": head})
+    else:
+        conn.execute(_FIRST_HEAD, {"plan_id": plan_id, "last_hash": head})
+
+
+def _locked_head(conn: Connection, plan_id: int) -> Row | None:
+    """The plan's head row, locked; None while the plan has no chain yet.
+
+    A plan gets its head row with its first event. Until then there is no row to lock,
+    so the plan row is locked instead and the head read again: of two first writers,
+    the second finds the row the first inserted.
+    """
+    found = conn.execute(_HEAD, {"pid": plan_id}).first()
+    if found is None:
+        conn.execute(_LOCK_PLAN, {"pid": plan_id})
+        found = conn.execute(_HEAD, {"pid": plan_id}).first()
+    return found
+
+
+def _link(events: list[dict[str, Any]], head: str | None) -> str | None:
+    """Hash `events` onto `head` in order; returns the new head."""
     for event in events:
         event["prev_hash"] = head
         event["hash"] = head = event_hash(event, head)
-    conn.execute(_MOVE_HEAD, {"pid": plan_id, "head": head})
+    return head
 
 
 @dataclass
@@ -66,7 +107,8 @@ class Break:
 def verify(conn: Connection) -> tuple[int, list[Break]]:
     """Recompute every plan's chain; returns (events checked, first break per plan)."""
     checked, breaks = 0, []
-    heads = dict(conn.execute(select(_P.c.id, _P.c.last_hash)).all())
+    heads = dict(conn.execute(select(_P.c.id, _H.c.last_hash)
+                              .select_from(_P.outerjoin(_H, _H.c.plan_id == _P.c.id))).all())
     for plan_id, head in heads.items():
         prev = None
         broken = None

@@ -1,0 +1,85 @@
+"""Core statements compiled once per dialect and sent with `exec_driver_sql`.
+
+fire() writes three rows per call. Through `Connection.execute`, SQLAlchemy looks the
+statement up in its compiled cache, rebuilds the parameter dictionary from the
+statement's bind parameters and runs each value's type processor, every time; for
+these small writes that bookkeeping costs more than SQLite's work. A Prepared
+statement does the lookup and the parameter plan once per dialect and applies the
+same type processors SQLAlchemy would (so dates, datetimes and JSON are stored exactly
+as before). Execution still goes through the Connection: same transaction, same
+events, same error wrapping and disconnect handling.
+
+Only for statements whose parameters are all plain bind parameters: anything that
+needs SQLAlchemy at execution time (expanding IN lists, literal_execute, Python-side
+column defaults) is refused when the statement is first prepared.
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from sqlalchemy.engine import Connection, CursorResult, Dialect
+from sqlalchemy.sql.expression import ClauseElement, Insert
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    positional: bool
+
+
+class Prepared:
+    """A DML statement to run many times with the same parameter names."""
+
+    def __init__(self, statement: ClauseElement, names: Sequence[str]) -> None:
+        self.statement = statement
+        self.names = tuple(names)  # for INSERT: the columns given, as in compile(column_keys=…)
+        # One plan per dialect instance (server version can change the SQL); weak, so
+        # the engines of a test run do not pile up here.
+        self._plans: weakref.WeakKeyDictionary[Dialect, _Plan] = weakref.WeakKeyDictionary()
+
+    def execute(self, conn: Connection, params: dict[str, Any]) -> CursorResult:
+        plan = self._plans.get(conn.dialect) or self._prepare(conn.dialect)
+        values = [params[n] if p is None else p(params[n]) for n, p in zip(plan.names, plan.processors)]
+        return conn.exec_driver_sql(plan.sql, tuple(values) if plan.positional else dict(zip(plan.names, values)))
+
+    def _prepare(self, dialect: Dialect) -> _Plan:
+        compiled = self._statement_for(dialect).compile(dialect=dialect, column_keys=list(self.names))
+        problem = (compiled.literal_execute_params or compiled.post_compile_params
+                   or compiled.insert_prefetch or compiled.update_prefetch or compiled.escaped_bind_names)
+        if problem:
+            raise ValueError(f"statement needs SQLAlchemy at execution time, cannot be prepared: {self.statement}")
+        names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
+        missing = set(names) - set(self.names)
+        if missing:
+            raise ValueError(f"prepared statement expects parameters {sorted(missing)} it was not given")
+        processors = tuple(compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+        plan = _Plan(compiled.string, names, processors, compiled.positional)
+        self._plans[dialect] = plan
+        return plan
+
+    def _statement_for(self, dialect: Dialect) -> ClauseElement:
+        return self.statement
+
+
+class PreparedInsert(Prepared):
+    """A one-row INSERT that returns the new primary key.
+
+    Uses the cursor's lastrowid where the dialect trusts it (SQLite), RETURNING
+    elsewhere (PostgreSQL): a statement sent with exec_driver_sql has no cached result
+    layout, so reading a returned row costs more than the lastrowid SQLite already has.
+    """
+
+    def __init__(self, statement: Insert, names: Sequence[str]) -> None:
+        super().__init__(statement, names)
+        self._returning = statement.returning(*statement.table.primary_key.columns)
+
+    def insert(self, conn: Connection, params: dict[str, Any]) -> int:
+        result = self.execute(conn, params)
+        return result.lastrowid if conn.dialect.postfetch_lastrowid else result.scalar_one()
+
+    def _statement_for(self, dialect: Dialect) -> ClauseElement:
+        return self.statement if dialect.postfetch_lastrowid else self._returning

@@ -1,0 +1,62 @@
+"""db/prepared.py: a statement sent with exec_driver_sql stores exactly what the same
+statement run through Connection.execute stores, on each backend, and statements that
+need SQLAlchemy at execution time are refused rather than run wrong."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import bindparam, insert, select, text, update
+
+from db.models import Assignment, Event
+from db.prepared import Prepared, PreparedInsert
+
+_E = Event.__table__
+_A = Assignment.__table__
+AT = dt.datetime(2021, 8, 2, 9, 30, 15, 250)
+
+
+def _event(world, aid: int) -> dict:
+    return {"assignment_id": aid, "plan_id": world.plan_id, "trigger": "start", "from_state": "assigned",
+            "to_state": "in_progress", "actor_id": world.ids["张三"], "on_behalf_of_id": None,
+            "comment": "意见“引号”", "data": {"b": [1, "二"], "a": None}, "at": AT, "recorded_at": AT,
+            "prev_hash": None, "hash": "f" * 64}
+
+
+def _stored(conn, event_id: int) -> tuple:
+    """The row as the database holds it (text on SQLite: the format is what matters)."""
+    cast = "CAST({} AS TEXT)" if conn.dialect.name == "sqlite" else "{}"
+    cols = ", ".join(cast.format(c) for c in ("comment", "data", "at", "recorded_at"))
+    return tuple(conn.execute(text(f"SELECT {cols} FROM event WHERE id = :i"), {"i": event_id}).one())
+
+
+def test_prepared_insert_stores_what_core_stores(world):
+    aid = world.assignment(1, "装财处")
+    names = tuple(_event(world, aid))
+    with world.app().engine().begin() as conn:
+        core = conn.execute(insert(_E).returning(_E.c.id), _event(world, aid)).scalar_one()
+        mine = PreparedInsert(insert(_E), names).insert(conn, _event(world, aid))
+        assert mine == core + 1
+        assert _stored(conn, mine) == _stored(conn, core)
+        assert conn.execute(select(_E.c.data).where(_E.c.id == mine)).scalar_one() == {"b": [1, "二"], "a": None}
+
+
+def test_prepared_update_counts_and_converts(world):
+    aid = world.assignment(1, "装财处")
+    stmt = Prepared(update(_A).where(_A.c.id == bindparam("aid"), _A.c.version == bindparam("expected"))
+                    .values(updated_at=bindparam("updated_at")), ("updated_at", "aid", "expected"))
+    with world.app().engine().begin() as conn:
+        assert stmt.execute(conn, {"updated_at": AT, "aid": aid, "expected": 99}).rowcount == 0
+        assert stmt.execute(conn, {"updated_at": AT, "aid": aid, "expected": 1}).rowcount == 1
+        assert conn.execute(select(_A.c.updated_at).where(_A.c.id == aid)).scalar_one() == AT
+
+
+def test_statements_needing_sqlalchemy_at_run_time_are_refused(world):
+    expanding = Prepared(update(_A).where(_A.c.id.in_(bindparam("ids", expanding=True)))
+                         .values(state=bindparam("state")), ("ids", "state"))
+    unnamed = Prepared(update(_A).where(_A.c.id == bindparam("aid")).values(state=bindparam("state")), ("aid",))
+    with world.app().engine().begin() as conn:
+        with pytest.raises(ValueError, match="cannot be prepared"):
+            expanding.execute(conn, {"ids": [1], "state": "done"})
+        with pytest.raises(ValueError, match="state"):
+            unnamed.execute(conn, {"aid": 1})
