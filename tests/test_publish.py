@@ -168,3 +168,26 @@ def test_resolve_files_that_are_not_usable_are_refused(tmp_path):
     path.write_text("014:\n  相关处室: [2021-02-30处, 办公室]\n'*':\n  各相关业务处室: []\n", encoding="utf-8")
     assert load_resolution(path) == {"14": {"相关处室": ["2021-02-30处", "办公室"]}, "*": {"各相关业务处室": []}}
     assert load_resolution(ROOT / "examples" / "resolve.yaml")["14"] == {"各相关业务处室": ["普法处", "公共法律服务管理处"]}
+
+
+def test_two_databases_in_one_process_each_mail_their_own_directory(tmp_path):
+    """fire() and publish() without a notifier make a fresh one: a process that works on
+    two databases the same day (a library caller, a test run) must not address the second
+    database's mails from the first one's directory."""
+    from db.engine import make_engine
+    from db.migrate import upgrade
+    from db.models import Department, Notification
+
+    worlds = []
+    for name in ("a", "b"):
+        url = f"sqlite:///{tmp_path / name}.db"
+        upgrade(make_engine(url))
+        worlds.append(build_world(url))  # both publish on 2021-07-20 without a notifier
+    mailboxes, sent = [], []
+    for world in worlds:  # department mailboxes are random per world; user addresses are not
+        with world.session() as s:
+            mailboxes.append({d.email for d in s.exec(select(Department)).all()})
+            sent.append(" ".join(n.recipient for n in s.exec(select(Notification)).all()))
+    for own, other, text in ((mailboxes[0], mailboxes[1], sent[0]), (mailboxes[1], mailboxes[0], sent[1])):
+        assert any(address in text for address in own)
+        assert not any(address in text for address in other), text

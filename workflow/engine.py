@@ -23,7 +23,7 @@ from db.models import Assignment, Attachment, ChainHead, Delegation, Event, User
 from db.prepared import Prepared, PreparedInsert
 from workflow.audit import chain
 from workflow.clock import Clock
-from workflow.notify import DEFAULT as DEFAULT_NOTIFIER, Notifier
+from workflow.notify import Notifier
 from workflow.errors import BadInput, database_problem, InvalidMove, LostRace, MissingField, NotFound, NotPermitted
 
 MACHINE = states.build_machine()
@@ -95,7 +95,7 @@ def fire(session: Session, assignment_id: int, trigger: str, actor: User, *,
     fields = fields or Fields()
     try:
         result = _fire(session, assignment_id, trigger, actor, clock, fields, on_behalf_of,
-                       expected_version, before_write, notifier or DEFAULT_NOTIFIER)
+                       expected_version, before_write, notifier or Notifier())
         session.commit()
         return result
     except OperationalError as exc:

@@ -25,7 +25,12 @@ from workflow.recipients import Directory
 
 @dataclass
 class Notifier:
-    """Renders and enqueues mails; caches the directory for one command's duration."""
+    """Renders and enqueues mails; caches the directory for one command's duration.
+
+    One per command (fire() and publish() make a fresh one when none is passed): the
+    cache knows nothing of other sessions or databases, so a long-lived shared Notifier
+    would mail yesterday's recipients.
+    """
 
     templates_dir: Path | None = None
     _directory: dict[dt.date, Directory] = field(default_factory=dict)
@@ -124,5 +129,3 @@ def _task_list(rows: list[dict[str, Any]]) -> str:
                      f"完成时限 {r['due_date']}")
     return "本次下发给贵处室的事项:\n" + "\n".join(lines)
 
-
-DEFAULT = Notifier()

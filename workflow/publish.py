@@ -22,7 +22,7 @@ from db.models import Assignment, Department, Event, Plan as PlanRow, User
 from workflow.audit import chain
 from workflow.clock import Clock
 from workflow.directory import closest_names, find_department, list_departments
-from workflow.notify import DEFAULT as DEFAULT_NOTIFIER, Notifier
+from workflow.notify import Notifier
 from workflow.errors import BadInput, NotFound, NotPermitted
 from workflow.groups import group_kinds
 from workflow.plans import tasks_of
@@ -84,7 +84,7 @@ def publish(session: Session, plan: PlanRow, actor: User, clock: Clock,
     check_can_publish(actor)
     try:
         wanted = _wanted(session, plan, resolution or {}, clock.today())
-        report = _insert(session, plan, actor, clock, wanted, progress, notifier or DEFAULT_NOTIFIER)
+        report = _insert(session, plan, actor, clock, wanted, progress, notifier or Notifier())
         session.commit()
         return report
     except BaseException:
