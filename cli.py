@@ -5,6 +5,7 @@ stderr with their exit code: 1 refused, 2 bad usage or input.
 """
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
@@ -61,6 +62,7 @@ def root(
         authenticate=True,  # on the command line only the token says who is acting
     )
     ctx.obj.token = cli_token(ctx.obj.db_url, warn=sys.stderr)
+    ctx.call_on_close(ctx.obj.close)  # the database is released when the command ends (see main)
     if ctx.obj.config_path is not None and not ctx.resilient_parsing:
         ctx.obj.config()  # a file named explicitly is checked even by commands that never read it
 
@@ -90,7 +92,18 @@ _register()
 
 
 def main() -> None:
-    """Entry point: run the app, turning workflow errors into one line and an exit code."""
+    """Entry point: run the app (_run), then leave without the exit's garbage collection."""
+    try:
+        _run()
+    finally:
+        # The process exits next. Its final garbage collections would walk the ~46,000
+        # objects typer and SQLAlchemy built (about 100 ms of `task list`'s 500) to free
+        # nothing that matters: App.close has closed the database, `with` every file.
+        gc.freeze()
+
+
+def _run() -> None:
+    """Run the app, turning workflow errors into one line and an exit code."""
     debug = "--debug" in sys.argv or os.environ.get("DUBAN_DEBUG") == "1"
     from typer._click import exceptions as click_errors  # typer's own copy of click
 

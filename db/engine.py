@@ -9,8 +9,7 @@ import os
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
-from sqlmodel import create_engine
+from sqlalchemy.engine import Engine, create_engine, make_url  # sqlmodel's create_engine is this one
 
 DEFAULT_URL = "sqlite:///duban.db"
 BUSY_TIMEOUT_MS = 15_000

@@ -2,7 +2,8 @@
 
 cli.py builds one App from the global options; tests build their own and call the
 run functions directly (the `gh` habit). Heavy imports (sqlmodel) happen lazily so
-that `duban --help` stays fast.
+that `duban --help` stays fast; listings read over `reader()`, a Core connection, and
+never load sqlmodel at all (db/tables.py says why).
 
 Who is acting: cli.py sets `authenticate=True` and the token, and then only the token
 says who the user is (`--as` may only confirm it). Library callers that build an App
@@ -16,16 +17,36 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from workflow.clock import Clock
 from workflow.errors import BadInput, NotAuthenticated, NotFound, NotPermitted, Refused
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
     from sqlmodel import Session
 
     from db.models import User
+
+
+@dataclass(frozen=True)
+class Person:
+    """A user as plain values, for reads over a Core connection (App.read_viewer): what a
+    listing needs of its reader, without building the ORM classes (see db/tables.py)."""
+
+    id: int
+    name: str
+    roles: list[str]
+    department_id: int | None
+    active: bool
+    token_hash: str | None = field(default=None, repr=False)
+
+
+class _Users(NamedTuple):
+    """How the acting user is read: as ORM Users from a session, or as Persons."""
+
+    by_id: Callable[[int], Any]
+    by_name: Callable[[str], Any]
 
 
 @dataclass
@@ -91,6 +112,13 @@ class App:
         if current != head_revision():
             raise Refused(f"数据库结构版本为 {current},需要升级:请运行 duban db init。")
 
+    def close(self) -> None:
+        """Close the pooled connections now (cli.main stops the exit's garbage collection
+        from doing it; SQLite checkpoints and removes its -wal file on the last close)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
     def session(self) -> "Session":
         from sqlmodel import Session
 
@@ -103,31 +131,38 @@ class App:
             self._config = load_config(self.config_path)
         return self._config
 
+    def reader(self) -> "Connection":
+        """A Core connection (use `with`) for reads that need no ORM object: they load
+        neither the SQLModel classes nor pydantic (see db/tables.py)."""
+        return self.engine().connect()
+
     def actor(self, session: "Session") -> "User":
         """The acting user: the token's on the CLI, else the one named by --as or DUBAN_USER."""
-        from sqlmodel import select
+        return self._actor(_orm_users(session))
 
-        from db.models import User
+    def read_actor(self, conn: "Connection") -> Person:
+        """The acting user as plain values, read over a Core connection (see reader())."""
+        return self._actor(_core_users(conn))
 
+    def _actor(self, users: _Users) -> Any:
         if self.authenticate:
-            return self._token_user(session)
+            return self._token_user(users)
         if not self.actor_name:
             raise BadInput("未指定操作人:请用 --as 姓名 或设置环境变量 DUBAN_USER。")
-        user = session.exec(select(User).where(User.name == self.actor_name)).first()
+        user = users.by_name(self.actor_name)
         if user is None or not user.active:
             raise NotFound(f"用户“{self.actor_name}”不存在或已停用;可用 duban user list 查看用户。")
         return user
 
-    def _token_user(self, session: "Session") -> "User":
+    def _token_user(self, users: _Users) -> Any:
         """Check the token once per App (scrypt is slow on purpose); --as must name its user."""
-        from db.models import User
-        from workflow.auth import REFUSAL, authenticate
+        from workflow.auth import REFUSAL, check_token
 
         if self._user_id is not None:
-            user = session.get(User, self._user_id)
+            user = users.by_id(self._user_id)
             if user is not None and user.active and user.token_hash:
                 return user
-        user = authenticate(session, self.token)
+        user = check_token(self.token, users.by_id)
         if self.actor_name and self.actor_name != user.name:
             raise NotAuthenticated(REFUSAL)
         self._user_id = user.id
@@ -137,6 +172,12 @@ class App:
         """Whose read scope applies; None is a trusted library caller who names nobody."""
         if self.authenticate or self.actor_name:
             return self.actor(session)
+        return None
+
+    def read_viewer(self, conn: "Connection") -> Person | None:
+        """viewer() as plain values, read over a Core connection (see reader())."""
+        if self.authenticate or self.actor_name:
+            return self.read_actor(conn)
         return None
 
     def require(self, session: "Session", allowed: Callable[[Iterable[str]], bool],
@@ -156,3 +197,25 @@ class App:
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
+
+
+def _orm_users(session: "Session") -> _Users:
+    from sqlmodel import select
+
+    from db.models import User
+
+    return _Users(by_id=lambda user_id: session.get(User, user_id),
+                  by_name=lambda name: session.exec(select(User).where(User.name == name)).first())
+
+
+def _core_users(conn: "Connection") -> _Users:
+    from sqlalchemy import select
+
+    from db.tables import app_user as t
+
+    def one(condition: Any) -> Person | None:
+        row = conn.execute(select(t.c.id, t.c.name, t.c.roles, t.c.department_id, t.c.active,
+                                  t.c.token_hash).where(condition)).first()
+        return Person(row.id, row.name, row.roles, row.department_id, row.active, row.token_hash) if row else None
+
+    return _Users(by_id=lambda user_id: one(t.c.id == user_id), by_name=lambda name: one(t.c.name == name))

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from workflow.errors import NotAuthenticated, Refused
 
@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from sqlmodel import Session
 
     from db.models import User
+
+U = TypeVar("U")  # a user as check_token's caller reads it (needs token_hash and active)
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 # A stored hash names its own cost. duban always issues at SCRYPT_N; verify accepts any
@@ -102,13 +104,20 @@ def authenticate(session: "Session", token: str | None) -> "User":
     """The active user a token belongs to; any failure is the one REFUSAL sentence."""
     from db.models import User
 
+    return check_token(token, lambda user_id: session.get(User, user_id))
+
+
+def check_token(token: str | None, find: Callable[[int], U | None]) -> U:
+    """The active user a token belongs to, read by `find(user id)`: an ORM User
+    (authenticate) or plain values (App.read_viewer, which must not build the ORM
+    classes). Any failure is the one REFUSAL sentence."""
     token = (token or "").strip()
     if not token:
         raise NotAuthenticated(NOT_LOGGED_IN)
     match = TOKEN_RE.match(token) if len(token) <= MAX_TOKEN else None
     if match is None or int(match.group(1)) > MAX_ID:
         raise NotAuthenticated(REFUSAL)
-    user = session.get(User, int(match.group(1)))
+    user = find(int(match.group(1)))
     stored = user.token_hash if user is not None else None
     ok = verify(token, stored or _DUMMY)
     if not ok or user is None or not stored or not user.active:

@@ -4,27 +4,40 @@ Each view is a plain dict with stable keys: the CLI prints it as a table or as J
 Every read takes `visible`, the departments the reader may see (None: all), computed
 by `visible_departments` from states' one rule; an assignment outside it does not
 exist as far as the reader can tell.
+
+The reads run on the Core tables of db/tables.py and take either a Core connection or an
+ORM session: `task list` reads over a plain connection so that it never builds the
+SQLModel classes (see db/tables.py for why).
 """
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from sqlalchemy import and_, select
-from sqlmodel import Session
 
 import states
-from db.models import Assignment, Attachment, Department, Event, Plan, Task, User
+from db import tables
 from workflow.errors import BadInput, NotFound
 from workflow.plan import RESPONSIBILITY_ROLES
 
-_A, _T, _D, _P, _E, _U = (m.__table__ for m in (Assignment, Task, Department, Plan, Event, User))
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.engine import Connection
+    from sqlmodel import Session
+
+    from db.models import User
+    from workflow.app import Person
+
+    Reader = Union[Connection, Session]  # anything that executes a Core statement
+
+_A, _T, _D, _P, _E, _U = (tables.assignment, tables.task, tables.department, tables.plan,
+                          tables.event, tables.app_user)
 WARN_DAYS = 5  # a due date this many days ahead or fewer shows yellow
 
 Visible = frozenset[int] | None  # department ids a reader may see; None means every one
 
 
-def visible_departments(viewer: User | None) -> Visible:
+def visible_departments(viewer: "User | Person | None") -> Visible:
     """What `viewer` may read (states.reads_all decides); None for a trusted library caller."""
     if viewer is None or states.reads_all(viewer.roles):
         return None
@@ -66,7 +79,7 @@ def _view(row: Any, today: dt.date) -> dict[str, Any]:
     }
 
 
-def list_assignments(session: Session, today: dt.date, *, plan_id: int | None = None,
+def list_assignments(session: Reader, today: dt.date, *, plan_id: int | None = None,
                      department_id: int | None = None, state: str | None = None,
                      overdue: bool = False, limit: int | None = None,
                      visible: Visible = None) -> list[dict[str, Any]]:
@@ -97,7 +110,7 @@ def list_assignments(session: Session, today: dt.date, *, plan_id: int | None = 
     return views
 
 
-def show_assignment(session: Session, assignment_id: int, today: dt.date,
+def show_assignment(session: Reader, assignment_id: int, today: dt.date,
                     visible: Visible = None) -> dict[str, Any]:
     row = session.execute(_base().where(_A.c.id == assignment_id)).first()
     if row is None or (visible is not None and row.department_id not in visible):
@@ -108,22 +121,22 @@ def show_assignment(session: Session, assignment_id: int, today: dt.date,
     return view
 
 
-def _attachments(session: Session, assignment_id: int) -> list[dict[str, Any]]:
-    t = Attachment.__table__
+def _attachments(session: Reader, assignment_id: int) -> list[dict[str, Any]]:
+    t = tables.attachment
     return [{"name": a.name, "sha256": a.sha256, "size": a.size}
             for a in session.execute(select(t).where(t.c.assignment_id == assignment_id).order_by(t.c.id))]
 
 
-def attachment_in_use(session: Session, stored_path: str) -> bool:
+def attachment_in_use(session: Reader, stored_path: str) -> bool:
     """Whether a committed attachment record points at this stored file: a refused command
     must not remove content another submission shares."""
-    t = Attachment.__table__
+    t = tables.attachment
     found = session.execute(select(t.c.id).where(t.c.stored_path == stored_path).limit(1)).first()
     return found is not None
 
 
-def history(session: Session, assignment_id: int, visible: Visible = None) -> list[dict[str, Any]]:
-    found = session.get(Assignment, assignment_id)
+def history(session: Reader, assignment_id: int, visible: Visible = None) -> list[dict[str, Any]]:
+    found = session.execute(select(_A.c.department_id).where(_A.c.id == assignment_id)).first()
     if found is None or (visible is not None and found.department_id not in visible):
         raise _not_found(assignment_id)
     actor = _U.alias("actor")
@@ -145,7 +158,7 @@ def _trigger_label(trigger: str) -> str:
     return "下发" if trigger == "distribute" else states.trigger_label(trigger)
 
 
-def review_queue(session: Session, today: dt.date, visible: Visible = None) -> list[dict[str, Any]]:
+def review_queue(session: Reader, today: dt.date, visible: Visible = None) -> list[dict[str, Any]]:
     """Submitted assignments and delay requests waiting for the office, oldest first."""
     q = _base().where(_A.c.state.in_(("submitted", "delay_requested")))
     if visible is not None:

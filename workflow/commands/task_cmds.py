@@ -1,7 +1,7 @@
 """Run functions for reading assignments: task list/show/history and review list."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import states
 from workflow.app import App
@@ -9,34 +9,56 @@ from workflow.commands.common import print_json
 from workflow.commands.output import LIGHTS, clip, print_table
 from workflow.errors import BadInput, NotFound, NotPermitted, shown
 
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.engine import Connection
+
 
 def run_list(app: App, *, dept: str | None, state: str | None, overdue: bool, mine: bool,
              plan: str | None) -> list[dict[str, Any]]:
-    from workflow.directory import find_department
-    from workflow.plans import find_plan
+    """Over a Core connection: the listing builds no ORM class (see db/tables.py)."""
     from workflow.queries import list_assignments, visible_departments
 
     if mine and dept:
         raise BadInput("--mine 与 --dept 只能二选一。")
-    with app.session() as session:
-        viewer = app.viewer(session)
+    with app.reader() as conn:
+        viewer = app.read_viewer(conn)
         visible = visible_departments(viewer)
         department_id = None
         if mine:
-            actor = app.actor(session)
+            actor = app.read_actor(conn)
             if actor.department_id is None:
                 raise BadInput(f"{actor.name}不属于任何处室,--mine 无法使用;请改用 --dept。")
             department_id = actor.department_id
         elif dept:
-            found = find_department(session, dept)
+            found = _named_department(conn, dept)
             if found is None:
                 raise NotFound(f"处室“{shown(dept)}”不存在;可用 duban dept list 查看。")
             _check_visible(viewer, visible, found.id)
             department_id = found.id
-        plan_id = find_plan(session, plan).id if plan else None
-        return list_assignments(session, app.clock.today(), plan_id=plan_id,
+        plan_id = _named_plan(conn, plan) if plan else None
+        return list_assignments(conn, app.clock.today(), plan_id=plan_id,
                                 department_id=department_id, state=state, overdue=overdue,
                                 visible=visible)
+
+
+def _named_department(conn: "Connection", name: str) -> Any:
+    """find_department, on an ORM session over `conn` (built only when --dept is given)."""
+    from sqlmodel import Session
+
+    from workflow.directory import find_department
+
+    with Session(bind=conn) as session:
+        return find_department(session, name)
+
+
+def _named_plan(conn: "Connection", ref: str) -> int:
+    """find_plan's id, on an ORM session over `conn` (built only when --plan is given)."""
+    from sqlmodel import Session
+
+    from workflow.plans import find_plan
+
+    with Session(bind=conn) as session:
+        return find_plan(session, ref).id
 
 
 def _check_visible(viewer, visible, department_id: int) -> None:
@@ -60,8 +82,8 @@ def print_view(app: App, v: dict[str, Any]) -> None:
 def run_history(app: App, assignment_id: int, as_json: bool) -> None:
     from workflow.queries import history, visible_departments
 
-    with app.session() as session:
-        rows = history(session, assignment_id, visible_departments(app.viewer(session)))
+    with app.reader() as conn:  # Core only, as run_list
+        rows = history(conn, assignment_id, visible_departments(app.read_viewer(conn)))
     if as_json:
         print_json(app, rows)
         return
@@ -83,5 +105,5 @@ def _detail(r: dict[str, Any]) -> str:
 def run_review_list(app: App) -> list[dict[str, Any]]:
     from workflow.queries import review_queue, visible_departments
 
-    with app.session() as session:
-        return review_queue(session, app.clock.today(), visible_departments(app.viewer(session)))
+    with app.reader() as conn:  # Core only, as run_list
+        return review_queue(conn, app.clock.today(), visible_departments(app.read_viewer(conn)))
