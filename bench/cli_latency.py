@@ -5,19 +5,18 @@
   (target ≤ 1.5×): the floor of any command that reads the database is importing the
   database layer.
 
-Each command runs 10 times in a fresh process after one warm-up; the medians are compared.
+Each command runs 10 times in a fresh process after one warm-up, interleaved with its
+baseline, with bytecode caches (bench/_timing.py); the medians are compared, wall time
+for the target and CPU time beside it.
 
 Run: .venv/bin/python bench/cli_latency.py
 """
 from __future__ import annotations
 
 import datetime as dt
-import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,19 +24,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _report import result  # noqa: E402
+from _timing import clean_env, keep_bytecode, medians  # noqa: E402
 
 RUNS = 10
 DUBAN = [str(Path(sys.executable).parent / "duban")]
-
-
-def median_time(cmd: list[str], env: dict[str, str]) -> float:
-    subprocess.run(cmd, capture_output=True, env=env, check=True)  # warm the page cache
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, env=env, check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def build(url: str) -> dict[str, str]:
@@ -66,31 +56,34 @@ def build(url: str) -> dict[str, str]:
         from workflow.auth import issue_token
 
         token = issue_token(s, staff)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}
-    env |= {"DUBAN_DB": url, "DUBAN_USER": "张三", "DUBAN_TODAY": "2021-08-02"}
+    env = clean_env() | {"DUBAN_DB": url, "DUBAN_USER": "张三", "DUBAN_TODAY": "2021-08-02"}
     env["DUBAN_TOKEN"] = token
     return env
 
 
+def compare(label: str, baseline: tuple[str, list[str]], duban: list[str], env: dict[str, str],
+            duban_env: dict[str, str], target: float) -> None:
+    name, command = baseline
+    found = medians({name: command, label: duban}, RUNS, {name: env, label: duban_env})
+    (base_wall, base_cpu), (wall, cpu) = found[name], found[label]
+    print(f"python -c '{name}': {base_wall * 1000:.0f} ms; {label}: {wall * 1000:.0f} ms; "
+          f"ratio {wall / base_wall:.2f} (target <= {target}); CPU {base_cpu * 1000:.0f} vs "
+          f"{cpu * 1000:.0f} ms, ratio {cpu / base_cpu:.2f}")
+    result(label, wall * 1000, "ms", baseline=base_wall * 1000, baseline_label=name,
+           ratio=wall / base_wall, target=f"≤ {target:g}×", met=wall / base_wall <= target)
+
+
 def main() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}
-    typer_t = median_time([sys.executable, "-c", "import typer"], env)
-    help_t = median_time(DUBAN + ["--help"], env)
-    print(f"python -c 'import typer': {typer_t * 1000:.0f} ms; duban --help: {help_t * 1000:.0f} ms; "
-          f"ratio {help_t / typer_t:.2f} (target <= 2)")
-    result("duban --help", help_t * 1000, "ms", baseline=typer_t * 1000, baseline_label="import typer",
-           ratio=help_t / typer_t, target="≤ 2×", met=help_t / typer_t <= 2)
     with tempfile.TemporaryDirectory() as tmp:
-        run_env = build(f"sqlite:///{tmp}/bench.db")
+        env = keep_bytecode(clean_env(), Path(tmp))
+        compare("duban --help", ("import typer", [sys.executable, "-c", "import typer"]),
+                DUBAN + ["--help"], env, env, 2)
+        run_env = keep_bytecode(build(f"sqlite:///{tmp}/bench.db"), Path(tmp))
         out = subprocess.run(DUBAN + ["task", "list", "--json"], capture_output=True, env=run_env, text=True)
         assert out.returncode == 0 and out.stdout.count('"id"') == 300, out.stderr
-        sqlmodel_t = median_time([sys.executable, "-c", "import sqlmodel"], env)
-        list_t = median_time(DUBAN + ["task", "list", "--json"], run_env)
-    print(f"python -c 'import sqlmodel': {sqlmodel_t * 1000:.0f} ms; duban task list --json (300): "
-          f"{list_t * 1000:.0f} ms; ratio {list_t / sqlmodel_t:.2f} (target <= 1.5)")
-    result("duban task list --json, 300 assignments", list_t * 1000, "ms", baseline=sqlmodel_t * 1000,
-           baseline_label="import sqlmodel", ratio=list_t / sqlmodel_t, target="≤ 1.5×",
-           met=list_t / sqlmodel_t <= 1.5)
+        compare("duban task list --json, 300 assignments",
+                ("import sqlmodel", [sys.executable, "-c", "import sqlmodel"]),
+                DUBAN + ["task", "list", "--json"], env, run_env, 1.5)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _report import result  # noqa: E402  (RESULT lines for bench/run_all.py)
+from _timing import clean_env, keep_bytecode, medians  # noqa: E402
 DUBAN = str(Path(sys.executable).parent / "duban")
 VERSION = [DUBAN, "--version"]
 DRY_RUN = [DUBAN, "plan", "import", "examples/gz-sfj-2021.txt", "--dry-run"]
@@ -39,33 +37,7 @@ TARGET = 1.3
 
 def bench_env(tmp: Path) -> dict[str, str]:
     """No DUBAN_* settings, no database (a first import), and bytecode caches kept."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}
-    env["DUBAN_DB"] = str(tmp / "none.db")
-    if env.pop("PYTHONDONTWRITEBYTECODE", None):
-        env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
-    return env
-
-
-def medians(commands: dict[str, list[str]], runs: int, env: dict[str, str]) -> dict[str, tuple[float, float]]:
-    """Median wall and CPU time (s) of each command, run `runs` times, interleaved, after a
-    warm-up. CPU time (user + system of the child) moves less when the machine is busy."""
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
-    for name, args in commands.items():
-        proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, check=False)
-        if proc.returncode:
-            sys.exit(f"{' '.join(args[1:])} failed: {proc.stderr.decode()[-500:]}")
-    for _ in range(runs):
-        for name, args in commands.items():
-            before, start = _child_cpu(), time.perf_counter()
-            subprocess.run(args, cwd=ROOT, env=env, capture_output=True, check=False)
-            times[name].append((time.perf_counter() - start, _child_cpu() - before))
-    return {name: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
-            for name, values in times.items()}
-
-
-def _child_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    return keep_bytecode(clean_env() | {"DUBAN_DB": str(tmp / "none.db")}, tmp)
 
 
 def latency(runs: int) -> float:
