@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 import cli
 from cli_helpers import ROOT, duban_cmd, run, run_json
-from conftest import snapshot
+from conftest import migrated_sqlite, snapshot
 from workflow import auth
 from workflow.errors import NotAuthenticated, NotPermitted
 
@@ -190,11 +190,8 @@ def _plan_file(role: str) -> Path:
 @pytest.fixture(scope="module")
 def office_world(tmp_path_factory):
     from conftest import build_world
-    from db.engine import make_engine
-    from db.migrate import upgrade
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('office') / 'duban.db'}"
-    upgrade(make_engine(url))
+    url = migrated_sqlite(tmp_path_factory.mktemp("office") / "duban.db")
     return build_world(url)
 
 
@@ -274,11 +271,8 @@ def test_login_saves_a_private_credentials_file(world, tmp_path):
 
 def test_one_person_two_databases(world, tmp_path):
     from conftest import build_world
-    from db.engine import make_engine
-    from db.migrate import upgrade
 
-    other_url = f"sqlite:///{tmp_path / 'other.db'}"
-    upgrade(make_engine(other_url))
+    other_url = migrated_sqlite(tmp_path / "other.db")
     other = build_world(other_url)
     env = {"XDG_CONFIG_HOME": str(tmp_path / "xdg")}
     for w, name in ((world, "张三"), (other, "李审核")):

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from cli_helpers import ROOT, duban_cmd, run, token_for
-from conftest import PG_OK, build_world, many_tasks_plan, snapshot
+from conftest import PG_OK, build_world, many_tasks_plan, migrated_sqlite, snapshot
 
 
 def _sqlite_path(url: str) -> Path:
@@ -39,11 +39,8 @@ def _env(url: str, user: str, today: str) -> dict[str, str]:
 
 @pytest.fixture
 def sqlite_world(tmp_path):
-    from db.engine import make_engine
-    from db.migrate import upgrade
 
-    url = f"sqlite:///{tmp_path / 'duban.db'}"
-    upgrade(make_engine(url))
+    url = migrated_sqlite(tmp_path / "duban.db")
     return build_world(url, many_tasks_plan(1500), publish=False)
 
 
@@ -74,11 +71,8 @@ def _immutable(path: Path, on: bool) -> bool:
 
 def test_read_only_database_refuses_cleanly(tmp_path):
     """The file made immutable (root ignores mode bits, so chattr +i stands in for 0444)."""
-    from db.engine import make_engine
-    from db.migrate import upgrade
 
-    url = f"sqlite:///{tmp_path / 'duban.db'}"
-    upgrade(make_engine(url))
+    url = migrated_sqlite(tmp_path / "duban.db")
     world = build_world(url)
     aid = world.assignment(1, "装财处")
     world.token("张三")  # issued while the file can still be written

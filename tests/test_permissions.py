@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 import states
-from conftest import DOER, PATHS, build_world, drive, full_fields, many_tasks_plan, snapshot
+from conftest import DOER, PATHS, build_world, drive, full_fields, many_tasks_plan, migrated_sqlite, snapshot
 from workflow.clock import Clock
 from workflow.commands.lifecycle import transition
 from workflow.directory import add_user
@@ -51,11 +51,8 @@ CASES = [(t, a) for t in EXPECTED for a in ACTORS]
 
 @pytest.fixture(scope="module", params=["sqlite"])
 def big_world(request, tmp_path_factory):
-    from db.engine import make_engine
-    from db.migrate import upgrade
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('perm') / 'duban.db'}"
-    upgrade(make_engine(url))
+    url = migrated_sqlite(tmp_path_factory.mktemp("perm") / "duban.db")
     world = build_world(url, many_tasks_plan(len(CASES)))
     with world.session() as s:
         for name, dept, roles in EXTRA_USERS:

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import func, select
 
 from cli_helpers import ROOT, run, run_json
-from conftest import PLAN, build_world, snapshot
+from conftest import PLAN, build_world, migrated_sqlite, snapshot
 from db.models import Assignment
 from workflow.errors import NotFound
 from workflow.plan import plan_from_dict
@@ -174,14 +174,11 @@ def test_two_databases_in_one_process_each_mail_their_own_directory(tmp_path):
     """fire() and publish() without a notifier make a fresh one: a process that works on
     two databases the same day (a library caller, a test run) must not address the second
     database's mails from the first one's directory."""
-    from db.engine import make_engine
-    from db.migrate import upgrade
     from db.models import Department, Notification
 
     worlds = []
     for name in ("a", "b"):
-        url = f"sqlite:///{tmp_path / name}.db"
-        upgrade(make_engine(url))
+        url = migrated_sqlite(tmp_path / f"{name}.db")
         worlds.append(build_world(url))  # both publish on 2021-07-20 without a notifier
     mailboxes, sent = [], []
     for world in worlds:  # department mailboxes are random per world; user addresses are not

@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 
 from cli_helpers import run, run_json
-from conftest import build_world
+from conftest import build_world, migrated_sqlite
 from workflow.clock import Clock
 from workflow.commands import lifecycle, task_cmds
 from workflow.commands.ledger_cmd import LedgerOptions, run_ledger
@@ -54,11 +54,8 @@ def _world(url: str):
 
 @pytest.fixture(scope="module")
 def scoped(tmp_path_factory):
-    from db.engine import make_engine
-    from db.migrate import upgrade
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('scope') / 'duban.db'}"
-    upgrade(make_engine(url))
+    url = migrated_sqlite(tmp_path_factory.mktemp("scope") / "duban.db")
     return _world(url)
 
 

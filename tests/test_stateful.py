@@ -12,9 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sqlmodel import select
 
 import states
-from conftest import USERS, build_world, snapshot
-from db.engine import make_engine
-from db.migrate import upgrade
+from conftest import USERS, build_world, migrated_sqlite, snapshot
 from db.models import Assignment, Event
 from workflow.commands.lifecycle import transition
 from workflow.engine import Fields
@@ -27,8 +25,7 @@ class Lifecycle(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.tmp = tempfile.TemporaryDirectory()
-        url = f"sqlite:///{Path(self.tmp.name) / 'duban.db'}"
-        upgrade(make_engine(url))
+        url = migrated_sqlite(Path(self.tmp.name) / "duban.db")
         self.world = build_world(url)
         with self.world.session() as s:
             self.ids = list(s.exec(select(Assignment.id).order_by(Assignment.id)).all())
