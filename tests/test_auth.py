@@ -54,7 +54,7 @@ def test_token_format_and_stored_hash():
     scheme, n, r, p, salt, digest = stored.split("$")
     assert (scheme, n, r, p) == ("scrypt", "16384", "8", "1")
     assert len(base64.b64decode(salt)) == 16 and len(base64.b64decode(digest)) == 32
-    assert token not in stored and token.split("_")[2] not in stored
+    assert token not in stored and token.split("_", 2)[2] not in stored
     assert auth.hash_token(token) != stored  # a fresh salt each time
     assert auth.verify(token, stored)
     assert not auth.verify(token + "x", stored)
