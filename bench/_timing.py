@@ -28,13 +28,11 @@ def keep_bytecode(env: dict[str, str], tmp: Path) -> dict[str, str]:
     return env
 
 
-def medians(commands: dict[str, list[str]], runs: int,
-            envs: dict[str, dict[str, str]] | dict[str, str]) -> dict[str, tuple[float, float]]:
-    """Median (wall, CPU) seconds of each command over `runs` interleaved runs.
-
-    `envs` is one environment for all, or one per command name."""
-    env_of = {name: (envs[name] if name in envs and isinstance(envs[name], dict) else envs)
-              for name in commands}
+def medians(commands: dict[str, list[str]], runs: int, env: dict[str, str],
+            envs: dict[str, dict[str, str]] | None = None) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) seconds of each command over `runs` interleaved runs, each in
+    `env` unless `envs` gives that command's name an environment of its own."""
+    env_of = {name: (envs or {}).get(name, env) for name in commands}
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for name, args in commands.items():  # warm-up, and the bytecode caches written
         proc = subprocess.run(args, cwd=ROOT, env=env_of[name], capture_output=True, check=False)

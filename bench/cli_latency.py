@@ -64,7 +64,7 @@ def build(url: str) -> dict[str, str]:
 def compare(label: str, baseline: tuple[str, list[str]], duban: list[str], env: dict[str, str],
             duban_env: dict[str, str], target: float) -> None:
     name, command = baseline
-    found = medians({name: command, label: duban}, RUNS, {name: env, label: duban_env})
+    found = medians({name: command, label: duban}, RUNS, env, {label: duban_env})
     (base_wall, base_cpu), (wall, cpu) = found[name], found[label]
     print(f"python -c '{name}': {base_wall * 1000:.0f} ms; {label}: {wall * 1000:.0f} ms; "
           f"ratio {wall / base_wall:.2f} (target <= {target}); CPU {base_cpu * 1000:.0f} vs "

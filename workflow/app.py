@@ -170,15 +170,14 @@ class App:
 
     def viewer(self, session: "Session") -> "User | None":
         """Whose read scope applies; None is a trusted library caller who names nobody."""
-        if self.authenticate or self.actor_name:
-            return self.actor(session)
-        return None
+        return self._viewer(_orm_users(session))
 
     def read_viewer(self, conn: "Connection") -> Person | None:
         """viewer() as plain values, read over a Core connection (see reader())."""
-        if self.authenticate or self.actor_name:
-            return self.read_actor(conn)
-        return None
+        return self._viewer(_core_users(conn))
+
+    def _viewer(self, users: _Users) -> Any:
+        return self._actor(users) if self.authenticate or self.actor_name else None
 
     def require(self, session: "Session", allowed: Callable[[Iterable[str]], bool],
                 refusal: str) -> "User | None":
