@@ -61,6 +61,18 @@ class Task:
 
 
 @dataclass
+class Doubt:
+    """A place the importer was unsure of, so a draft can mark that very cell for checking.
+
+    `seq` is the task it concerns (None: the plan as a whole), `field` the canonical field
+    (requirement, responsibilities, due, chapter, note, recurrence; None: the whole task).
+    """
+    message: str
+    seq: int | None = None
+    field: str | None = None
+
+
+@dataclass
 class Plan:
     title: str
     year: int
@@ -71,6 +83,7 @@ class Plan:
     due: dt.date | None = None
     delay_rule: str | None = None
     warnings: list[str] = field(default_factory=list)  # importer's report, not exported
+    doubts: list[Doubt] = field(default_factory=list)  # cells to check in a draft, not exported
 
     def due_of(self, task: Task) -> dt.date:
         """The due date that applies to a task: its own, else the plan's, else year end."""
@@ -80,6 +93,7 @@ class Plan:
         """The canonical form (JSON/YAML friendly, dates as ISO strings)."""
         data = asdict(self)
         data.pop("warnings")
+        data.pop("doubts")
         for key in ("issued_on", "distribute_by", "due"):
             data[key] = _iso(data[key])
         for task in data["tasks"]:
