@@ -302,6 +302,8 @@ def xlsx_value(column: tab.Column, item) -> object:
         return None  # checked separately
     if value == "" or value is None:
         return None
+    if isinstance(value, str):  # a line break in a cell is LF, as Excel writes it
+        return value.replace("\r\n", "\n").replace("\r", "\n")
     return value
 
 
@@ -318,9 +320,9 @@ def workbook(ledger, tmp_path):
 
 
 def test_xlsx_sheets_and_header(workbook):
-    assert workbook.sheetnames == ["台账明细", "处室汇总", "状态汇总"]
-    for ws, columns in zip(workbook.worksheets, (tab.DETAIL_COLUMNS, tab.DEPARTMENT_TOTAL_COLUMNS,
-                                                 tab.STATE_TOTAL_COLUMNS)):
+    assert workbook.sheetnames == ["台账明细", "打印版", "处室汇总", "状态汇总"]
+    for ws, columns in zip([workbook[n] for n in ("台账明细", "处室汇总", "状态汇总")],
+                           (tab.DETAIL_COLUMNS, tab.DEPARTMENT_TOTAL_COLUMNS, tab.STATE_TOTAL_COLUMNS)):
         assert [c.value for c in ws[1]] == tab.headers(columns)
         assert all(c.font.bold for c in ws[1])
         assert ws.freeze_panes == "A2"
