@@ -31,7 +31,7 @@ import math
 import os
 import shutil
 import tempfile
-from typing import IO, Any, Iterable, Sequence
+from typing import IO, Any, Sequence
 
 import xlsxwriter
 from xlsxwriter.theme import THEME_XML_2007
@@ -72,6 +72,9 @@ PRINT_LAYOUT = (
     ("序号", 5), ("具体要求", 41), ("处室", 17), ("职责", 7.5), ("期次", 7.5), ("状态", 8),
     ("完成时限", 11), ("灯", 5), ("逾期天数", 7.5), ("最近报送内容", 29.5),
 )
+# Rows of the printed sheet at most: 5,000 rows are about 200 pages. A bigger ledger is
+# printed per department (`--dept`) or per quarter; the sheet says so in its last row.
+PRINT_MAX_ROWS = 5000
 # In the task view, the columns printed once per task (on its first row).
 TASK_GROUP = ("序号", "具体要求")
 MARGIN_IN = 10 / 25.4
@@ -94,8 +97,10 @@ def build_workbook(ledger: Ledger, path: str, by: str) -> None:
     wb = xlsxwriter.Workbook(path, {
         "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
         "strings_to_urls": False,
+        # Top-aligned by default, so plain cells need no format of their own (a cell
+        # format costs XlsxWriter a style attribute per cell).
         "default_format_properties": {"font_name": FONT, "font_size": SCREEN_SIZE,
-                                      "font_charset": GB2312},
+                                      "font_charset": GB2312, "valign": "top"},
     })
     wb.use_custom_theme(io.StringIO(east_asian_theme(FONT)))
     wb.set_properties({"title": ledger.title, "subject": as_of_line(ledger), "author": "duban 督办",
@@ -104,6 +109,7 @@ def build_workbook(ledger: Ledger, path: str, by: str) -> None:
     rows = detail_rows(ledger, by)
     detail = wb.add_worksheet(DETAIL_SHEET)
     printed = wb.add_worksheet(PRINT_SHEET)
+    printed.activate()  # the workbook opens on the page that prints (Ctrl+P prints it)
     write_rows(detail, printed, styles, rows, ledger, by)
     for name, columns, items in (
         ("处室汇总", DEPARTMENT_TOTAL_COLUMNS, department_totals(ledger)),
@@ -192,22 +198,23 @@ def row_height(lines: int, size: float) -> float:
     return min(MAX_ROW_HEIGHT, round(lines * size * LINE + 3, 1))
 
 
-def fit_widths(columns: Sequence[Column], items: Iterable[Any]) -> list[float]:
+def fit_widths(columns: Sequence[Column], items: Sequence[Any]) -> list[float]:
     """Column widths from the longest value, full-width characters counting two, capped
     at MAX_WIDTH (longer text wraps). Fixed widths for dates, numbers and lights."""
     widths = [text_cols(c.header) for c in columns]
     for i, c in enumerate(columns):
         widths[i] = max(widths[i], KIND_WIDTH.get(c.kind, 0))
-    measured = [(i, c.get) for i, c in enumerate(columns) if c.kind not in KIND_WIDTH]
-    for item in items:
-        for i, get in measured:
-            if widths[i] < MAX_WIDTH:
-                value = get(item)
-                if value:
-                    text = str(value)
-                    w = max(map(text_cols, text.split("\n"))) if "\n" in text else text_cols(text)
-                    if w > widths[i]:
-                        widths[i] = w
+    for i, c in enumerate(columns):
+        if c.kind in KIND_WIDTH:
+            continue
+        for value in set(map(c.get, items)):  # each distinct text once
+            if value:
+                text = str(value)
+                w = max(map(text_cols, text.split("\n"))) if "\n" in text else text_cols(text)
+                if w > widths[i]:
+                    widths[i] = w
+                    if w >= MAX_WIDTH:
+                        break
     return [min(w, MAX_WIDTH) + 2 for w in widths]
 
 
@@ -230,103 +237,149 @@ def setup_page(ws: Any, ledger: Ledger, last_row: int, last_col: int, *, fit: bo
 
 def write_rows(detail: Any, printed: Any, styles: Styles, rows: Sequence[LedgerRow], ledger: Ledger,
                by: str) -> None:
-    """Both row sheets in one pass: each row's values are read once and written twice."""
+    """Both row sheets in one pass: each row's values are read once and written twice.
+
+    This loop is most of the time of a big ledger, so everything that does not change
+    from row to row (formats, which method writes a column, widths) is decided before
+    it, and empty cells of the printed sheet are not written at all: their borders come
+    from the column's format."""
     columns = DETAIL_COLUMNS
+    last_row = len(rows)
     widths = fit_widths(columns, rows)
     for i, w in enumerate(widths):
         detail.set_column(i, i, w)
-    last = len(columns) - 1
     detail.freeze_panes(1, 0)
-    detail.autofilter(0, 0, len(rows), last)
-    setup_page(detail, ledger, len(rows), last, fit=False)
+    detail.autofilter(0, 0, last_row, len(columns) - 1)
+    setup_page(detail, ledger, last_row, len(columns) - 1, fit=False)
 
     index = {c.header: i for i, c in enumerate(columns)}
     layout = [(index[h], w) for h, w in PRINT_LAYOUT]
-    for j, (_, w) in enumerate(layout):
-        printed.set_column(j, j, w)
-    printed.freeze_panes(1, 0)
-    setup_page(printed, ledger, len(rows), len(layout) - 1, fit=True)
-
-    header_fmt = styles.get(header=True)
-    print_header_fmt = styles.get(header=True, printed=True)
-    for i, c in enumerate(columns):
-        detail.write_string(0, i, c.header, header_fmt)
-    printed.set_row(0, row_height(max(line_count(columns[i].header, w, PRINT_SIZE) for i, w in layout), PRINT_SIZE))
-    for j, (i, w) in enumerate(layout):
-        printed.write_string(0, j, columns[i].header, print_header_fmt)
-
-    kinds = [c.kind for c in columns]
-    wide = [i for i, c in enumerate(columns) if c.wide]
-    getters = [c.value for c in columns]
     grouped = {index[h] for h in TASK_GROUP} if by == "task" else {index["处室"]}
     group_key = (lambda r: r.task_seq) if by == "task" else (lambda r: r.department)
-    print_wrap = {i for i, _ in layout if columns[i].wide or columns[i].kind not in (DATE, INT, LIGHT, PERCENT)}
-    lines_cache: dict[tuple[str, float, float], int] = {}
-    previous = object()
+    wide = [i for i, c in enumerate(columns) if c.wide]
+    print_wrap = {i for i, _ in layout if columns[i].kind == "text"}
 
-    def lines(text: str, width: float, size: float) -> int:
-        key = (text, width, size)
-        n = lines_cache.get(key)
-        if n is None:
-            n = lines_cache[key] = line_count(text, width, size)
-            if len(lines_cache) > 50_000:
-                lines_cache.clear()
-        return n
+    # What an empty cell of the printed sheet shows: the column's own borders (only the
+    # sides for a task's number and requirement, so its rows read as one cell).
+    for j, (i, w) in enumerate(layout):
+        printed.set_column(j, j, w, styles.get(columns[i].kind, printed=True, wrap=i in print_wrap,
+                                                top=i not in grouped, bottom=i not in grouped))
+    printed.freeze_panes(1, 0)
+    print_rows = min(last_row, PRINT_MAX_ROWS)
+    setup_page(printed, ledger, print_rows + (last_row > print_rows), len(layout) - 1, fit=True)
+
+    header_fmt = styles.get(header=True)
+    for i, c in enumerate(columns):
+        detail.write_string(0, i, c.header, header_fmt)
+    printed.set_row(0, row_height(max(line_count(columns[i].header, w, PRINT_SIZE) for i, w in layout),
+                                  PRINT_SIZE))
+    print_header_fmt = styles.get(header=True, printed=True)
+    for j, (i, _) in enumerate(layout):
+        printed.write_string(0, j, columns[i].header, print_header_fmt)
+
+    getters = [c.value for c in columns]
+    lights = {k: display(k, LIGHT) for k in ("red", "yellow", "green", "")}
+    # (column, format, writer) per sheet and kind of value
+    d_fmt = [styles.get(c.kind, wrap=True) if i in wide else
+             None if c.kind in ("text", INT) else styles.get(c.kind) for i, c in enumerate(columns)]
+    d_light = {k: styles.get(LIGHT, light=k) for k in lights}
+    p_fmt = {i: styles.get(columns[i].kind, printed=True, wrap=i in print_wrap) for i, _ in layout}
+    p_light = {k: styles.get(LIGHT, light=k, printed=True) for k in lights}
+    p_bottom = {i: styles.get(columns[i].kind, printed=True, wrap=i in print_wrap, top=False)
+                for i in grouped}
+    write = {"str": (detail.write_string, printed.write_string),
+             "num": (detail.write_number, printed.write_number),
+             "date": (detail.write_datetime, printed.write_datetime)}
+    how = {DATE: "date", INT: "num", PERCENT: "num"}
+    d_plan = [(i, write[how.get(c.kind, "str")][0], d_fmt[i]) for i, c in enumerate(columns)
+              if c.kind != LIGHT]
+    p_plan = [(j, i, write[how.get(columns[i].kind, "str")][1], p_fmt[i], i in grouped)
+              for j, (i, _) in enumerate(layout) if columns[i].kind != LIGHT]
+    p_light_col = next(j for j, (i, _) in enumerate(layout) if i == LIGHT_COLUMN)
+    d_lines = [(i, widths[i], {}) for i in wide]
+    p_lines = [(i, w, {}) for i, w in layout if i in print_wrap]
+    d_set_row, p_set_row = detail.set_row, printed.set_row
+    d_write_light, p_write_light = detail.write_string, printed.write_string
+    previous: Any = object()
 
     for r, row in enumerate(rows, 1):
         values = [get(row) for get in getters]
-        light = values[LIGHT_COLUMN] or ""
-        values[LIGHT_COLUMN] = display(light, LIGHT)
         for i in wide:
             v = values[i]
-            if isinstance(v, str) and len(v) > MAX_CELL:
-                values[i] = v[:MAX_CELL - len(TRUNCATED)] + TRUNCATED
+            if v and ("\r" in v or len(v) > MAX_CELL):
+                values[i] = fit_cell(v)
+        light = values[LIGHT_COLUMN] or ""
 
         # 台账明细: every column; a row as tall as its longest wrapped text.
-        n = max((lines(values[i], widths[i], SCREEN_SIZE) for i in wide if values[i]), default=1)
+        n = 1
+        for i, width, cache in d_lines:
+            v = values[i]
+            if v:
+                k = cache.get(v)
+                if k is None:
+                    k = cache[v] = line_count(v, width, SCREEN_SIZE)
+                if k > n:
+                    n = k
         if n > 1:
-            detail.set_row(r, row_height(n, SCREEN_SIZE))
-        for i, v in enumerate(values):
-            write_cell(detail, styles, r, i, v, kinds[i], light if i == LIGHT_COLUMN else "",
-                       wrap=i in wide, printed=False, bold=False)
+            d_set_row(r, row_height(n, SCREEN_SIZE))
+        for i, method, fmt in d_plan:
+            v = values[i]
+            if v is not None and v != "":
+                method(r, i, v, fmt)
+        d_write_light(r, LIGHT_COLUMN, lights[light], d_light[light])
 
-        # 打印版: the reader's columns, bordered; a task's requirement once.
+        # 打印版: the reader's columns; a task's number and requirement on its first row.
+        if r > print_rows:
+            if r == print_rows + 1:
+                printed.write_string(r, 0, PRINT_CUT.format(shown=print_rows, total=last_row))
+            continue
         key = group_key(row)
         first = key != previous
-        closes = r == len(rows) or group_key(rows[r]) != key  # the task's last row
         previous = key
         n = 1
-        for j, (i, w) in enumerate(layout):
+        for i, width, cache in p_lines:
             v = values[i]
-            if i in grouped and not first:
-                v = None
-            elif v and i in print_wrap and isinstance(v, str):
-                n = max(n, lines(v, w, PRINT_SIZE))
-        printed.set_row(r, row_height(n, PRINT_SIZE))
-        for j, (i, w) in enumerate(layout):
-            v = None if (i in grouped and not first) else values[i]
-            write_cell(printed, styles, r, j, v, kinds[i], light if i == LIGHT_COLUMN else "",
-                       wrap=i in print_wrap, printed=True, bold=False,
-                       top=first or i not in grouped, bottom=closes or i not in grouped)
+            if v and (first or i not in grouped):
+                k = cache.get(v)
+                if k is None:
+                    k = cache[v] = line_count(v, width, PRINT_SIZE)
+                if k > n:
+                    n = k
+        p_set_row(r, row_height(n, PRINT_SIZE))
+        for j, i, method, fmt, in_group in p_plan:
+            v = values[i]
+            if in_group and not first:
+                if r == print_rows:  # close the last task's cell at the bottom of the table
+                    printed.write_blank(r, j, None, p_bottom[i])
+            elif v is not None and v != "":
+                method(r, j, v, fmt)
+        p_write_light(r, p_light_col, lights[light], p_light[light])
 
 
 LIGHT_COLUMN = next(i for i, c in enumerate(DETAIL_COLUMNS) if c.kind == LIGHT)
+PRINT_CUT = ("打印版只列出前 {shown} 行（共 {total} 行），全部事项见“台账明细”；"
+             "如需打印全部，请按处室（--dept）或按季度（--quarter）分别导出。")
 
 
-def write_cell(ws: Any, styles: Styles, r: int, c: int, value: Any, kind: str, light: str, *,
-               wrap: bool, printed: bool, bold: bool, top: bool = True, bottom: bool = True) -> None:
-    fmt = styles.get(kind, light=light, bold=bold, wrap=wrap, printed=printed, top=top, bottom=bottom)
+def fit_cell(text: str) -> str:
+    """A line break in a cell is LF (XlsxWriter would write CR as _x000D_), and a cell
+    holds at most Excel's 32,767 characters."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > MAX_CELL:
+        text = text[:MAX_CELL - len(TRUNCATED)] + TRUNCATED
+    return text
+
+
+def write_cell(ws: Any, styles: Styles, r: int, c: int, value: Any, kind: str, *, bold: bool) -> None:
+    """One cell of a totals sheet."""
+    fmt = styles.get(kind, bold=bold, printed=True)
     if value is None or value == "":
         if kind == PERCENT:
             ws.write_string(r, c, display(None, PERCENT), fmt)
-        elif printed or light:
+        else:
             ws.write_blank(r, c, None, fmt)
     elif isinstance(value, str):
-        if "\r" in value:  # a cell's line break is LF; XlsxWriter would write CR as _x000D_
-            value = value.replace("\r\n", "\n").replace("\r", "\n")
-        ws.write_string(r, c, value, fmt)  # "=1+1" stays the four characters the department wrote
-    elif kind == DATE:
-        ws.write_datetime(r, c, value, fmt)
+        ws.write_string(r, c, value, fmt)
     else:
         ws.write_number(r, c, value, fmt)
 
@@ -346,4 +399,4 @@ def totals_sheet(ws: Any, styles: Styles, columns: Sequence[Column], items: Sequ
     for r, item in enumerate(items, 1):
         bold = getattr(item, "name", None) == TOTAL_LABEL
         for i, c in enumerate(columns):
-            write_cell(ws, styles, r, i, c.value(item), c.kind, "", wrap=False, printed=True, bold=bold)
+            write_cell(ws, styles, r, i, c.value(item), c.kind, bold=bold)
