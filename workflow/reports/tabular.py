@@ -127,7 +127,7 @@ def delay_text(delay: DelayRecord) -> str:
 
 
 def delays_text(row: LedgerRow) -> str:
-    return "; ".join(delay_text(d) for d in row.delays)
+    return "；".join(delay_text(d) for d in row.delays)
 
 
 DETAIL_COLUMNS: tuple[Column, ...] = (
@@ -166,7 +166,7 @@ def detail_rows(ledger: Ledger, by: str) -> list[LedgerRow]:
         return sorted(ledger.rows, key=lambda r: (
             rank.get(r.department, len(rank)), r.department, LIGHT_RANK.get(r.light, 3),
             r.due, r.task_seq, r.assignment_id))
-    raise ValueError(f"视图“{by}”无效,应为 task(按任务)或 department(按处室)。")
+    raise ValueError(f"视图“{by}”无效，应为 task（按任务）或 department（按处室）。")
 
 
 # --- totals --------------------------------------------------------------------------
@@ -237,4 +237,4 @@ def summary(ledger: Ledger) -> dict[str, str]:
 
 def as_of_line(ledger: Ledger) -> str:
     """'统计截至 2021年09月30日(临期提醒 5 天)' under every title."""
-    return f"统计截至 {ledger.as_of:%Y年%m月%d日}(临期提醒 {ledger.warn_days} 天)"
+    return f"统计截至 {ledger.as_of:%Y年%m月%d日}（临期提醒 {ledger.warn_days} 天）"
