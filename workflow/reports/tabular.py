@@ -151,6 +151,15 @@ DETAIL_COLUMNS: tuple[Column, ...] = (
 
 LIGHT_COLUMN = next(i for i, c in enumerate(DETAIL_COLUMNS) if c.kind == LIGHT)
 
+# The columns a reader of the printed ledger needs, with their widths in characters of
+# the 11 pt default font (xlsx 打印版; the html print stylesheet takes their shares).
+# The widths add up to 139 characters, which fit the 277 mm between 10 mm margins of
+# A4 landscape at 100 % in Excel and LibreOffice.
+PRINT_LAYOUT: tuple[tuple[str, float], ...] = (
+    ("序号", 5), ("具体要求", 41), ("处室", 17), ("职责", 7.5), ("期次", 7.5), ("状态", 8),
+    ("完成时限", 11), ("灯", 5), ("逾期天数", 7.5), ("最近报送内容", 29.5),
+)
+
 
 def detail_rows(ledger: Ledger, by: str) -> list[LedgerRow]:
     """The ledger's rows in the order of the view.

@@ -40,8 +40,8 @@ from workflow.ledger import Ledger, LedgerRow
 from workflow.reports import atomic_path, is_stream
 from workflow.reports.tabular import (
     DATE, DEPARTMENT_TOTAL_COLUMNS, DETAIL_COLUMNS, INT, LIGHT, LIGHT_FILL, LIGHT_INK, PERCENT,
-    STATE_TOTAL_COLUMNS, TOTAL_LABEL, Column, as_of_line, department_totals, detail_rows,
-    display, state_totals,
+    PRINT_LAYOUT, STATE_TOTAL_COLUMNS, TOTAL_LABEL, Column, as_of_line, department_totals,
+    detail_rows, display, state_totals,
 )
 
 MAX_CELL = 32767  # Excel's limit on the characters of one cell
@@ -65,13 +65,6 @@ DETAIL_SHEET, PRINT_SHEET = "台账明细", "打印版"
 HEADER_FILL = "#D9E1F2"
 BORDER_COLOUR = "#808080"
 
-# The printed sheet: (header of a detail column, width in characters). The widths add
-# up to 139 characters of 宋体 11, which fits the 277 mm between 10 mm margins of A4
-# landscape at 100 % in LibreOffice and Excel (fit-to-width stays on only as a guard).
-PRINT_LAYOUT = (
-    ("序号", 5), ("具体要求", 41), ("处室", 17), ("职责", 7.5), ("期次", 7.5), ("状态", 8),
-    ("完成时限", 11), ("灯", 5), ("逾期天数", 7.5), ("最近报送内容", 29.5),
-)
 # Rows of the printed sheet at most: 5,000 rows are about 200 pages. A bigger ledger is
 # printed per department (`--dept`) or per quarter; the sheet says so in its last row.
 PRINT_MAX_ROWS = 5000
