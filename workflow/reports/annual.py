@@ -205,7 +205,7 @@ def chapter_text(ch: Chapter) -> str:
         text += f"；尚未办结{c.open}项" + (f"，其中逾期{c.overdue}项" if c.overdue else "")
     text += "。"
     if ch.highlights:
-        said = ";".join(f"{h['department']}{quote(h['summary'])}" for h in ch.highlights)
+        said = "；".join(f"{h['department']}{quote(h['summary'])}" for h in ch.highlights)
         text += f"主要工作：{said}。"
     return text + withdrawn
 
