@@ -141,11 +141,33 @@ def _environment(templates_dir: str) -> jinja2.Environment:
     env.filters["cn_date"] = cn_date
     env.filters["period_label"] = period_label
     env.filters["oneline"] = lambda v, limit=80: sanitize_header(v, limit)
+    env.filters["light_badge"] = light_badge
     return env
 
 
+# A light as the digest item carries it (its emoji, or its name) → its name. The mails
+# draw a light as a coloured badge with its word, never an emoji: a mail client without
+# a colour-emoji font shows 🔴 as an empty box.
+_LIGHT_NAMES = {"🔴": "red", "🟡": "yellow", "🟢": "green", "red": "red", "yellow": "yellow",
+                "green": "green"}
+BADGE = ("display:inline-block;padding:0 6px;border-radius:3px;white-space:nowrap;font-weight:bold;"
+         "background:#{fill};color:#{ink};border:1px solid #{ink}")
+
+
+def light_badge(light: Any, label: Any) -> Markup:
+    """The light as a coloured badge carrying its word: the ledger's own colours
+    (workflow.reports.tabular), so a red means the same in the mail and the ledger."""
+    from workflow.reports.tabular import LIGHT_FILL, LIGHT_INK
+
+    name = _LIGHT_NAMES.get(str(light or ""), "")
+    if not name:
+        return Markup("<span>{}</span>").format(label)
+    style = BADGE.format(fill=LIGHT_FILL[name], ink=LIGHT_INK[name])
+    return Markup('<span style="{}">{}</span>').format(style, label)
+
+
 def cn_date(value: Any) -> str:
-    """2021-11-30 → 2021年11月30日(星期二); None → 未定."""
+    """2021-11-30 → 2021年11月30日（星期二）; None → 未定."""
     if value is None or value == "":
         return "未定"
     if isinstance(value, str):
@@ -158,7 +180,7 @@ def cn_date(value: Any) -> str:
 @lru_cache(maxsize=4096)
 def _cn_day(value: dt.date) -> str:
     """Cached: a digest shows the same few due dates thousands of times."""
-    return f"{value.year}年{value.month}月{value.day}日(星期{WEEKDAYS[value.weekday()]})"
+    return f"{value.year}年{value.month}月{value.day}日（星期{WEEKDAYS[value.weekday()]}）"
 
 
 def period_label(value: Any) -> str:

@@ -136,10 +136,10 @@ def test_chapters_in_plan_order_with_other_last():
             _row(4, 4, "一、财政信息", "装财处", "cancelled")]
     chapters = annual.build_chapters(rows)
     assert [(c.number, c.name, c.seqs) for c in chapters] == [
-        ("(一)", "财政信息", [1]), ("(二)", "政策解读", [2]), ("(三)", "其他", [3])]
+        ("（一）", "财政信息", [1]), ("（二）", "政策解读", [2]), ("（三）", "其他", [3])]
     assert chapters[0].cancelled_seqs == [4] and "第4项任务因方案调整撤销" in chapters[0].text
-    assert "已办结1项,办结率100.0%" in chapters[0].text and "装财处“乙”" in chapters[0].text
-    assert "尚未办结1项,其中逾期1项" in chapters[1].text
+    assert "已办结1项，办结率100.0%" in chapters[0].text and "装财处“乙”" in chapters[0].text
+    assert "尚未办结1项，其中逾期1项" in chapters[1].text
 
 
 def test_highlights_are_few_one_per_task_and_clipped():
@@ -152,9 +152,9 @@ def test_highlights_are_few_one_per_task_and_clipped():
 def test_nothing_delayed_or_unfinished_is_said_in_a_sentence():
     context = annual.annual_context(_ledger([_row(1, 1, "一、甲", "装财处", "done", summary="已完成")]))
     assert context["delays"] == [] and context["unfinished"] == []
-    assert "没有申请延期的事项,也没有未完成的事项" in context["exceptions"]
+    assert "没有申请延期的事项，也没有未完成的事项" in context["exceptions"]
     md = render_annual(_ledger([_row(1, 1, "一、甲", "装财处", "done", summary="已完成")]), "md")
-    assert "没有申请延期的事项,也没有未完成的事项" in md and "**延期事项**" not in md
+    assert "没有申请延期的事项，也没有未完成的事项" in md and "**延期事项**" not in md
 
 
 def test_unfinished_are_grouped_by_task_with_departments_and_days():
@@ -163,7 +163,7 @@ def test_unfinished_are_grouped_by_task_with_departments_and_days():
             _row(3, 8, None, "办公室", "in_progress", light="green")]
     items = annual.unfinished_items(rows)
     assert [(i["seq"], i["days_overdue"]) for i in items] == [(7, 31), (8, 0)]
-    assert "科监处(牵头,in_progress)、立法二处(牵头,assigned)尚未办结" in items[0]["text"]
+    assert "科监处（牵头，in_progress）、立法二处（牵头，assigned）尚未办结" in items[0]["text"]
     assert "已逾期31天" in items[0]["text"] and "尚在办理时限内" in items[1]["text"]
 
 
@@ -172,8 +172,8 @@ def test_delay_items_name_dates_outcome_and_reason():
                           requested_due=dt.date(2022, 1, 15), reason="等待\r\n市级平台")
     items = annual.delay_items([_row(1, 7, None, "科监处", "delay_requested", light="red", days_late=31,
                                      delays=[pending])])
-    assert items[0]["text"] == ("第7项(科监处牵头):完成时限由2021年11月30日申请延至2022年1月15日,"
-                                "延期申请待审核;书面说明理由:等待 市级平台。")
+    assert items[0]["text"] == ("第7项（科监处牵头）：完成时限由2021年11月30日申请延至2022年1月15日，"
+                                "延期申请待审核；书面说明理由：等待 市级平台。")
 
 
 def test_unknown_format_is_refused():
@@ -189,23 +189,23 @@ def test_markdown_numbers_match_the_database(year):
     for heading in ("一、总体情况", "二、分章节落实情况", "三、延期和未完成事项", "四、下一步工作"):
         assert f"## {heading}" in md
     assert "按照《测试局2021年政务公开工作要点分工方案》要求" in md
-    assert f"分解为{exp['tasks']}项具体任务,涉及{exp['departments']}个处室(单位),共{exp['assignments']}项办理事项" in md
-    assert f"截至2021年12月31日,已办结{exp['done']}项,办结率{pct(exp['done'], exp['assignments'])}" in md
-    assert f"应办结的{exp['due']}项中按时办结{exp['on_time']}项,按时办结率{pct(exp['on_time'], exp['due'])}" in md
-    assert f"尚未办结的办理事项{exp['open']}项,其中逾期{exp['overdue']}项" in md
+    assert f"分解为{exp['tasks']}项具体任务，涉及{exp['departments']}个处室（单位），共{exp['assignments']}项办理事项" in md
+    assert f"截至2021年12月31日，已办结{exp['done']}项，办结率{pct(exp['done'], exp['assignments'])}" in md
+    assert f"应办结的{exp['due']}项中按时办结{exp['on_time']}项，按时办结率{pct(exp['on_time'], exp['due'])}" in md
+    assert f"尚未办结的办理事项{exp['open']}项，其中逾期{exp['overdue']}项" in md
     assert f"另有{exp['cancelled']}项办理事项因方案调整撤销" in md
     assert f"| **合计** | **{exp['tasks']}** | **{exp['assignments']}** | **{exp['done']}** |" in md
     # chapters: task 1 under its chapter, the two tasks without one under 其他
-    assert "**(一)财政信息。**" in md and "**(二)其他。**" in md
+    assert "**（一）财政信息。**" in md and "**（二）其他。**" in md
 
 
 def test_delays_and_unfinished_are_listed(year):
     md = render_annual(ledger_of(year), "md")
     section = md.split("## 三、延期和未完成事项")[1].split("## 四、")[0]
-    assert "第1项(科监处技术保障):完成时限由2021年11月30日申请延至2021年12月15日,已同意延期" in section
+    assert "第1项（科监处技术保障）：完成时限由2021年11月30日申请延至2021年12月15日，已同意延期" in section
     assert "需等待市级平台接口开放" in section
     assert "已逾期16天" in section  # open past the approved 12-15
-    assert "规范性文件审查处(牵头,已下发)尚未办结,完成时限2021年9月30日,已逾期92天" in section
+    assert "规范性文件审查处（牵头，已下发）尚未办结，完成时限2021年9月30日，已逾期92天" in section
     assert "装财处" not in section.split("**未办结事项**")[1]  # both of its assignments are done
 
 
@@ -241,7 +241,7 @@ def test_docx_opens_with_heading_paragraphs_and_table(year):
     assert [p.text for p in doc.paragraphs if p.style.name == "Heading 2"] == [
         "一、总体情况", "二、分章节落实情况", "三、延期和未完成事项", "四、下一步工作"]
     body = "\n".join(texts)
-    assert f"已办结{exp['done']}项,办结率{pct(exp['done'], exp['assignments'])}" in body
+    assert f"已办结{exp['done']}项，办结率{pct(exp['done'], exp['assignments'])}" in body
     assert "{{ 7*7 }}<script>" in body  # plain text in Word, not markup
     table = doc.tables[0]
     cells = [[c.text for c in row.cells] for row in table.rows]

@@ -93,8 +93,8 @@ def test_summary_description_and_alarms(worked):
     ev = {str(e["UID"]): e for e in events(export(worked))}[uid(aid)]
     assert str(ev["SUMMARY"]) == "【督办】第1项 科监处 截止"
     text = str(ev["DESCRIPTION"])
-    for part in ("计划:测试局2021年政务公开工作要点分工方案", "具体要求:推进预算、决算公开。",
-                 "处室:科监处(技术保障)", "状态:办理中", "完成时限:2021年11月30日",
+    for part in ("计划：测试局2021年政务公开工作要点分工方案", "具体要求：推进预算、决算公开。",
+                 "处室：科监处（技术保障）", "状态：办理中", "完成时限：2021年11月30日",
                  "已逾期1天", f"duban task show {aid}"):
         assert part in text
     alarms = ev.walk("VALARM")
@@ -105,14 +105,14 @@ def test_summary_description_and_alarms(worked):
 def test_periods_are_named(worked):
     aid = worked.assignment(2, "规范性文件审查处", period="2021Q4")
     ev = {str(e["UID"]): e for e in events(export(worked))}[uid(aid)]
-    assert str(ev["SUMMARY"]) == "【督办】第2项(2021年第4季度) 规范性文件审查处 截止"
-    assert "期次:2021年第4季度" in str(ev["DESCRIPTION"])
+    assert str(ev["SUMMARY"]) == "【督办】第2项（2021年第4季度） 规范性文件审查处 截止"
+    assert "期次：2021年第4季度" in str(ev["DESCRIPTION"])
 
 
 def test_calendar_properties(worked):
     cal = Calendar.from_ical(export(worked, department_id=dept_id(worked, "装财处")))
     assert str(cal["PRODID"]) == PRODID and str(cal["VERSION"]) == "2.0"
-    assert str(cal["X-WR-CALNAME"]) == "督办事项(装财处)"
+    assert str(cal["X-WR-CALNAME"]) == "督办事项（装财处）"
 
 
 def test_same_data_same_bytes_and_a_moved_due_date_updates_the_same_event(world):
@@ -146,7 +146,7 @@ def test_line_breaks_and_long_text_cannot_break_the_file(world):
     assert len(evs) == len(open_rows(world))
     ev = {str(e["UID"]): e for e in evs}[uid(world.assignment(1, "装财处"))]
     expected = nasty.replace("\r\n", "\n").replace("\r", "\n").strip()
-    assert f"具体要求:{expected}\n" in str(ev["DESCRIPTION"])
+    assert f"具体要求：{expected}\n" in str(ev["DESCRIPTION"])
     assert "\n" not in str(ev["SUMMARY"])
 
 

@@ -40,7 +40,7 @@ def test_the_demo_prints_the_quarter_ledgers_and_leaves_the_files(demo_run, demo
     import openpyxl
 
     folder, stdout = demo_run
-    assert "工作台账(2021年第3季度)" in stdout and "工作台账(2021年第4季度)" in stdout
+    assert "工作台账（2021年第3季度）" in stdout and "工作台账（2021年第4季度）" in stdout
     q4 = _ledger(demo_db, "2021-12-31")
     book = openpyxl.load_workbook(folder / "台账-2021Q4.xlsx", read_only=True)
     detail = list(book.worksheets[0].iter_rows(values_only=True))

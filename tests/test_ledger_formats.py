@@ -147,7 +147,7 @@ def test_detail_columns_are_the_agreed_ones():
 
 def test_delay_text_and_original_due(ledger):
     row = next(r for r in ledger.rows if r.assignment_id == 11)
-    assert tab.delays_text(row) == ("09-10 申请 2021-09-20→2021-10-15 同意; "
+    assert tab.delays_text(row) == ("09-10 申请 2021-09-20→2021-10-15 同意；"
                                     "08-01 申请 2021-08-31→2021-09-30 不同意")
     pending = next(r for r in ledger.rows if r.assignment_id == 7)
     assert tab.delays_text(pending).endswith("待审核")
@@ -302,6 +302,8 @@ def xlsx_value(column: tab.Column, item) -> object:
         return None  # checked separately
     if value == "" or value is None:
         return None
+    if isinstance(value, str):  # a line break in a cell is LF, as Excel writes it
+        return value.replace("\r\n", "\n").replace("\r", "\n")
     return value
 
 
@@ -318,9 +320,9 @@ def workbook(ledger, tmp_path):
 
 
 def test_xlsx_sheets_and_header(workbook):
-    assert workbook.sheetnames == ["台账明细", "处室汇总", "状态汇总"]
-    for ws, columns in zip(workbook.worksheets, (tab.DETAIL_COLUMNS, tab.DEPARTMENT_TOTAL_COLUMNS,
-                                                 tab.STATE_TOTAL_COLUMNS)):
+    assert workbook.sheetnames == ["台账明细", "打印版", "处室汇总", "状态汇总"]
+    for ws, columns in zip([workbook[n] for n in ("台账明细", "处室汇总", "状态汇总")],
+                           (tab.DETAIL_COLUMNS, tab.DEPARTMENT_TOTAL_COLUMNS, tab.STATE_TOTAL_COLUMNS)):
         assert [c.value for c in ws[1]] == tab.headers(columns)
         assert all(c.font.bold for c in ws[1])
         assert ws.freeze_panes == "A2"
@@ -381,7 +383,7 @@ def test_xlsx_cuts_text_longer_than_excel_allows(tmp_path):
     path = tmp_path / "long.xlsx"
     write_xlsx(build_ledger(rows), path)
     value = openpyxl.load_workbook(path)["台账明细"].cell(2, len(tab.DETAIL_COLUMNS)).value
-    assert len(value) == MAX_CELL and value.endswith("已截断)")
+    assert len(value) == MAX_CELL and value.endswith("已截断）")
 
 
 # --- html -----------------------------------------------------------------------------

@@ -110,7 +110,7 @@ def test_digest_kind_is_delivered(engine):
     with SmtpSink() as sink:
         assert dispatch(engine, smtp_config(sink.port)).sent == 3
     for m in sink.received:
-        assert "🔴 逾期" in m.text() and "已逾期 1 个工作日" in m.html()
+        assert "【逾期】" in m.text() and "已逾期 1 个工作日" in m.html()
 
 
 def test_enqueue_is_idempotent(engine):

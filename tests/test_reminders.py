@@ -110,10 +110,10 @@ def test_digest_content_and_lights(world):
     assert set(rows) == {"zhang@example.gov.cn", "wang@example.gov.cn", "zcc@example.gov.cn"}
     mail = rows["zhang@example.gov.cn"]
     # On 09-18 t1 (09-30) is 8 working days away and t2 (10-08) 9: only t3 is chased.
-    assert mail.kind == "reminder" and "🔴" in mail.text and "逾期" in mail.text
+    assert mail.kind == "reminder" and "【逾期】" in mail.text and "红灯" in mail.text
     assert "已逾期 1 个工作日" in mail.text and "第三项" in mail.text
     assert mail.subject.startswith("【督办】催办提醒") and "1项" in mail.subject
-    assert "张三" in mail.recipient and mail.html and "🔴" in mail.html
+    assert "张三" in mail.recipient and mail.html and ">逾期</span>" in mail.html
 
 
 def test_saturday_due_date(world):

@@ -1,11 +1,16 @@
 """Mail templates: every kind renders in Chinese, subjects are safe, user text stays inert."""
 import datetime as dt
+import re
 
 import jinja2
 import pytest
 
 from notifications.render import (DIGEST_KINDS, EVENT_KINDS, KINDS, event_context, render,
                                   sanitize_header)
+from workflow.reports.tabular import LIGHT_FILL, LIGHT_INK
+
+# Pictographs and the coloured circles/squares the lights once were.
+EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]")
 
 PLAN = "2021年政务公开工作要点分工方案"
 
@@ -67,7 +72,7 @@ def test_event_specific_content(kind, words):
 
 def test_on_behalf_of_is_shown():
     r = render("submitted", ctx(actor="李四", on_behalf_of="张三"))
-    assert "李四(代 张三)" in r.text and "李四(代 张三)" in r.html
+    assert "李四（代 张三）" in r.text and "李四（代 张三）" in r.html
 
 
 @pytest.mark.parametrize("kind", DIGEST_KINDS)
@@ -75,10 +80,13 @@ def test_digest_kinds(kind):
     r = render(kind, digest_ctx())
     assert r.subject.startswith("【督办】") and "3" in r.subject
     for body in (r.text, r.html):
-        assert "🔴" in body and "逾期" in body and "🟡" in body and "临期" in body
+        assert "逾期" in body and "临期" in body and "红灯" in body and "黄灯" in body
         assert "逾期升级" in body and "即将到期" in body and "装财处" in body
         assert "2021年第3季度" in body and "已逾期 1 个工作日" in body
-    assert "🟢 正常" in r.text
+    assert "【逾期】" in r.text and "【正常】绿灯" in r.text
+    assert "#" + LIGHT_FILL["red"] in r.html and "#" + LIGHT_INK["red"] in r.html  # a coloured badge
+    for body in (r.text, r.html, r.subject):
+        assert not EMOJI.search(body)  # a client without a colour-emoji font shows an empty box
 
 
 def test_digest_subjects_give_counts():

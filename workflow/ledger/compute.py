@@ -150,7 +150,7 @@ class Ledger:
     @property
     def title(self) -> str:
         when = period_label(self.quarter) if self.quarter else f"截至{self.as_of:%Y年%m月%d日}"
-        return f"{self.plan_title} 工作台账({when})"
+        return f"{self.plan_title} 工作台账（{when}）"
 
     def for_department(self, name: str) -> "Ledger":
         """The same ledger narrowed to one department: what it owes, most urgent first."""

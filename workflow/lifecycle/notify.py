@@ -125,7 +125,7 @@ def _task_list(rows: list[dict[str, Any]]) -> str:
     lines = []
     for r in sorted(rows, key=lambda r: (r["seq"], r["period"])):
         period = f" {r['period']}" if r["period"] else ""
-        lines.append(f"第 {r['seq']} 项{period}({RESPONSIBILITY_ROLES.get(r['role'], r['role'])}),"
+        lines.append(f"第 {r['seq']} 项{period}（{RESPONSIBILITY_ROLES.get(r['role'], r['role'])}），"
                      f"完成时限 {r['due_date']}")
-    return "本次下发给贵处室的事项:\n" + "\n".join(lines)
+    return "本次下发给贵处室的事项：\n" + "\n".join(lines)
 

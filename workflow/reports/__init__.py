@@ -70,4 +70,4 @@ def write_ledger(ledger: Ledger, fmt: str, out: str | os.PathLike | IO, by: str 
         from workflow.reports.xlsx import write_xlsx
         write_xlsx(ledger, getattr(out, "buffer", out), by)
     else:
-        raise ValueError(f"格式“{fmt}”不能写成文件,可选:{'、'.join(FILE_FORMATS)}。")
+        raise ValueError(f"格式“{fmt}”不能写成文件，可选：{'、'.join(FILE_FORMATS)}。")

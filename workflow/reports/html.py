@@ -24,7 +24,7 @@ from workflow.ledger.compute import Ledger, LedgerRow, Totals
 from workflow.reports import open_text
 from workflow.reports.tabular import (
     DEPARTMENT_TOTAL_COLUMNS, DETAIL_COLUMNS, INT, LIGHT, LIGHT_FILL, LIGHT_INK, OVERDUE_COLOUR,
-    PERCENT, STATE_COLOURS, STATE_TOTAL_COLUMNS, TOTAL_LABEL, Column, as_of_line,
+    PERCENT, PRINT_LAYOUT, STATE_COLOURS, STATE_TOTAL_COLUMNS, TOTAL_LABEL, Column, as_of_line,
     department_totals, detail_rows, headers, state_totals, summary,
 )
 
@@ -115,6 +115,10 @@ def detail_cells(rows: Sequence[LedgerRow], by: str) -> Iterator[tuple[str, list
         if by == "department" and row.department != previous:
             css += " grp"
             previous = row.department
+        elif by == "task":
+            if row.task_seq == previous:
+                css += " cont"  # printed without its task's number and requirement
+            previous = row.task_seq
         yield css, [c.text(row) for c in DETAIL_COLUMNS]
 
 
@@ -134,7 +138,28 @@ def column_css() -> str:
             rules.append(f"table.detail {cell}{{min-width:{WIDE_EM.get(c.header, 9)}em;white-space:pre-wrap}}")
         else:
             rules.append(f"table.detail {cell}{{white-space:nowrap}}")
-    return "\n".join(rules)
+    return "\n".join(rules) + "\n" + print_css()
+
+
+def print_css() -> str:
+    """The detail table on paper: only the columns of the printed ledger (PRINT_LAYOUT,
+    as in the xlsx 打印版), each given its share of the page width, long text wrapped
+    anywhere; in the task view a task's number and requirement once, on its first row."""
+    keep = {h: w for h, w in PRINT_LAYOUT}
+    total = sum(keep.values())
+    rules = []
+    for i, c in enumerate(DETAIL_COLUMNS, 1):
+        cells = f"table.detail th:nth-child({i}), table.detail td:nth-child({i})"
+        if c.header in keep:
+            width = keep[c.header] / total * 100
+            rules.append(f"  {cells}{{width:{width:.1f}%;min-width:0;white-space:normal}}")
+        else:
+            rules.append(f"  {cells}{{display:none}}")
+    seq, requirement = (next(i for i, c in enumerate(DETAIL_COLUMNS, 1) if c.header == h)
+                        for h in ("序号", "具体要求"))
+    rules.append(f"  table.detail tr.cont td:nth-child({seq}), table.detail tr.cont td:nth-child({requirement})"
+                 "{font-size:0;border-top-style:hidden}")
+    return "@media print {\n" + "\n".join(rules) + "\n}"
 
 
 def chart_bars(totals: Sequence[Totals]) -> tuple[list[Bar], int]:

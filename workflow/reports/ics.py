@@ -64,24 +64,24 @@ def open_assignments(session: Session, *, department_id: int | None = None,
 
 def summary(row: Any) -> str:
     """【督办】第7项 科监处 截止 — what fits on a phone's calendar line."""
-    period = f"({period_label(row.period)})" if row.period else ""
+    period = f"（{period_label(row.period)}）" if row.period else ""
     return _WS.sub(" ", f"{PREFIX}第{row.seq}项{period} {row.department} 截止").strip()
 
 
 def description(row: Any, today: dt.date) -> str:
     """The event body: enough to act on without opening duban."""
-    lines = [f"计划:{row.plan_title}",
-             f"任务:第{row.seq}项",
-             f"具体要求:{_plain(row.requirement)}",
-             f"处室:{row.department}({RESPONSIBILITY_ROLES.get(row.role, row.role)})",
-             f"状态:{states.state_label(row.state)}"]
+    lines = [f"计划：{row.plan_title}",
+             f"任务：第{row.seq}项",
+             f"具体要求：{_plain(row.requirement)}",
+             f"处室：{row.department}（{RESPONSIBILITY_ROLES.get(row.role, row.role)}）",
+             f"状态：{states.state_label(row.state)}"]
     if row.period:
-        lines.append(f"期次:{period_label(row.period)}")
-    lines.append(f"完成时限:{cn_date(row.due_date)}")
+        lines.append(f"期次：{period_label(row.period)}")
+    lines.append(f"完成时限：{cn_date(row.due_date)}")
     late = (today - row.due_date).days
     if late > 0:
-        lines.append(f"提示:截至{cn_date(today)}已逾期{late}天")
-    lines.append(f"查看:duban task show {row.id}")
+        lines.append(f"提示：截至{cn_date(today)}已逾期{late}天")
+    lines.append(f"查看：duban task show {row.id}")
     return "\n".join(lines)
 
 
@@ -109,7 +109,7 @@ def event(row: Any, today: dt.date, stamp: dt.datetime):
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("trigger", trigger)  # relative to 00:00 of the due date: 9:00 the day before / on the day
-        alarm.add("description", f"{summary(row)}:{when}到期")
+        alarm.add("description", f"{summary(row)}：{when}到期")
         ev.add_component(alarm)
     return ev
 
@@ -122,7 +122,7 @@ def calendar_name(session: Session, department_id: int | None, plan_id: int | No
     if plan_id is not None:
         title = session.execute(select(_P.c.title).where(_P.c.id == plan_id)).scalar_one_or_none()
         parts.append(title or f"计划{plan_id}")
-    return CALNAME + (f"({' · '.join(parts)})" if parts else "")
+    return CALNAME + (f"（{' · '.join(parts)}）" if parts else "")
 
 
 def export_calendar(session: Session, today: dt.date, *, department_id: int | None = None,

@@ -45,5 +45,5 @@ def render_markdown(ledger: Ledger, by: str = "task") -> str:
     parts = [f"# {escape_cell(ledger.title)}", "", as_of_line(ledger), "", heads, "",
              "## 处室汇总", "", *table(DEPARTMENT_TOTAL_COLUMNS, department_totals(ledger)), "",
              "## 状态汇总", "", *table(STATE_TOTAL_COLUMNS, state_totals(ledger)), "",
-             f"## 台账明细({view})", "", *table(DETAIL_COLUMNS, detail_rows(ledger, by)), ""]
+             f"## 台账明细（{view}）", "", *table(DETAIL_COLUMNS, detail_rows(ledger, by)), ""]
     return "\n".join(parts)

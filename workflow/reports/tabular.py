@@ -127,7 +127,7 @@ def delay_text(delay: DelayRecord) -> str:
 
 
 def delays_text(row: LedgerRow) -> str:
-    return "; ".join(delay_text(d) for d in row.delays)
+    return "；".join(delay_text(d) for d in row.delays)
 
 
 DETAIL_COLUMNS: tuple[Column, ...] = (
@@ -151,6 +151,15 @@ DETAIL_COLUMNS: tuple[Column, ...] = (
 
 LIGHT_COLUMN = next(i for i, c in enumerate(DETAIL_COLUMNS) if c.kind == LIGHT)
 
+# The columns a reader of the printed ledger needs, with their widths in characters of
+# the 11 pt default font (xlsx 打印版; the html print stylesheet takes their shares).
+# The widths add up to 139 characters, which fit the 277 mm between 10 mm margins of
+# A4 landscape at 100 % in Excel and LibreOffice.
+PRINT_LAYOUT: tuple[tuple[str, float], ...] = (
+    ("序号", 5), ("具体要求", 41), ("处室", 17), ("职责", 7.5), ("期次", 7.5), ("状态", 8),
+    ("完成时限", 11), ("灯", 5), ("逾期天数", 7.5), ("最近报送内容", 29.5),
+)
+
 
 def detail_rows(ledger: Ledger, by: str) -> list[LedgerRow]:
     """The ledger's rows in the order of the view.
@@ -166,7 +175,7 @@ def detail_rows(ledger: Ledger, by: str) -> list[LedgerRow]:
         return sorted(ledger.rows, key=lambda r: (
             rank.get(r.department, len(rank)), r.department, LIGHT_RANK.get(r.light, 3),
             r.due, r.task_seq, r.assignment_id))
-    raise ValueError(f"视图“{by}”无效,应为 task(按任务)或 department(按处室)。")
+    raise ValueError(f"视图“{by}”无效，应为 task（按任务）或 department（按处室）。")
 
 
 # --- totals --------------------------------------------------------------------------
@@ -237,4 +246,4 @@ def summary(ledger: Ledger) -> dict[str, str]:
 
 def as_of_line(ledger: Ledger) -> str:
     """'统计截至 2021年09月30日(临期提醒 5 天)' under every title."""
-    return f"统计截至 {ledger.as_of:%Y年%m月%d日}(临期提醒 {ledger.warn_days} 天)"
+    return f"统计截至 {ledger.as_of:%Y年%m月%d日}（临期提醒 {ledger.warn_days} 天）"
