@@ -105,16 +105,31 @@ def db_init(ctx: typer.Context,
 # ---------------------------------------------------------------- plan
 @plan_app.command("import", epilog=ex("duban plan import examples/gz-sfj-2021.txt --dry-run",
                                       "duban plan import examples/gz-sfj-2021.txt",
-                                      "duban plan import 分工方案.docx --year 2022"))
+                                      "duban plan import 分工方案.docx --year 2022",
+                                      "duban plan import 分工方案.pdf --draft 草稿.xlsx",
+                                      "duban plan import 草稿.xlsx"))
 def plan_import(ctx: typer.Context,
-                file: Annotated[Path, typer.Argument(help="计划文件:网页文本 .txt、.docx、.xlsx 或规范格式 .yaml/.json")],
+                file: Annotated[Path, typer.Argument(help="计划文件:网页文本 .txt、.docx/.doc/.wps、.xlsx/.xls、.pdf 或规范格式 .yaml/.json")],
                 dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示识别结果和警告,不写入数据库")] = False,
                 year: Annotated[Optional[int], typer.Option("--year", help="文件未写明年度时使用的年度", min=2000, max=2100)] = None,
+                draft: Annotated[Optional[Path], typer.Option("--draft", help="不导入,把识别结果写成草稿(.xlsx 或 .yaml),需核对处标黄或加“# 请核对”注释")] = None,
                 as_json: JSON = False) -> None:
-    """导入计划:先显示识别出的表格和警告;不加 --dry-run 时写入数据库。"""
+    """导入计划:先显示识别出的表格和警告;不加 --dry-run 时写入数据库。
+
+    有任务没识别出落实处室等需要核对时不导入,而是提示用 --draft 生成草稿:改正草稿后再导入草稿。"""
     from workflow.commands import plan_cmds
 
-    plan_cmds.run_import(app_of(ctx), file, dry_run=dry_run, year=year, as_json=as_json)
+    plan_cmds.run_import(app_of(ctx), file, dry_run=dry_run, year=year, as_json=as_json, draft=draft)
+
+
+@plan_app.command("template", epilog=ex("duban plan template --out 分工方案模板.xlsx",
+                                        "duban plan import 分工方案模板.xlsx --dry-run"))
+def plan_template(ctx: typer.Context,
+                  out: Annotated[Path, typer.Option("--out", help="写入的 Excel 文件,如 分工方案模板.xlsx")]) -> None:
+    """生成空白的分工方案 Excel 模板(含“填写说明”工作表),填好后用 duban plan import 导入。"""
+    from workflow.commands import plan_cmds
+
+    plan_cmds.run_template(app_of(ctx), out)
 
 
 @plan_app.command("list", epilog=ex("duban plan list", "duban plan list --json"))
@@ -149,9 +164,10 @@ def plan_publish(ctx: typer.Context, plan: Annotated[str, typer.Argument(help="�
 
 
 @plan_app.command("export", epilog=ex("duban plan export 1 --format yaml > plan.yaml",
-                                      "duban plan export 1 --format json --out plan.json"))
+                                      "duban plan export 1 --format json --out plan.json",
+                                      "duban plan export 1 --format xlsx --out 分工方案.xlsx"))
 def plan_export(ctx: typer.Context, plan: Annotated[str, typer.Argument(help="计划编号或标题中的文字")],
-                fmt: Annotated[str, typer.Option("--format", help="yaml 或 json")] = "yaml",
+                fmt: Annotated[str, typer.Option("--format", help="yaml、json 或 xlsx(分工方案模板的格式,需 --out)")] = "yaml",
                 out: Annotated[Optional[Path], typer.Option("--out", help="写入文件(默认输出到屏幕)")] = None) -> None:
     """导出计划的规范格式,可手工修改后重新导入。"""
     from workflow.commands import plan_cmds

@@ -55,10 +55,23 @@ def print_warnings(app: App, warnings: list[str]) -> None:
         print(f"警告:{w}", file=app.err)
 
 
-def run_import(app: App, path: Path, *, dry_run: bool, year: int | None, as_json: bool) -> None:
+def run_import(app: App, path: Path, *, dry_run: bool, year: int | None, as_json: bool,
+               draft: Path | None = None) -> None:
+    from workflow.importers.draft import check_draft_path, check_importable, write_draft
+
+    if draft is not None:  # a draft imports nothing: no login needed
+        check_draft_path(draft, path)
+        report = write_draft(load_plan_file(path, year), draft, path)
+        if as_json:
+            print_json(app, {"draft": str(report.path), "tasks": report.tasks, "marked": report.marked})
+        else:
+            print(f"已写出草稿 {report.path}:{report.tasks} 项任务,{report.marked} 处需要核对"
+                  f"{'(已标黄)' if draft.suffix.lower() == '.xlsx' else '(“# 请核对”)'},未导入。"
+                  f"改正后导入:duban plan import {report.path}", file=app.out)
+        return
     if not dry_run:  # refuse before parsing and printing: a dry run needs no login
         _require_office(app)
-    plan = load_plan_file(path, year)
+    plan = check_importable(load_plan_file(path, year), path)
     plan.warnings += _publish_warnings(app, plan)
     if as_json:
         print_json(app, plan.to_dict() | {"warnings": plan.warnings, "dry_run": dry_run})
@@ -145,11 +158,19 @@ def run_show(app: App, ref: str, as_json: bool) -> None:
 def run_export(app: App, ref: str, fmt: str, out: Path | None) -> None:
     from workflow.plans import find_plan, plan_of
 
-    if fmt not in ("yaml", "json"):
-        raise BadInput(f"--format {fmt} 无效,应为 yaml 或 json。")
+    if fmt not in ("yaml", "json", "xlsx"):
+        raise BadInput(f"--format {fmt} 无效,应为 yaml、json 或 xlsx。")
+    if fmt == "xlsx" and out is None:
+        raise BadInput("导出 xlsx 需要用 --out 指定文件,如 --out 分工方案.xlsx。")
     with app.session() as session:
         app.viewer(session)  # any signed-in user
         plan = plan_of(find_plan(session, ref))
+    if fmt == "xlsx":
+        from workflow.importers.workbook import write_export
+
+        write_export(plan, out)
+        app.say(f"已导出到 {out}。")
+        return
     data = plan.to_dict()
     if fmt == "json":
         text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
@@ -164,6 +185,13 @@ def run_export(app: App, ref: str, fmt: str, out: Path | None) -> None:
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(out)
     app.say(f"已导出到 {out}。")
+
+
+def run_template(app: App, out: Path) -> None:
+    from workflow.importers.workbook import write_template
+
+    write_template(out)
+    print(f"已写出空白模板 {out}:在“分工方案”工作表中每行填写一项任务,填好后用 duban plan import {out} 导入。", file=app.out)
 
 
 def run_publish(app: App, ref: str, resolve: Path | None, as_json: bool,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable
 
 from workflow.errors import BadInput
@@ -99,8 +100,30 @@ def export_bytes(plan: Plan) -> bytes:
 
 def draft_bytes(plan: Plan, doubts: Iterable[Doubt], warnings: Iterable[str]) -> bytes:
     """The plan in workbook form with each doubtful cell yellow and commented."""
-    marks = [Mark(d.seq, FIELD_COLUMN.get(d.field, "序号"), d.message) for d in doubts]
+    marks = [Mark(d.seq, FIELD_COLUMN.get(d.field, "序号"),
+                  d.message + (",请填写牵头单位或配合单位" if d.field == "responsibilities" else ""))
+             for d in doubts]
     return _workbook(plan, marks, list(warnings))
+
+
+def write_template(out: Path) -> None:
+    _write(out, template_bytes())
+
+
+def write_export(plan: Plan, out: Path) -> None:
+    _write(out, export_bytes(plan))
+
+
+def _write(out: Path, data: bytes) -> None:
+    """Write atomically (a half-written workbook never replaces a good one)."""
+    from workflow.reports import atomic_path
+
+    if out.suffix.lower() != ".xlsx":
+        raise BadInput(f"{out.name} 的扩展名应为 .xlsx,如 分工方案模板.xlsx。")
+    if out.is_dir() or not out.parent.exists():
+        raise BadInput(f"无法写入 {out}:请给出已存在的目录中的文件名,如 分工方案模板.xlsx。")
+    with atomic_path(out) as part:
+        part.write_bytes(data)
 
 
 def _workbook(plan: Plan | None, marks: list[Mark], warnings: list[str]) -> bytes:
