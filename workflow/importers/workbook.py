@@ -341,6 +341,8 @@ def read_sheet(rows: list[list[str | None]], header: int, *, sheet: str, year: i
     """The Plan in a sheet of this form. `rows` are the cells as text ("" empty), merged cells
     already holding the text of their top-left cell; `header` is the header row's index."""
     where = f"工作表“{sheet}”"
+    if not any(c and c.strip() for row in rows[header + 1:] for c in row):
+        raise BadInput(f"{where}的表头下没有任务:请在第 {header + 2} 行起每行填写一项任务(至少填写具体要求和牵头单位)。")
     data: dict[str, Any] = {}
     for r in range(header):
         row = rows[r]
@@ -457,6 +459,9 @@ def _deadline(task: dict[str, Any], text: str, year: int, plan_due: Any, at: str
     """完成时限: a date (cell or ISO text), optionally (持续推进); or a phrase the deadline
     reader knows (6月底前, 年底前, 持续推进); empty = the plan's."""
     if not text:
+        return
+    if text == ONGOING:  # what export writes for an ongoing task due with the plan
+        task["ongoing"] = True
         return
     iso = _ISO_RE.search(text)
     if iso:
