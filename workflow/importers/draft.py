@@ -9,10 +9,13 @@ The parsers return everything they understood: tasks may lack departments, and
 - `--draft OUT.yaml|OUT.xlsx` writes the plan with each doubtful cell marked (a
   `# 请核对:…` comment on the field's line; a yellow, commented cell), and imports nothing.
 
-A doubt blocks when it concerns a whole task (a row not aligned, a task cut off or
-dropped), its requirement or its departments, or the plan as a whole: importing would
-assign work to the wrong office or lose it. Doubts about a due date, chapter, note or
-recurrence are warnings: the office can correct those after import.
+A doubt blocks when it concerns a whole row: a task the importer could not align or
+renumbered (`seq` set, no field), or a row of the document it dropped or did not take for a
+task (no `seq`: a page cut off mid-row, junk after the table). Importing then would lose
+work without anyone noticing. A doubt about one field of a task that has departments (an
+inherited merged cell, a list ending in 等, a due date read from words) is a warning: the
+task is there, and the office can correct the field after import. A task without
+departments always blocks: nobody would be assigned it.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from typing import Any
 from workflow.errors import BadInput
 from workflow.plan import RECURRENCES, RESPONSIBILITY_ROLES, Doubt, Plan
 
-BLOCKING_FIELDS = (None, "requirement", "responsibilities")
+BLOCKING_FIELDS = (None,)  # see the module's docstring
 DRAFT_SUFFIXES = (".yaml", ".yml", ".xlsx")
 NO_DEPARTMENT = "未识别出落实处室"
 
@@ -46,7 +49,10 @@ def doubts_of(plan: Plan) -> list[Doubt]:
 
 
 def blocking(plan: Plan) -> list[Doubt]:
-    return [d for d in doubts_of(plan) if d.field in BLOCKING_FIELDS]
+    """Doubts that stop an import: a task without departments, a whole row in doubt."""
+    empty = {t.seq for t in plan.tasks if not t.responsibilities}
+    return [d for d in doubts_of(plan)
+            if d.field in BLOCKING_FIELDS or (d.field == "responsibilities" and d.seq in empty)]
 
 
 def check_importable(plan: Plan, path: Path | str) -> Plan:
@@ -54,7 +60,8 @@ def check_importable(plan: Plan, path: Path | str) -> Plan:
     that names the --draft command."""
     hard = blocking(plan)
     if not hard:
-        plan.warnings += [_warning(d) for d in plan.doubts if _warning(d) not in plan.warnings]
+        plan.warnings += [_warning(d) for d in plan.doubts
+                          if d.message not in plan.warnings and _warning(d) not in plan.warnings]
         return plan
     name = Path(path).name
     empty = [t.seq for t in plan.tasks if not t.responsibilities]
@@ -64,7 +71,7 @@ def check_importable(plan: Plan, path: Path | str) -> Plan:
         parts.append(f"第 {_seqs(empty)} 项任务没有识别出落实处室")
     if others:
         first = others[0]
-        where = f"第 {first.seq} 项任务" if first.seq is not None else "方案"
+        where = f"第 {first.seq} 项任务" if first.seq is not None else "有一处"
         more = f"等 {len(others)} 处" if len(others) > 1 else ""
         parts.append(f"{where}{more}需要核对({_clip(first.message)})")
     command = f"duban plan import {shlex.quote(str(path))} --draft 草稿.xlsx"
@@ -129,9 +136,11 @@ def draft_yaml(plan: Plan, doubts: list[Doubt], source: str) -> str:
         f"# role 可为:{roles};recurrence 可为:"
         + "、".join(f"{k}({v})" for k, v in RECURRENCES.items()) + ";due 写成 YYYY-MM-DD。",
     ]
-    if plan.warnings:
+    marked = {d.message for d in doubts}
+    hints = [w for w in plan.warnings if w not in marked]
+    if hints:
         lines.append("# 导入时的提示:")
-        lines += [f"#   - {' '.join(w.split())}" for w in plan.warnings]
+        lines += [f"#   - {' '.join(w.split())}" for w in hints]
     for note in notes.pop((None, None), []) + [m for (s, f), ms in list(notes.items()) if s is None for m in ms]:
         lines.append(f"# 请核对:{note}")
     data = plan.to_dict()

@@ -100,10 +100,12 @@ def export_bytes(plan: Plan) -> bytes:
 
 def draft_bytes(plan: Plan, doubts: Iterable[Doubt], warnings: Iterable[str]) -> bytes:
     """The plan in workbook form with each doubtful cell yellow and commented."""
+    doubts = list(doubts)
     marks = [Mark(d.seq, FIELD_COLUMN.get(d.field, "序号"),
                   d.message + (",请填写牵头单位或配合单位" if d.field == "responsibilities" else ""))
              for d in doubts]
-    return _workbook(plan, marks, list(warnings))
+    marked = {mark.message for mark in marks} | {d.message for d in doubts}
+    return _workbook(plan, marks, [w for w in warnings if w not in marked])
 
 
 def write_template(out: Path) -> None:
