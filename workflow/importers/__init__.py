@@ -33,22 +33,22 @@ def load_plan(path: Path, year: int | None = None) -> Plan:
     if not data.strip():
         raise BadInput(f"{path.name} 是空文件:请提供分工方案的文本、Word 或 Excel 文件。")
     if data.startswith(b"PK"):
-        return _offer_template(lambda: _load_zip(data, path, year))
+        return _offer_template(lambda: _load_zip(data, path, year), path)
     if data.startswith(_OLE2_MAGIC):
         from workflow.importers.legacy import load_ole2
 
-        return _offer_template(lambda: load_ole2(data, path, year, load_bytes))
+        return _offer_template(lambda: load_ole2(data, path, year, load_bytes), path)
     if data.startswith(b"%PDF"):
         from workflow.importers.pdf import load_pdf
 
-        return _offer_template(lambda: load_pdf(data, path, year))
+        return _offer_template(lambda: load_pdf(data, path, year), path)
     text = decode_bytes(data, path.name, "请提供分工方案的文本(UTF-8、GBK 或 UTF-16 编码)、Word(.docx)或 Excel(.xlsx)文件")
     refuse_nul(text, path.name)
     from workflow.importers import canonical
 
     if canonical.looks_canonical(text):  # messages name the file the office edits
         return canonical.load_canonical(text, year, f"{path.name} ")
-    return _offer_template(lambda: parse_plan_text(text, year, name=path.stem))
+    return _offer_template(lambda: parse_plan_text(text, year, name=path.stem), path)
 
 
 def load_bytes(data: bytes, path: Path, year: int | None) -> Plan:
@@ -62,15 +62,18 @@ TEMPLATE_OFFER = "也可以用 duban plan template --out 分工方案模板.xlsx
 _NOT_ABOUT_TASKS = ("--year", "损坏", "过大", "扫描件", "LibreOffice", "分工方案模板", "工作表“")
 
 
-def _offer_template(parse: Callable[[], Plan]) -> Plan:
+def _offer_template(parse: Callable[[], Plan], path: Path) -> Plan:
     """A document in which no task was recognised is refused with what was looked for (the
-    parser's sentence) and the template as the way forward."""
+    parser's sentence, naming the file) and the template as the way forward."""
     try:
         return parse()
     except BadInput as exc:
         if any(word in exc.message for word in _NOT_ABOUT_TASKS):
             raise
-        raise BadInput(f"{exc.message.rstrip('。')};{TEMPLATE_OFFER}。") from None
+        message = exc.message.rstrip("。")
+        if path.name not in message:
+            message = f"{path.name} 中{message}"
+        raise BadInput(f"{message};{TEMPLATE_OFFER}。") from None
 
 
 def read_limited(path: Path, limit: int = MAX_BYTES) -> bytes:

@@ -122,7 +122,10 @@ def _letters(column: int) -> str:
 def _form_rows(sheet: Any) -> list[list[str]]:
     """The sheet's cells as text, every cell of a merged range holding its top-left text
     (how the plan workbook form reads a merged 工作任务 or heading row)."""
-    rows = [[_text(v) for v in values] for values in sheet.iter_rows(max_row=MAX_FORM_ROWS, values_only=True)]
+    # (iter_rows(max_row=N) makes every cell up to row N, even past the sheet's last row)
+    rows = [[_text(v) for v in values]
+            for values in sheet.iter_rows(max_row=min(sheet.max_row, MAX_FORM_ROWS),
+                                          max_col=min(sheet.max_column, MAX_COLUMNS), values_only=True)]
     for merged in sheet.merged_cells.ranges:
         top, left = merged.min_row - 1, merged.min_col - 1
         if top >= len(rows) or left >= len(rows[top]):
