@@ -19,6 +19,7 @@ departments always blocks: nobody would be assigned it.
 """
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,12 +72,20 @@ def check_importable(plan: Plan, path: Path | str) -> Plan:
         parts.append(f"第 {_seqs(empty)} 项任务没有识别出落实处室")
     if others:
         first = others[0]
-        where = f"第 {first.seq} 项任务" if first.seq is not None else "有一处"
-        more = f"等 {len(others)} 处" if len(others) > 1 else ""
-        parts.append(f"{where}{more}需要核对({_clip(first.message)})")
-    command = f"duban plan import {shlex.quote(str(path))} --draft 草稿.xlsx"
-    raise BadInput(f"{name}中{','.join(parts)},未导入:请运行 {command} 生成草稿"
+        task = f"第 {first.seq} 项任务" if first.seq is not None else ""
+        if len(others) == 1:
+            parts.append(f"{task or '有一处'}需要核对({_clip(first.message)})")
+        else:
+            parts.append(f"有 {len(others)} 处需要核对(如{task + ':' if task else ''}{_clip(first.message)})")
+    command = f"duban plan import {_shell_word(str(path))} --draft 草稿.xlsx"
+    raise BadInput(f"{name} 中{','.join(parts)},未导入:请运行 {command} 生成草稿"
                    f"(或 --draft 草稿.yaml),在标黄的单元格中改正后导入草稿。")
+
+
+def _shell_word(text: str) -> str:
+    """The path as typed in a shell: quoted only when the shell would split or expand it
+    (shlex.quote also quotes every Chinese name)."""
+    return shlex.quote(text) if re.search(r"[\s'\"$`\\!*?&;|<>(){}\[\]#~]", text) else text
 
 
 def _warning(doubt: Doubt) -> str:

@@ -215,7 +215,8 @@ def _workbook(plan: Plan | None, marks: list[Mark], warnings: list[str]) -> byte
         cell.fill = yellow
         text = f"请核对:{mark.message}"
         cell.comment = Comment(f"{cell.comment.text}\n{text}" if cell.comment else text, "duban", width=320, height=120)
-        check_rows.append((f"{_letter(c)}{r}", "方案" if mark.seq is None else f"第 {mark.seq} 项", mark.column, mark.message))
+        check_rows.append((f"{_letter(c)}{r}", "方案" if mark.seq is None else f"第 {mark.seq} 项",
+                           "方案标题" if mark.seq is None else mark.column, mark.message))
 
     _notes_sheet(book.create_sheet(NOTES_SHEET), bold, font, border, wrap, grey)
     if marks or warnings:
