@@ -339,7 +339,7 @@ CASES = [
     Case("plan-scanned-pdf", ("plan", "import", "scanned.pdf", "--dry-run"), 2, ("扫描件", "没有文字层"),
          ("plans/scanned.pdf",)),
     Case("plan-broken-pdf", ("plan", "import", "broken.pdf"), 2, ("损坏或不完整的 PDF",), ("plans/broken.pdf",)),
-    Case("plan-ole2-powerpoint", ("plan", "import", "slides.ppt", "--dry-run"), 2, ("既不是 Word 文档也不是 Excel",),
+    Case("plan-ole2-powerpoint", ("plan", "import", "slides.ppt", "--dry-run"), 2, ("看不出是 Word 文档还是 Excel 工作簿", ".docx 或 .xlsx"),
          ("plans/slides.ppt",)),
     Case("plan-notice-without-table", ("plan", "import", "notice_without_table.txt", "--dry-run"), 2,
          ("表头", "duban plan template --out 分工方案模板.xlsx"), ("plans/notice_without_table.txt",)),

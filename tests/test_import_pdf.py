@@ -125,7 +125,7 @@ def test_without_libreoffice_the_office_is_told_how_to_convert(tmp_path: Path) -
 def test_an_ole2_file_that_is_neither_word_nor_excel(tmp_path: Path) -> None:
     path = tmp_path / "slides.ppt"
     path.write_bytes(_ole2_with_stream("PowerPoint Document"))
-    with pytest.raises(BadInput, match="既不是 Word 文档也不是 Excel 工作簿"):
+    with pytest.raises(BadInput, match="看不出是 Word 文档还是 Excel 工作簿"):
         load_plan(path)
 
 

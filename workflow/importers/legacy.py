@@ -42,7 +42,8 @@ def load_ole2(data: bytes, path: Path, year: int | None,
               load_converted: Callable[[bytes, Path, int | None], Plan]) -> Plan:
     kind = ole2_kind(data)
     if kind is None:
-        raise BadInput(f"{path.name} 是旧版 Office 文件,但既不是 Word 文档也不是 Excel 工作簿:请提供分工方案的 Word 或 Excel 文件。")
+        raise BadInput(f"{path.name} 是旧版 Office 文件,但看不出是 Word 文档还是 Excel 工作簿(不是这两种,或已损坏):"
+                       f"请用 Word、WPS 或 Excel 打开后另存为 .docx 或 .xlsx 再导入。")
     label, suffix, filter_name = kind
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
