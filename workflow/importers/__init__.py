@@ -11,6 +11,7 @@ never import a plan do not pay for them.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from workflow.errors import BadInput
 from workflow.importers.decode import decode_bytes, refuse_nul
@@ -24,20 +25,55 @@ __all__ = ["MAX_BYTES", "load_plan", "parse_plan_text", "read_limited"]
 
 
 def load_plan(path: Path, year: int | None = None) -> Plan:
-    """Read a plan file (notice text, .docx, .xlsx, or canonical YAML/JSON) into a Plan."""
+    """Read a plan file (notice text, .docx, .xlsx, .pdf, .doc/.wps/.xls, or canonical
+    YAML/JSON) into a Plan. Tasks may lack departments and `plan.doubts` may be set: what
+    may be imported is decided by `draft.check_importable`."""
     path = Path(path)
     data = read_limited(path)
     if not data.strip():
         raise BadInput(f"{path.name} 是空文件:请提供分工方案的文本、Word 或 Excel 文件。")
     if data.startswith(b"PK"):
-        return _load_zip(data, path, year)
+        return _offer_template(lambda: _load_zip(data, path, year), path)
     if data.startswith(_OLE2_MAGIC):
-        raise BadInput(f"{path.name} 是旧版 Word/Excel 格式(.doc/.xls):请另存为 .docx 或 .xlsx 后再导入。")
+        from workflow.importers.legacy import load_ole2
+
+        return _offer_template(lambda: load_ole2(data, path, year, load_bytes), path)
     if data.startswith(b"%PDF"):
-        raise BadInput(f"{path.name} 是 PDF 文件:请复制其中的文字另存为文本,或提供 Word/Excel 版本。")
+        from workflow.importers.pdf import load_pdf
+
+        return _offer_template(lambda: load_pdf(data, path, year), path)
     text = decode_bytes(data, path.name, "请提供分工方案的文本(UTF-8、GBK 或 UTF-16 编码)、Word(.docx)或 Excel(.xlsx)文件")
     refuse_nul(text, path.name)
-    return parse_plan_text(text, year, name=path.stem)
+    from workflow.importers import canonical
+
+    if canonical.looks_canonical(text):  # messages name the file the office edits
+        return canonical.load_canonical(text, year, f"{path.name} ")
+    return _offer_template(lambda: parse_plan_text(text, year, name=path.stem), path)
+
+
+def load_bytes(data: bytes, path: Path, year: int | None) -> Plan:
+    """A .docx/.xlsx converted from an old format: read as if it were the file itself."""
+    if not data.startswith(b"PK"):
+        raise BadInput(f"{path.name} 转换后不是 Word/Excel 文件:请用 Word/WPS 另存为 .docx 或 .xlsx 后再导入。")
+    return _load_zip(data, path, year)
+
+
+TEMPLATE_OFFER = "也可以用 duban plan template --out 分工方案模板.xlsx 生成 Excel 模板,把任务填入后导入"
+_NOT_ABOUT_TASKS = ("--year", "损坏", "过大", "扫描件", "LibreOffice", "分工方案模板", "工作表“")
+
+
+def _offer_template(parse: Callable[[], Plan], path: Path) -> Plan:
+    """A document in which no task was recognised is refused with what was looked for (the
+    parser's sentence, naming the file) and the template as the way forward."""
+    try:
+        return parse()
+    except BadInput as exc:
+        if any(word in exc.message for word in _NOT_ABOUT_TASKS):
+            raise
+        message = exc.message.rstrip("。")
+        if path.name not in message:
+            message = f"{path.name} 中{message}"
+        raise BadInput(f"{message};{TEMPLATE_OFFER}。") from None
 
 
 def read_limited(path: Path, limit: int = MAX_BYTES) -> bytes:

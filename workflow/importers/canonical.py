@@ -43,7 +43,50 @@ def load_canonical(text: str, year: int | None = None, source: str = "计划文�
         if year is None:
             raise BadInput(f"{source}没有写明 year,也没有 issued_on:请在文件中写明 year,或用 --year 指定年度。")
         data = {**data, "year": year}
-    return plan_from_dict(data, source)
+    try:
+        return plan_from_dict(data, source)
+    except BadInput as exc:
+        line = _line_of_error(text, data, exc.message)
+        if line is None:
+            raise
+        raise BadInput(f"{exc.message.rstrip('。')}(见第 {line} 行)。") from None
+
+
+def _line_of_error(text: str, data: dict, message: str) -> int | None:
+    """The line to fix: of the first task that fails on its own (of the field the message
+    names, when it names one), else of the top-level field named. Only on the error path:
+    a draft the office edits is refused pointing at the line, not only at the task."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    fields = {key.value: (key, value) for key, value in root.value if isinstance(key, yaml.ScalarNode)}
+    tasks = fields.get("tasks", (None, None))[1]
+    if isinstance(tasks, yaml.SequenceNode) and isinstance(data.get("tasks"), list):
+        probe = {"title": "-", "year": data.get("year") if isinstance(data.get("year"), int) else None,
+                 "issued_on": data.get("issued_on")}
+        for node, task in zip(tasks.value, data["tasks"]):
+            try:
+                plan_from_dict({**probe, "tasks": [task]})
+            except BadInput as exc:
+                if "year" in exc.message and "任务" not in exc.message:
+                    break  # the plan's year, not this task
+                return _line_in(node, message)
+    return _line_in(root, message, top=True)
+
+
+def _line_in(node: object, message: str, top: bool = False) -> int | None:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and re.search(rf"\b{re.escape(str(key.value))}\b", message):
+                return key.start_mark.line + 1
+    return None if top else node.start_mark.line + 1  # type: ignore[attr-defined]
 
 
 def _parse(text: str, source: str) -> Any:

@@ -13,12 +13,14 @@ import zipfile
 from typing import Any
 
 from workflow.errors import BadInput
+from workflow.importers import workbook as workbook_form
 from workflow.importers.table import Grid, plan_from_grids
 from workflow.plans.model import Plan
 
 
 MAX_COLUMNS = 200  # a plan table has a handful of columns; more is not a plan
-MAX_MERGED_CELLS = 100_000  # a merge this large that cannot be clipped is refused
+MAX_MERGED_CELLS = 100_000
+MAX_FORM_ROWS = 100_000  # a plan workbook has a few hundred task rows  # a merge this large that cannot be clipped is refused
 
 
 def load_xlsx(data: bytes, year: int | None = None, name: str | None = None) -> Plan:
@@ -30,6 +32,11 @@ def load_xlsx(data: bytes, year: int | None = None, name: str | None = None) -> 
         workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except Exception:  # openpyxl raises assorted errors for broken packages
         raise BadInput("Excel 文件已损坏或不是有效的 .xlsx:请用 Excel 重新保存后再试。") from None
+    for sheet in workbook.worksheets:  # the plan workbook form (template, export, draft) first
+        rows = _form_rows(sheet)
+        header = workbook_form.header_at(rows)
+        if header is not None:
+            return workbook_form.read_sheet(rows, header, sheet=sheet.title, year=year, name=name)
     last_error: BadInput | None = None
     for sheet in workbook.worksheets:
         try:
@@ -110,6 +117,24 @@ def _letters(column: int) -> str:
         column, rest = divmod(column - 1, 26)
         text = chr(65 + rest) + text
     return text
+
+
+def _form_rows(sheet: Any) -> list[list[str]]:
+    """The sheet's cells as text, every cell of a merged range holding its top-left text
+    (how the plan workbook form reads a merged 工作任务 or heading row)."""
+    # (iter_rows(max_row=N) makes every cell up to row N, even past the sheet's last row)
+    rows = [[_text(v) for v in values]
+            for values in sheet.iter_rows(max_row=min(sheet.max_row, MAX_FORM_ROWS),
+                                          max_col=min(sheet.max_column, MAX_COLUMNS), values_only=True)]
+    for merged in sheet.merged_cells.ranges:
+        top, left = merged.min_row - 1, merged.min_col - 1
+        if top >= len(rows) or left >= len(rows[top]):
+            continue
+        text = rows[top][left]
+        for r in range(top, min(merged.max_row, len(rows))):
+            for c in range(left, min(merged.max_col, len(rows[r]))):
+                rows[r][c] = text
+    return rows
 
 
 def _grid(sheet: Any) -> Grid:
