@@ -209,3 +209,25 @@ def _named_plan(conn: "Connection", ref: str) -> int:
     with Session(bind=conn) as session:
         return find_plan(session, ref).id
 
+
+
+# ---------------------------------------------------------------- the event chain (audit)
+def verify_events(ctx: "Context") -> tuple[int, list]:
+    """Recompute every plan's hash chain (any signed-in user): (events checked, breaks)."""
+    from workflow.lifecycle.audit import verify
+
+    with ctx.session() as s:
+        ctx.viewer(s)
+    with ctx.engine().connect() as conn:
+        return verify(conn)
+
+
+def export_events(ctx: "Context", stream: Any) -> int:
+    """Every event in order as JSON Lines to `stream` (roles that read all); how many."""
+    from workflow.access.scope import EXPORT_EVENTS
+    from workflow.lifecycle.audit import export
+
+    with ctx.session() as s:  # every department's records: only roles that read all
+        ctx.require(s, states.reads_all, EXPORT_EVENTS)
+    with ctx.engine().connect() as conn:
+        return export(conn, stream)
