@@ -57,10 +57,12 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+import states
+
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
-EVENT_KINDS = ("distributed", "submitted", "approved", "sent_back", "delay_requested",
-               "delay_approved", "delay_rejected", "cancelled", "reopened")
+# Publishing's mail, then each transition's (states/ says which transition mails what).
+EVENT_KINDS = ("distributed",) + states.MAIL_KINDS
 DIGEST_KINDS = ("reminder", "escalation", "review_waiting")
 KINDS = EVENT_KINDS + DIGEST_KINDS + ("test",)
 
@@ -156,8 +158,8 @@ BADGE = ("display:inline-block;padding:0 6px;border-radius:3px;white-space:nowra
 
 def light_badge(light: Any, label: Any) -> Markup:
     """The light as a coloured badge carrying its word: the ledger's own colours
-    (workflow.reports.tabular), so a red means the same in the mail and the ledger."""
-    from workflow.reports.tabular import LIGHT_FILL, LIGHT_INK
+    (states.LIGHT_FILL / LIGHT_INK), so a red means the same in the mail and the ledger."""
+    from states import LIGHT_FILL, LIGHT_INK
 
     name = _LIGHT_NAMES.get(str(light or ""), "")
     if not name:

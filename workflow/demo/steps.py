@@ -1,16 +1,32 @@
-"""The dated steps of the demo year (SCENARIO.md), each through the CLI's run functions."""
+"""The dated steps of the demo year (SCENARIO.md), each through the services."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 
 from sqlmodel import select
 
 from db.models import Assignment, Department, Task, User
-from workflow.context import App
-from commands import lifecycle
-from workflow.demo.run import EXAMPLES, STAFF_OF, USERS, at, quarter_ledger, say, write_tokens, year_end
+from workflow.context import Context
+from workflow.demo.run import (EXAMPLES, STAFF_OF, USERS, App, DemoContext, Narrator, at, quarter_ledger, say,
+                               write_tokens, year_end)
+from workflow.lifecycle import service as lifecycle
 from workflow.lifecycle.engine import Fields
 from workflow.errors import DubanError
+
+
+def run_demo(ctx: Context, folder: Path, narrator: Narrator) -> None:
+    folder = folder.resolve()
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / "duban.toml").write_text(
+        f'[mail]\nbackend = "file"\ndir = "{folder / "outbox"}"\n', encoding="utf-8")
+    # The replay is a trusted library caller on its own database: it names each actor.
+    base = DemoContext(db_url=f"sqlite:///{folder / 'duban.db'}", config_path=folder / "duban.toml",
+                       clock=ctx.clock, synchronous=ctx.synchronous, narrator=narrator)
+    replay(base, folder)
 
 
 def replay(app: App, folder) -> None:
@@ -43,15 +59,15 @@ def replay(app: App, folder) -> None:
         if text == "2021-10-08":  # the first working day after Q3 and the National Day holiday
             quarter_ledger(at(app, text), "2021Q3")
     files = year_end(at(app, "2021-12-31"), folder)
-    print(f"\n台账与年度报告:{'、'.join(f.name for f in files)},已写入 {folder}。", file=app.out)
+    app.narrator.line(f"\n台账与年度报告:{'、'.join(f.name for f in files)},已写入 {folder}。")
     mails = list((folder / "outbox").glob("*.eml")) if (folder / "outbox").exists() else []
-    print(f"\n邮件:{len(mails)} 封,已写入 {folder / 'outbox'}(可用邮件客户端打开 .eml 文件)。", file=app.out)
+    app.narrator.line(f"\n邮件:{len(mails)} 封,已写入 {folder / 'outbox'}(可用邮件客户端打开 .eml 文件)。")
     tokens = write_tokens(app, folder)
-    print(f"数据库:{folder / 'duban.db'};演示用户的登录令牌在 {tokens}(仅本人可读)。"
+    app.narrator.line(f"数据库:{folder / 'duban.db'};演示用户的登录令牌在 {tokens}(仅本人可读)。"
           f"以审核人李敏的身份继续体验,例如:\n"
           f"  export DUBAN_TOKEN=$(cat {tokens / '李敏'})\n"
           f"  duban --db {folder / 'duban.db'} --today 2021-12-31 task list --overdue\n"
-          f"  duban --db {folder / 'duban.db'} task history 1", file=app.out)
+          f"  duban --db {folder / 'duban.db'} task history 1")
 
 
 def _days(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -111,7 +127,7 @@ def _act(app: App, day: str, who: str, aid: int, trigger: str, fields: Fields | 
         lifecycle.transition(at(app, day, who), aid, trigger, fields)
         return True
     except DubanError as exc:
-        print(f"{day}  (拒绝)事项 {aid}:{exc.message}", file=app.out)
+        app.narrator.line(f"{day}  (拒绝)事项 {aid}:{exc.message}")
         return False
 
 
@@ -221,9 +237,10 @@ def december_reviews(app: App, day: str) -> None:
 def remind(app: App, day: str) -> None:
     """Run the reminder sweep and send the outbox, as cron would each working morning."""
     from notifications.outbox import dispatch
-    from commands.mail import KIND_LABELS, _remind_once
+    from workflow.reminders import service as reminders
+    from workflow.reminders import KIND_LABELS
 
-    report = _remind_once(app, dry_run=False)
+    report = reminders.run(app)
     sent = dispatch(app.engine(), app.config().mail)
     if report.enqueued:
         items = "、".join(f"{KIND_LABELS.get(k, k)} {n} 项" for k, n in report.items.items())
