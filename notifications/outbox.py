@@ -132,9 +132,8 @@ def enqueue(session: Session, items: list[Outgoing], *, new_keys: bool = False) 
         return 0
     if session.new or session.dirty or session.deleted:
         session.flush()  # rows the outbox rows may refer to
-    conn, now = session.connection(), utcnow()
-    for item in fresh.values():
-        _INSERT.execute(conn, _values(item, now))
+    now = utcnow()
+    _INSERT.execute_many(session.connection(), [_values(item, now) for item in fresh.values()])
     return len(fresh)
 
 
