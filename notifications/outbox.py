@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 from collections import deque
 from collections.abc import Callable
@@ -105,6 +106,7 @@ def message_id(key: str) -> str:
 _NAME_CLEAN = str.maketrans({**{c: None for c in '<>",;:\\[]@'}, "(": "\uff08", ")": "\uff09"})
 
 
+@functools.lru_cache(maxsize=4096)  # the same few hundred people, mail after mail
 def format_recipient(name: str | None, email: str) -> str:
     """"名字 <addr>" with the name cleaned of characters that would break the header."""
     clean = sanitize_header(name or "", 60).translate(_NAME_CLEAN)
