@@ -9,7 +9,8 @@ Two things fire() needed to stop doing inside its transaction:
   directory it loaded in memory for as long as the stamp it read is still the one in
   the database (workflow/recipients.py). The stamp, not the counter, is the cache key:
   a rolled-back change can leave a counter value that another change reuses, never a
-  stamp.
+  stamp. (On SQLite a later migration that rebuilds one of these tables with a batch
+  copy drops its triggers with it: such a migration must create them again.)
 - `notification.context`: a mail's kind and the values it is rendered from (JSON),
   written with the event; the dispatcher (and `outbox list`) renders it later and
   stores subject, text and html on the row when it sends. Rows written before this
