@@ -162,6 +162,9 @@ class Notification(SQLModel, table=True):
     assignment_id: int | None = Field(default=None, foreign_key="assignment.id")
     created_at: NaiveDatetime
     sent_at: NaiveDatetime | None = None
+    # A mail rendered later: {"templates_dir": …, "values": {…}} (notifications/render.py,
+    # `stored_context`). subject and text stay empty until the dispatcher renders it.
+    context: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class ReminderLog(SQLModel, table=True):
@@ -181,6 +184,18 @@ class ReminderLog(SQLModel, table=True):
     kind: str = Field(max_length=20)  # before | due_today | overdue | escalation | review_waiting
     assignment_id: int = Field(foreign_key="assignment.id", index=True)
     notification_id: int = Field(foreign_key="notification.id")
+
+
+class DirectoryVersion(SQLModel, table=True):
+    """One row: how many times the recipient directory (users, departments, delegations)
+    has changed, and a random stamp renewed at each change. Bumped by database triggers
+    (migration 0005) in the transaction of the change; workflow/recipients.py keeps a
+    loaded directory while the stamp stays the same."""
+
+    __tablename__ = "directory_version"
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    version: int
+    stamp: str = Field(max_length=40)
 
 
 class Delegation(SQLModel, table=True):

@@ -46,6 +46,14 @@ class Prepared:
         values = [params[n] if p is None else p(params[n]) for n, p in zip(plan.names, plan.processors)]
         return conn.exec_driver_sql(plan.sql, tuple(values) if plan.positional else dict(zip(plan.names, values)))
 
+    def execute_many(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> CursorResult:
+        """The statement once per parameter set, in one executemany."""
+        plan = self._plans.get(conn.dialect) or self._prepare(conn.dialect)
+        pairs = tuple(zip(plan.names, plan.processors))
+        values = [[params[n] if p is None else p(params[n]) for n, p in pairs] for params in rows]
+        return conn.exec_driver_sql(plan.sql, [tuple(v) for v in values] if plan.positional
+                                    else [dict(zip(plan.names, v)) for v in values])
+
     def _prepare(self, dialect: Dialect) -> _Plan:
         compiled = self._statement_for(dialect).compile(dialect=dialect, column_keys=list(self.names))
         problem = (compiled.literal_execute_params or compiled.post_compile_params

@@ -23,6 +23,13 @@ Guarantees:
   exponential backoff up to max_attempts; permanent ones (5xx, refused recipient)
   are marked failed with the server's reply.
 
+Deferred rendering: an event mail's row holds its kind and context (`context`, see
+notifications/render.py `stored_context`) instead of its text, so the transaction that
+enqueues it does not pay for jinja2. The dispatcher renders such a row when it sends it
+and stores subject, text and html on the row with the outcome; `list_rows` renders the
+subject of rows not yet sent. A row with text (digests, rows older than migration 0005)
+is sent as stored.
+
 Throughput: `connections` SMTP sessions run in parallel, each reused for many
 messages (one aiosmtplib client serialises its sends).
 """
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 from collections import deque
 from collections.abc import Callable
@@ -43,8 +51,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from db.models import Notification
+from db.prepared import Prepared
 from notifications.backends import MESSAGE_POLICY, Backend, MailConfig, SendError, make_backend
-from notifications.render import Rendered, sanitize_header
+from notifications.render import Rendered, render_stored, sanitize_header
 
 N = Notification.__table__
 MAX_BACKOFF = dt.timedelta(hours=6)
@@ -55,14 +64,18 @@ STATUSES = ("pending", "sending", "sent", "failed")
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One mail to add to the outbox. `recipient` is "名字 <addr>" or a bare address."""
+    """One mail to add to the outbox. `recipient` is "名字 <addr>" or a bare address.
+
+    Either `rendered`, or `context` (from render.stored_context) to render when sent.
+    """
 
     key: str
     kind: str
     recipient: str
-    rendered: Rendered
+    rendered: Rendered | None = None
     event_id: int | None = None
     assignment_id: int | None = None
+    context: dict[str, Any] | None = None
 
 
 @dataclass
@@ -93,6 +106,7 @@ def message_id(key: str) -> str:
 _NAME_CLEAN = str.maketrans({**{c: None for c in '<>",;:\\[]@'}, "(": "\uff08", ")": "\uff09"})
 
 
+@functools.lru_cache(maxsize=4096)  # the same few hundred people, mail after mail
 def format_recipient(name: str | None, email: str) -> str:
     """"名字 <addr>" with the name cleaned of characters that would break the header."""
     clean = sanitize_header(name or "", 60).translate(_NAME_CLEAN)
@@ -102,13 +116,39 @@ def format_recipient(name: str | None, email: str) -> str:
 
 # --- enqueue ----------------------------------------------------------------------
 
-def enqueue(session: Session, items: list[Outgoing]) -> int:
+_COLUMNS = ("key", "kind", "recipient", "subject", "text", "html", "status", "attempts",
+            "next_attempt_at", "last_error", "event_id", "assignment_id", "created_at", "sent_at",
+            "context")
+_INSERT = Prepared(N.insert(), _COLUMNS)
+
+
+def enqueue(session: Session, items: list[Outgoing], *, new_keys: bool = False) -> int:
     """Add rows for keys not yet in the outbox, in the caller's transaction (no commit).
 
-    Returns how many rows were added. The unique constraint on key is the final
-    guard should two transactions race on one key.
+    Returns how many rows were added. `new_keys` says the caller knows no row can have
+    these keys yet (they name an event this transaction wrote), which saves the look-up.
+    The unique constraint on key is the final guard should two transactions race on one key.
     """
-    return len(_add(session, items))
+    fresh = _fresh(session, items, check=not new_keys)
+    if not fresh:
+        return 0
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # rows the outbox rows may refer to
+    now = utcnow()
+    _INSERT.execute_many(session.connection(), [_values(item, now) for item in fresh.values()])
+    return len(fresh)
+
+
+def _values(item: Outgoing, now: dt.datetime) -> dict[str, Any]:
+    rendered = item.rendered
+    if rendered is None and item.context is None:
+        raise ValueError(f"outbox item {item.key} has neither a rendered mail nor a context")
+    return {"key": item.key, "kind": item.kind, "recipient": sanitize_header(item.recipient, 320),
+            "subject": sanitize_header(rendered.subject, 1000) if rendered else "",
+            "text": rendered.text if rendered else "", "html": rendered.html if rendered else None,
+            "status": "pending", "attempts": 0, "next_attempt_at": None, "last_error": None,
+            "event_id": item.event_id, "assignment_id": item.assignment_id, "created_at": now,
+            "sent_at": None, "context": None if rendered else item.context}
 
 
 def enqueue_with_ids(session: Session, items: list[Outgoing]) -> dict[str, int]:
@@ -118,30 +158,52 @@ def enqueue_with_ids(session: Session, items: list[Outgoing]) -> dict[str, int]:
     return {row.key: row.id for row in added}
 
 
-def _add(session: Session, items: list[Outgoing]) -> list[Notification]:
+def _fresh(session: Session, items: list[Outgoing], check: bool = True) -> dict[str, Outgoing]:
+    """`items` by key, first of each key, without keys already in the outbox."""
     fresh: dict[str, Outgoing] = {}
     for item in items:
         fresh.setdefault(item.key, item)
-    keys = list(fresh)
+    keys = list(fresh) if check else []
     for start in range(0, len(keys), 500):
         chunk = keys[start:start + 500]
         for (existing,) in session.execute(select(N.c.key).where(N.c.key.in_(chunk))):
             fresh.pop(existing, None)
+    return fresh
+
+
+def _add(session: Session, items: list[Outgoing]) -> list[Notification]:
     now = utcnow()
-    rows = [Notification(
-        key=item.key, kind=item.kind, recipient=sanitize_header(item.recipient, 320),
-        subject=sanitize_header(item.rendered.subject, 1000), text=item.rendered.text,
-        html=item.rendered.html, status="pending", attempts=0, next_attempt_at=None,
-        event_id=item.event_id, assignment_id=item.assignment_id, created_at=now)
-        for item in fresh.values()]
+    rows = [Notification(**_values(item, now)) for item in _fresh(session, items).values()]
     session.add_all(rows)
     return rows
+
+
+def rendered_row(row: Any) -> Any:
+    """`row` with subject, text and html: rendered from its context if it was deferred.
+
+    Anything with the row's attributes goes in; a row that has its text comes back as is.
+    """
+    if getattr(row, "subject", None) or not getattr(row, "context", None):
+        return row
+    r = render_stored(row.kind, row.context)
+    return _Filled(row, sanitize_header(r.subject, 1000), r.text, r.html)
+
+
+class _Filled:
+    """A claimed or listed row with its freshly rendered text; other attributes from the row."""
+
+    def __init__(self, row: Any, subject: str, text: str, html: str | None):
+        self._row, self.subject, self.text, self.html = row, subject, text, html
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
 
 
 # --- messages ---------------------------------------------------------------------
 
 def build_message(row: Any, config: MailConfig, now: dt.datetime | None = None) -> EmailMessage:
     """The MIME message of an outbox row: UTF-8 text + HTML alternative, RFC 2047 subject."""
+    row = rendered_row(row)
     msg = EmailMessage(policy=MESSAGE_POLICY)
     msg["Subject"] = sanitize_header(row.subject)
     msg["From"] = sanitize_header(config.sender, 320)
@@ -164,6 +226,9 @@ _RECORD = (update(N).where(N.c.id == bindparam("rid"), N.c.status == "sending")
            .values(status=bindparam("b_status"), attempts=bindparam("b_attempts"),
                    sent_at=bindparam("b_sent_at"), next_attempt_at=bindparam("b_next"),
                    last_error=bindparam("b_error")))
+# A deferred row's text, stored when it was sent (or failed): what went out stays on record.
+_FILL = (update(N).where(N.c.id == bindparam("rid"))
+         .values(subject=bindparam("b_subject"), text=bindparam("b_text"), html=bindparam("b_html")))
 _RELEASE = (update(N).where(N.c.id == bindparam("rid"), N.c.status == "sending")
             .values(status="pending", next_attempt_at=None))
 
@@ -173,6 +238,7 @@ class _Result:
     row: Any
     outcome: str  # sent | failed | retry | release
     reply: str = ""
+    filled: Any = None  # the row with the text rendered for this send, if it was deferred
 
 
 class _Store:
@@ -204,7 +270,7 @@ class _Store:
         stmt = (update(N).where(N.c.id.in_(self._claimable(limit)), N.c.status == "pending")
                 .values(status="sending", next_attempt_at=self.now() + self.lease)
                 .returning(N.c.id, N.c.key, N.c.kind, N.c.recipient, N.c.subject, N.c.text,
-                           N.c.html, N.c.attempts))
+                           N.c.html, N.c.attempts, N.c.context))
         with self.engine.begin() as conn:
             rows = conn.execute(stmt).all()
         return sorted(rows, key=lambda r: r.id)
@@ -231,7 +297,12 @@ class _Store:
         now = self.now()
         done = [self._values(r, now) for r in results if r.outcome != "release"]
         released = [{"rid": r.row.id} for r in results if r.outcome == "release"]
+        filled = [{"rid": r.row.id, "b_subject": r.filled.subject, "b_text": r.filled.text,
+                   "b_html": r.filled.html} for r in results
+                  if r.filled is not None and r.outcome in ("sent", "failed", "retry")]
         with self.engine.begin() as conn:
+            if filled:
+                conn.execute(_FILL, filled)
             if done:
                 conn.execute(_RECORD, done)
             if released:
@@ -371,20 +442,23 @@ class _Run:
 
     async def _send(self, conn, row) -> tuple[_Result, bool]:
         """Send one row; the flag says this worker should stop (no session possible)."""
+        filled = None
         try:
-            message = build_message(row, self.config)
-        except Exception as exc:  # an address or header the email package rejects
-            return _Result(row, "failed", f"邮件无法生成:{exc}"), False
+            full = rendered_row(row)
+            filled = full if full is not row else None
+            message = build_message(full, self.config)
+        except Exception as exc:  # a template that fails, or an address the email package rejects
+            return _Result(row, "failed", f"邮件无法生成:{exc}", filled), False
         try:
             await conn.send(message, key_hash(row.key))
-            return _Result(row, "sent"), False
+            return _Result(row, "sent", filled=filled), False
         except SendError as exc:
             self._note(exc.reply)
             if exc.fatal:
                 self.report.fatal = exc.reply
                 return _Result(row, "release"), True
             outcome = "failed" if exc.permanent else "retry"
-            return _Result(row, outcome, exc.reply), exc.unreachable
+            return _Result(row, outcome, exc.reply, filled), exc.unreachable
 
     def _note(self, reply: str) -> None:
         if reply not in self.report.errors and len(self.report.errors) < 5:
@@ -432,12 +506,20 @@ def retry(engine: Engine, ids: list[int] | None = None, *, failed: bool = False)
 
 
 def list_rows(session: Session, status: str | None = None, limit: int = 100) -> list[Any]:
-    query = select(N.c.id, N.c.key, N.c.kind, N.c.recipient, N.c.subject, N.c.status,
-                   N.c.attempts, N.c.next_attempt_at, N.c.last_error, N.c.created_at,
-                   N.c.sent_at).order_by(N.c.id.desc()).limit(limit)
+    """The newest rows, each with its subject (rendered now if the row was deferred)."""
+    query = select(N.c.id, N.c.key, N.c.kind, N.c.recipient, N.c.subject, N.c.text, N.c.html,
+                   N.c.context, N.c.status, N.c.attempts, N.c.next_attempt_at, N.c.last_error,
+                   N.c.created_at, N.c.sent_at).order_by(N.c.id.desc()).limit(limit)
     if status:
         query = query.where(N.c.status == status)
-    return list(session.execute(query).all())
+    return [_listed(r) for r in session.execute(query).all()]
+
+
+def _listed(row: Any) -> Any:
+    try:
+        return rendered_row(row)
+    except Exception as exc:  # a template removed or broken since: the list still shows the row
+        return _Filled(row, sanitize_header(f"(邮件无法生成:{exc})", 1000), "", None)
 
 
 def counts(session: Session) -> dict[str, int]:

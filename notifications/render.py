@@ -44,6 +44,12 @@ list by `digest_tables` and reach the digest templates as `digest_text` and
 tables are most of the work). `render` fills them in when the caller did not.
 
 The `test` kind takes sender and sent_at.
+
+Deferred rendering: an event mail is not rendered inside the transaction that causes
+it. `stored_context(context, templates_dir)` turns its context into JSON (dates tagged,
+so they come back as dates) with the template folder it is to be rendered from;
+`render_stored(kind, stored)` renders exactly what `render(kind, context,
+templates_dir)` would have rendered then, given the same templates.
 """
 from __future__ import annotations
 
@@ -89,6 +95,52 @@ def event_context(**values: Any) -> dict[str, Any]:
     if unknown:
         raise TypeError(f"unknown event context keys: {sorted(unknown)}")
     return {key: values.get(key) for key in EVENT_KEYS}
+
+
+_DATE_TAG = "$date"
+
+
+def stored_context(context: dict[str, Any], templates_dir: Path | str | None = None) -> dict[str, Any]:
+    """`context` as JSON-ready data, with the template folder to render it from later."""
+    return {"templates_dir": str(templates_dir) if templates_dir else None,
+            "values": {key: _to_json(value) for key, value in context.items()}}
+
+
+def render_stored(kind: str, stored: dict[str, Any]) -> Rendered:
+    """Render a mail from what `stored_context` kept."""
+    values = {key: _from_json(value) for key, value in stored["values"].items()}
+    return render(kind, values, stored.get("templates_dir"))
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _to_json(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most values: one test instead of the chain below
+        return value
+    if isinstance(value, dt.datetime):
+        raise TypeError("a datetime in a mail context: store a date or a string")
+    if isinstance(value, dt.date):
+        return {_DATE_TAG: value.isoformat()}
+    if isinstance(value, dict):
+        if _DATE_TAG in value:
+            raise ValueError(f"a mail context dict may not use the key {_DATE_TAG}")
+        return {k: _to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_json(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"cannot store a {type(value).__name__} in a mail context")
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1 and _DATE_TAG in value:
+            return dt.date.fromisoformat(value[_DATE_TAG])
+        return {k: _from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    return value
 
 
 def sanitize_header(value: Any, limit: int = SUBJECT_LIMIT) -> str:

@@ -9,6 +9,7 @@ from cli_helpers import run
 from commands.lifecycle import transition
 from conftest import drive, snapshot
 from db.models import Event, Notification
+from notifications.outbox import rendered_row
 from workflow.errors import InvalidMove, MissingField, NotPermitted
 from workflow.lifecycle.engine import Fields
 
@@ -33,7 +34,8 @@ def test_the_office_escalates_an_overdue_item_to_the_department_head(world):
     assert "钱处长" in recipients  # the department's head
     assert "张三" not in recipients  # not the whole department
     assert all(m.assignment_id == aid for m in mails)
-    assert "督办升级" in mails[0].subject and "已逾期,请督促" in mails[0].text
+    mail = rendered_row(mails[0])  # rows hold the context; the dispatcher renders it
+    assert "督办升级" in mail.subject and "已逾期,请督促" in mail.text
 
 
 def test_an_item_not_yet_overdue_cannot_be_escalated(world):

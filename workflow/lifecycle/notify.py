@@ -1,9 +1,12 @@
 """From a transition's `after` effects to outbox rows, inside fire()'s transaction.
 
 states/ declares which transition notifies whom (`notify`, `audience`); the Carrier
-records those effects when the machine runs the transition; this module renders the
-mails and enqueues them in the same transaction as the event, so a move and its mails
-commit or roll back together. Distribution sends one 任务下发通知 per department.
+records those effects when the machine runs the transition; this module enqueues the
+mails in the same transaction as the event, so a move and its mails commit or roll back
+together. Each row holds the mail's context, not its text: the dispatcher renders it
+(notifications/render.py `stored_context`). Recipients come from the process's
+directory cache (workflow/directory/recipients.py `current`), checked against the database's
+directory stamp. Distribution sends one 任务下发通知 per department.
 """
 from __future__ import annotations
 
@@ -18,30 +21,29 @@ from sqlmodel import Session
 import states
 from db.models import Department, Plan, Task
 from notifications.outbox import Outgoing, enqueue, format_recipient
-from notifications.render import event_context, render
+from notifications.render import event_context, stored_context
 from workflow.plans.model import RESPONSIBILITY_ROLES
-from workflow.directory.recipients import Directory
+from workflow.directory.recipients import UNREAD, Directory, current
 
 
 @dataclass
 class Notifier:
-    """Renders and enqueues mails; caches the directory for one command's duration.
+    """Enqueues mails with their context; caches task titles for one command's duration.
 
     One per command (fire() and publish() make a fresh one when none is passed): the
-    cache knows nothing of other sessions or databases, so a long-lived shared Notifier
-    would mail yesterday's recipients.
+    task cache knows nothing of other sessions or databases. The directory comes from
+    the process-wide cache, which checks the database's stamp on every use.
     """
 
     templates_dir: Path | None = None
-    _directory: dict[dt.date, Directory] = field(default_factory=dict)
     _tasks: dict[int, tuple] = field(default_factory=dict)
 
-    def directory(self, session: Session, on: dt.date) -> Directory:
-        if on not in self._directory:
-            self._directory = {on: Directory.load(session, on)}
-        return self._directory[on]
+    def directory(self, session: Session, on: dt.date, stamp=UNREAD) -> Directory:
+        return current(session, on, stamp)
 
-    def task_info(self, session: Session, task_id: int) -> tuple:
+    def task_info(self, session: Session, task_id: int, row: dict[str, Any] | None = None) -> tuple:
+        if row is not None and "task_requirement" in row:  # fire() read them with the assignment
+            return row["plan_title"], row["task_seq"], row["task_requirement"]
         if task_id not in self._tasks:
             t, p = Task.__table__, Plan.__table__
             self._tasks[task_id] = tuple(session.connection().execute(
@@ -56,21 +58,21 @@ class Notifier:
         if not kinds:
             return 0
         day = event["at"].date()
-        directory = self.directory(session, day)
+        directory = self.directory(session, day, row.get("directory_stamp", UNREAD))
         items: list[Outgoing] = []
         for effect in kinds:
-            context = self._context(session, row, event, directory)
-            rendered = render(effect["kind"], context, self.templates_dir)
+            stored = stored_context(self._context(session, row, event, directory), self.templates_dir)
             people = AUDIENCES[effect["audience"]](directory, row["department_id"])
             for name, email in people:
                 items.append(Outgoing(key=f"event:{event['id']}:{email.lower()}", kind=effect["kind"],
-                                      recipient=format_recipient(name, email), rendered=rendered,
+                                      recipient=format_recipient(name, email), context=stored,
                                       event_id=event["id"], assignment_id=row["id"]))
-        return enqueue(session, items)
+        # The keys name the event this transaction just wrote: none can exist yet.
+        return enqueue(session, items, new_keys=True)
 
     def _context(self, session: Session, row: dict[str, Any], event: dict[str, Any],
                  directory: Directory) -> dict[str, Any]:
-        title, seq, requirement = self.task_info(session, row["task_id"])
+        title, seq, requirement = self.task_info(session, row["task_id"], row)
         data = event.get("data") or {}
         users = directory.users
         actor = users.get(event["actor_id"])
@@ -112,11 +114,11 @@ class Notifier:
                 period=first["period"], due_date=first["due_date"],
                 actor="", state_label=states.state_label("assigned"), trigger_label="下发")
             context["summary"] = _task_list(rows)
-            rendered = render("distributed", context, self.templates_dir)
+            stored = stored_context(context, self.templates_dir)
             for name, email in directory.department(dept_id):
                 key = f"distributed:{plan.id}:{dept_id}:{min(r['id'] for r in rows)}:{email.lower()}"
                 items.append(Outgoing(key=key, kind="distributed", recipient=format_recipient(name, email),
-                                      rendered=rendered, assignment_id=first["id"]))
+                                      context=stored, assignment_id=first["id"]))
         return enqueue(session, items)
 
 
