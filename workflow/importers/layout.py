@@ -25,13 +25,14 @@ HEADER_WORDS: tuple[tuple[str, str | None, tuple[str, ...]], ...] = (
     ("resp", "supervise", ("督办单位", "督办处室", "督办部门", "督办")),
     ("resp", "implement", ("落实处室", "落实单位", "落实部门", "责任单位", "责任处室", "责任科室",
                            "责任部门", "责任主体", "承办单位", "实施单位", "负责单位", "负责处室",
-                           "责任分工", "分工")),
+                           "负责科室", "负责部门", "责任股室", "负责股室", "责任分工", "分工")),
     ("deadline", None, ("完成时限", "时限要求", "完成时间", "时间节点", "完成期限", "时间要求",
                         "进度安排", "时限")),
     ("note", None, ("备注", "说明")),
-    ("requirement", None, ("具体要求", "工作要求", "任务要求", "具体内容", "工作内容", "主要内容",
+    ("requirement", None, ("细化分工", "具体要求", "工作要求", "任务要求", "具体内容", "工作内容", "主要内容",
                            "任务内容", "具体措施", "工作措施", "具体任务", "工作目标", "要求")),
-    ("task", None, ("工作任务", "重点任务", "主要任务", "工作事项", "任务名称", "任务", "事项", "项目", "类别")),
+    ("task", None, ("工作任务", "重点任务", "主要任务", "工作事项", "任务名称", "任务", "事项", "项目", "类别",
+                    "一级要点", "二级要点", "一级指标", "二级指标", "三级指标", "四级指标", "五级指标")),
 )
 MAX_HEADER_CELL = 16
 
@@ -80,7 +81,7 @@ def with_task_column(columns: list[Column]) -> list[Column]:
     """
     kinds = [c.kind for c in columns]
     if "requirement" not in kinds:
-        at = kinds.index("task")
+        at = len(kinds) - 1 - kinds[::-1].index("task")  # the most detailed of several levels
         columns = [*columns[:at], Column("requirement", columns[at].title), *columns[at + 1:]]
         kinds[at] = "requirement"
     if "task" not in kinds:

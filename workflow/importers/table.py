@@ -137,9 +137,10 @@ def _task(plan: Plan, columns: list[Column], row: RawRow, state: _State, warning
         text = next(c for c in row.cells if c)
         warnings.append(f"表格中的“{_short(text)}”不是任务行(没有具体要求和落实处室),已忽略")
         return None
-    seq = _seq(cells["seq"], state, warnings)
+    numbered = _numbered_requirement(cells)
+    seq = _seq(numbered[0] if numbered else cells["seq"], state, warnings)
     title = _update_headings(state, (cells["task"] or "").splitlines())
-    requirement = _requirement(cells, seq, state, warnings)
+    requirement = numbered[1] if numbered else _requirement(cells, seq, state, warnings)
     if requirement is None:
         return None
     section = f"{state.section} / {title}" if title and state.section and state.section != title else state.section
@@ -152,6 +153,19 @@ def _task(plan: Plan, columns: list[Column], row: RawRow, state: _State, warning
     _set_deadline(plan, task, deadline_text, notes, warnings)
     task.note = ";".join(n for n in notes if n) or None
     return task
+
+
+_NUMBERED_RE = re.compile(r"^\s*(\d{1,3})\s*[.、．](?!\d)\s*(?P<text>\S.*)$", re.S)
+
+
+def _numbered_requirement(cells: dict[str, str | None]) -> tuple[str, str] | None:
+    """(number, text) when the row has no 序号 of its own and its requirement starts with one."""
+    if (cells["seq"] or "").strip() or not cells["requirement"]:
+        return None
+    match = _NUMBERED_RE.match(cells["requirement"].strip())
+    if not match:
+        return None
+    return match[1], "\n".join(line.strip() for line in match["text"].splitlines()).strip()
 
 
 def _is_stray_row(columns: list[Column], row: RawRow, cells: dict[str, str | None]) -> bool:

@@ -33,6 +33,7 @@ _FOOTER_RE = re.compile(
 )
 _ISSUER_LINE_RE = re.compile(r"(?:省|市|区|县|州|盟|旗).*(?:局|厅|委员会|委|政府|办公室)$")
 _HTML_RE = re.compile(r"(?i)<(?:html|body|table|tr|td|div|p)\b[^>]*>")
+_NUMBERED_LINE_RE = re.compile(r"^\d{1,3}[.、．](?!\d)")  # '4.完善…': a task, not a continuation
 _PAREN_ONLY_RE = re.compile(r"^[(（][^()（）]{1,8}[)）]$")
 
 
@@ -87,14 +88,30 @@ def find_header(lines: list[str]) -> _Header | None:
     for index, line in enumerate(lines):
         delimiter = _delimiter(line)
         if delimiter:
-            columns = layout.header_columns(split_cells(line, delimiter))
-            if columns:
-                return _Header(index, index + 1, columns, delimiter)
+            found = _delimited_header(lines, index, delimiter)
+            if found:
+                return found
             continue
         found = _line_header(lines, index)
         if found:
             return found
     return None
+
+
+def _delimited_header(lines: list[str], start: int, delimiter: str) -> _Header | None:
+    """A delimited header row, or one split over two or three lines (a wrapped header cell)."""
+    cells = [c for c in split_cells(lines[start], delimiter) if c]
+    end = start + 1
+    while True:
+        columns = layout.header_columns(cells)
+        if columns:
+            return _Header(start, end, columns, delimiter)
+        if end >= len(lines) or end - start >= 3 or not all(layout.column_of(c) for c in cells):
+            return None
+        more = [c for c in split_cells(lines[end], delimiter) if c] if delimiter in lines[end] else []
+        if not more or not all(layout.column_of(c) for c in more):
+            return None
+        cells, end = cells + more, end + 1
 
 
 def _line_header(lines: list[str], start: int) -> _Header | None:
@@ -106,10 +123,13 @@ def _line_header(lines: list[str], start: int) -> _Header | None:
     cells: list[str] = []
     end = start
     while end < len(lines):
-        if layout.column_of(lines[end]):
-            cells.append(lines[end])
-        elif cells and _PAREN_ONLY_RE.match(lines[end]):
-            cells[-1] += lines[end]  # '落实处室' / '(部门)' wrapped onto two lines
+        cell = strip_delimiters(lines[end])
+        if cell and layout.column_of(cell):
+            cells.append(cell)
+        elif cells and _PAREN_ONLY_RE.match(cell):
+            cells[-1] += cell  # '落实处室' / '(部门)' wrapped onto two lines
+        elif cells and not cell:
+            pass  # a line holding only '|' between two header cells
         else:
             break
         end += 1
@@ -117,6 +137,11 @@ def _line_header(lines: list[str], start: int) -> _Header | None:
         return None
     columns = layout.header_columns(cells, min_known=3)
     return _Header(start, end, columns, None) if columns else None
+
+
+def strip_delimiters(line: str) -> str:
+    """'工作任务 |' → '工作任务'; '|' → '' (a cell written on its own line between bars)."""
+    return line.strip().strip("|｜").strip()
 
 
 def _delimiter(line: str) -> str | None:
@@ -151,9 +176,9 @@ def _delimited_rows(body: list[str], header: _Header, warnings: list[str]) -> li
     real = [c for c in columns if not c.synthetic]
     rows: list[tuple[RawRow, list[str]]] = []
     for line in body:
-        if _MARKDOWN_RULE_RE.match(line):
-            continue
-        if not _delimiter(line):
+        if _MARKDOWN_RULE_RE.match(line) or not strip_delimiters(line):
+            continue  # a rule under a markdown header, or a line holding only '|'
+        if not _delimiter(line) and (header.delimiter or "|") not in line:
             _loose_line(line, rows, columns)
             continue
         cells = split_cells(line, header.delimiter or "|")
@@ -166,9 +191,17 @@ def _delimited_rows(body: list[str], header: _Header, warnings: list[str]) -> li
 
 def _delimited_row(cells: list[str], columns: list[Column], real: list[Column], ordinal: int,
                    warnings: list[str]) -> RawRow:
-    """Cells in header order when the count matches; else placed by shape (merged cells)."""
-    while len(cells) > len(real) and not cells[-1]:
+    """Cells in header order when the count matches; else placed by shape (merged cells).
+
+    Trailing empty cells are dropped first: a row whose merged 工作任务 cell is missing
+    often keeps the header's cell count by ending in an empty cell (`req | dept | |`).
+    Leading heading cells beyond the header's count (a chapter and a section cell over a
+    one-column 工作任务 heading) share the task cell.
+    """
+    while cells and not cells[-1]:
         cells = cells[:-1]
+    while len(cells) > len(real) and len(cells) > 1 and layout.is_heading(cells[0]) and layout.is_heading(cells[1]):
+        cells = [f"{cells[0]}\n{cells[1]}", *cells[2:]]
     if len(cells) > len(real):
         warnings.append(f"第 {ordinal} 个数据行的单元格多于表头,多出的内容已并入最后一列")
         cells = [*cells[: len(real) - 1], ",".join(c for c in cells[len(real) - 1:] if c)]
@@ -184,9 +217,10 @@ def _delimited_row(cells: list[str], columns: list[Column], real: list[Column], 
 
 def _loose_line(line: str, rows: list[tuple[RawRow, list[str]]], columns: list[Column]) -> None:
     """A line without delimiters: a heading row, or the continuation of the last cell."""
-    if layout.is_heading(line) or not rows:
+    numbered = _NUMBERED_LINE_RE.match(line)
+    if layout.is_heading(line) or not rows or numbered:
         cells: list[str | None] = [None] * len(columns)
-        cells[_kind_at(columns, "task")] = line
+        cells[_kind_at(columns, "requirement" if numbered else "task")] = line
         rows.append((RawRow(cells), [line]))
         return
     row = rows[-1][0]
