@@ -237,10 +237,14 @@ def _kind_at(columns: list[Column], kind: str) -> int:
 
 
 def _line_rows(body: list[str], header: _Header, warnings: list[str]) -> list[RawRow]:
+    """Rows of a one-cell-per-line table; a 序号 column the header lacks is added to it."""
     columns = header.columns
     header_cells = {c.title for c in columns}
+    body = _bar_cells(body)
     body = [line for line in body if line not in header_cells]  # header repeated on page breaks
-    segments = _segments_by_seq(body) if any(c.kind == "seq" for c in columns) else []
+    columns = header.columns = _with_seq_column(body, columns)
+    seq_at = next((i for i, c in enumerate(columns) if c.kind == "seq"), None)
+    segments = _segments_by_seq(body, carry_titles=bool(seq_at)) if seq_at is not None else []
     if not segments:  # no 序号 column, or a page that dropped the numbers
         segments = _segments_by_shape(body, columns)
     rows, items = [], []
@@ -254,8 +258,49 @@ def _line_rows(body: list[str], header: _Header, warnings: list[str]) -> list[Ra
     return _drop_incomplete(rows, items, columns, warnings)
 
 
-def _segments_by_seq(body: list[str]) -> list[list[str]]:
-    """Split at bare row numbers (1, 2, …); heading lines just before a number open its row."""
+def _bar_cells(body: list[str]) -> list[str]:
+    """Cells written one per line with bars: lines holding only '|' between cells, or each
+    cell line ending in '|'. A cell's lines join; an empty cell (a merged one) is dropped."""
+    bars = sum(1 for line in body if line.endswith(("|", "｜")) or line.startswith(("|", "｜")))
+    if bars < max(2, len(body) // 4):
+        return body
+    cells: list[str] = []
+    current: list[str] = []
+    for line in body:
+        text = strip_delimiters(line)
+        if text:
+            current.append(text)
+        if line.endswith(("|", "｜")) or not text:
+            if current:
+                cells.append("\n".join(current))
+            current = []
+    if current:
+        cells.append("\n".join(current))
+    return cells
+
+
+def _with_seq_column(body: list[str], columns: list[Column]) -> list[Column]:
+    """Rows numbered 1, 2, … under a header without a 序号 column (a damaged header): add
+    one where the first number stands among the first row's cells."""
+    if any(c.kind == "seq" for c in columns):
+        return columns
+    numbers = [i for i, line in enumerate(body) if layout.SEQ_RE.match(line)]
+    if len(numbers) < 2 or body[numbers[0]].rstrip(".、．") != "1":
+        return columns
+    values = [int(body[i].rstrip(".、．")) for i in numbers]
+    if values[1] != 2:
+        return columns
+    requirement_at = _kind_at(columns, "requirement")
+    at = min(numbers[0], requirement_at)
+    return [*columns[:at], Column("seq", "序号", synthetic=True), *columns[at:]]
+
+
+def _segments_by_seq(body: list[str], carry_titles: bool = False) -> list[list[str]]:
+    """Split at bare row numbers (1, 2, …); heading lines just before a number open its row.
+
+    With `carry_titles` (a column such as 工作任务 stands before the 序号), a short title
+    after a finished row (its department or deadline cell) opens the next row too.
+    """
     segments: list[list[str]] = []
     current: list[str] = []
     last = 0
@@ -265,11 +310,13 @@ def _segments_by_seq(body: list[str]) -> list[list[str]]:
             current.append(line)
             continue
         if last:
-            carried = _trailing_headings(current)
+            carried = _trailing_titles(current) if carry_titles else _trailing_headings(current)
             segments.append(current[: len(current) - len(carried)])
+        elif carry_titles:
+            carried = [x for x in current if layout.shape_of(x) in ("heading", "title")]
         else:
             carried = [x for x in current if layout.is_heading(x)]  # headings above row 1
-        current, last = [line, *carried], number
+        current, last = ([*carried, line] if carry_titles else [line, *carried]), number
     if last:
         segments.append(current)
     return [s for s in segments if s]
@@ -288,6 +335,16 @@ def _trailing_headings(lines: list[str]) -> list[str]:
     while count < len(lines) and layout.is_heading(lines[len(lines) - 1 - count]):
         count += 1
     return lines[len(lines) - count:] if count else []
+
+
+def _trailing_titles(lines: list[str]) -> list[str]:
+    """The title/heading lines at the end of a row after its department or deadline cell."""
+    count = 0
+    while count < len(lines) - 1 and layout.shape_of(lines[len(lines) - 1 - count]) in ("heading", "title"):
+        count += 1
+    if count and layout.shape_of(lines[len(lines) - 1 - count]) in ("resp", "depts", "deadline"):
+        return lines[len(lines) - count:]
+    return _trailing_headings(lines)
 
 
 def _segments_by_shape(body: list[str], columns: list[Column]) -> list[list[str]]:
