@@ -78,7 +78,7 @@ DEPT_SUFFIXES = (
     "县(市区)", "县市区", "开发区", "经开区", "高新区", "新区", "园区", "法院", "检察院",
 )
 # 'X、Y等有关部门': the named ones, the list flagged as perhaps incomplete.
-_ETC_GROUP_RE = re.compile(r"^(?P<names>.+?)等(?P<group>(?:有关|相关|其他|其它)\S+)$")
+_ETC_GROUP_RE = re.compile(r"^(?P<names>.+?)等(?P<group>[^、]{0,6}(?:有关|相关|其他|其它)\S+)$")
 _GROUP_RE = re.compile(r"各|相关|有关|所有|全体|其他|其它")
 _NEEDS_NAMING_RE = re.compile(r"相关|有关")
 _NOT_A_NAME_RE = re.compile(r"\d+月|[于前底]$|按要求|年度|[,，;；。:：]")

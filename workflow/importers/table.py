@@ -25,7 +25,7 @@ from workflow.importers.layout import (
     is_heading,
 )
 from workflow.importers.preamble import PlanMeta, read_meta
-from workflow.plan import Plan, Responsibility, Task
+from workflow.plan import Doubt, Plan, Responsibility, Task
 
 
 # --------------------------------------------------------------------------- rows
@@ -79,6 +79,34 @@ def build_plan(meta: PlanMeta, columns: list[Column], rows: list[RawRow], *, yea
         raise BadInput("表格只有表头,没有任务行:请在表头下方至少填写一行任务。")
     plan.tasks = state.tasks
     if any(has_traditional(c or "") for r in rows for c in r.cells):
+        warnings.append("文件含繁体字,处室名称和角色词已按简体识别")
+    plan.warnings = warnings
+    return plan
+
+
+def plan_from_paragraphs(meta: PlanMeta, result, *, year: int | None, fallback_title: str | None = None,
+                         warnings: list[str] | None = None) -> Plan:
+    """The Plan of a paragraph-form document (paragraphs.ParaResult): same title, year and
+    deadline rules as a table's."""
+    warnings = list(warnings or []) + list(result.warnings)
+    plan_year = resolve_year(meta, year, warnings)
+    title = meta.title or fallback_title
+    if not title:
+        title = "分工方案"
+        warnings.append("未找到方案标题,已暂用“分工方案”,请在导出的 YAML 中更正")
+    plan = Plan(title=title, year=plan_year, tasks=[], issuer=meta.issuer, issued_on=meta.issued_on)
+    plan.doubts = list(result.doubts)
+    for found in result.tasks:
+        task = Task(seq=found.seq, requirement=found.requirement, responsibilities=found.responsibilities,
+                    chapter=found.chapter, section=found.section)
+        warnings.extend(f"第 {task.seq} 项:{w}" for w in found.warnings)
+        if found.warnings:
+            plan.doubts.append(Doubt("; ".join(found.warnings), task.seq, "responsibilities"))
+        notes: list[str] = []
+        _set_deadline(plan, task, None, notes, warnings)
+        task.note = ";".join(notes) or None
+        plan.tasks.append(task)
+    if any(has_traditional(t.requirement) for t in plan.tasks):
         warnings.append("文件含繁体字,处室名称和角色词已按简体识别")
     plan.warnings = warnings
     return plan

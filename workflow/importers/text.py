@@ -50,7 +50,15 @@ def parse_text(text: str, year: int | None = None, name: str | None = None) -> P
     lines = clean_lines(text)
     header = find_header(lines)
     if header is None:
-        raise BadInput("没有找到分工表的表头:表格应有“序号”“工作任务/具体要求”“落实处室/责任单位”“完成时限”等列名。")
+        from workflow.importers.paragraphs import parse_paragraphs
+
+        found = parse_paragraphs(lines)
+        if found is None:
+            raise BadInput("没有找到分工表的表头,也没有写明责任单位的任务段落:表格应有“序号”“具体要求”“责任单位”"
+                           "“完成时限”等列名,或每项任务后写明“(牵头单位:…;责任单位:…)”。")
+        body, tail = _split_body(lines)
+        meta = read_meta(lines[: found.start], tail)
+        return table.plan_from_paragraphs(meta, found, year=year, fallback_title=name)
     body, tail = _split_body(lines[header.end:])
     warnings: list[str] = []
     if header.delimiter:

@@ -1,0 +1,223 @@
+"""Plans written as paragraphs, not as a table.
+
+Many offices publish the task division as numbered paragraphs, each naming its
+departments in one of two ways:
+
+- an inline parenthesis closing the task: `1.…公开。(牵头单位:市审批局;责任单位:市直各部门)`,
+  `(一)…(市交通委负责落实)`, several tasks in one paragraph each closed by its own;
+- lines of their own after the task: `牵头单位:区发改局` / `责任单位:…` / `主要协作单位:…`.
+
+Numbered lines without departments are headings (`一、…`, a short `(一)…`) or the notice's
+own points before the plan; a document-level rule (`以下均需各县市区落实,不再逐一列出`)
+adds its departments to every later task. What cannot be read is said in warnings and
+doubts, never guessed.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from workflow.importers import grammar
+from workflow.importers.hanzi import to_simplified
+from workflow.plan import Doubt, Responsibility
+
+_MARKER_RE = re.compile(
+    r"^\s*(?:(?P<arabic>\d{1,3})\s*[.、．](?!\d)|[(（](?P<paren>[一二三四五六七八九十\d]{1,3})[)）]|"
+    r"(?P<chinese>[一二三四五六七八九十]{1,3})\s*[、.．])\s*")
+_LABEL_RE = re.compile(
+    r"^\s*(?P<label>(?:主要|牵头)?(?:牵头|责任|配合|协作|协办|参与|主责|承办|落实)(?:单位|部门|处室|科室|股室|领导))"
+    r"\s*[::]\s*(?P<depts>.*)$")
+_RULE_RE = re.compile(r"以下(?:各项|所有)?(?:任务|工作)?(?:均需|均由|均要|都需|需)(?P<depts>[^,,。;;]+?)"
+                      r"(?:负责|参照)?落实")
+MAX_HEADING = 40
+
+
+@dataclass
+class ParaTask:
+    seq: int | None
+    requirement: str
+    responsibilities: list[Responsibility]
+    chapter: str | None = None
+    section: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParaResult:
+    tasks: list[ParaTask]
+    warnings: list[str] = field(default_factory=list)
+    doubts: list[Doubt] = field(default_factory=list)
+    start: int = 0  # index of the first line that belongs to a task (the preamble is before it)
+
+
+def label_role(label: str) -> str:
+    if "牵头" in label:
+        return "lead"
+    if any(w in label for w in ("配合", "协作", "协办", "参与")):
+        return "cooperate"
+    return "implement"
+
+
+def responsibility_groups(text: str) -> list[tuple[int, int, list[Responsibility], list[str]]]:
+    """(start, end, responsibilities, warnings) of each top-level bracket group in `text`
+    that reads as a responsibility (a role word or a 'X单位:' label inside)."""
+    found = []
+    depth, start = 0, -1
+    for i, ch in enumerate(text):
+        if ch in "(（":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch in ")）" and depth:
+            depth -= 1
+            if depth == 0:
+                inner = text[start + 1:i]
+                parsed = _parse_inline(inner)
+                if parsed:
+                    found.append((start, i + 1, parsed[0], parsed[1]))
+    return found
+
+
+def _parse_inline(inner: str) -> tuple[list[Responsibility], list[str]] | None:
+    if len(inner) > 300 or len(inner) < 3:
+        return None
+    parsed = grammar.parse_cell(inner)
+    if not parsed.responsibilities or not parsed.has_role_word:
+        return None
+    if parsed.note and len(parsed.note) * 2 > len(inner):
+        return None
+    return parsed.responsibilities, parsed.warnings
+
+
+def _label_line(line: str) -> tuple[list[Responsibility], list[str]] | None:
+    match = _LABEL_RE.match(line)
+    if not match:
+        return None
+    parsed = grammar.parse_cell(match["depts"].strip().rstrip("。;;"), label_role(to_simplified(match["label"])))
+    return parsed.responsibilities, parsed.warnings
+
+
+@dataclass
+class _Item:
+    marker: str  # 'arabic', 'paren', 'chinese' or ''
+    number: int | None
+    text: str
+    line: int
+    labels: list[Responsibility] = field(default_factory=list)
+    label_warnings: list[str] = field(default_factory=list)
+
+
+def parse_paragraphs(lines: list[str]) -> ParaResult | None:
+    """Tasks of a paragraph-form plan, or None when no paragraph names its departments."""
+    items: list[_Item] = []
+    current: _Item | None = None
+    last_heading: tuple[str, int] | None = None
+    for index, line in enumerate(lines):
+        label = _label_line(line)
+        if label is not None:
+            if current is None and last_heading:
+                current = _Item("heading", None, last_heading[0], last_heading[1])
+                items.append(current)
+                last_heading = None
+            if current is not None:
+                current.labels.extend(r for r in label[0] if r not in current.labels)
+                current.label_warnings.extend(label[1])
+            continue
+        match = _MARKER_RE.match(line)
+        if match:
+            kind = next(k for k in ("arabic", "paren", "chinese") if match[k])
+            number = int(match["arabic"]) if match["arabic"] else None
+            if current is not None and current.labels:
+                current = None
+            current = _Item(kind, number, line, index)
+            items.append(current)
+            last_heading = (line, index) if _is_heading(line) else None
+            continue
+        if current is not None and not current.labels:
+            current.text += line
+        elif current is not None and current.labels:
+            current = None  # text after a task's label lines: the page goes on (a footer)
+    return _tasks(items, lines)
+
+
+def _is_heading(line: str) -> bool:
+    text = _MARKER_RE.sub("", line, count=1)
+    return len(text) <= MAX_HEADING and not responsibility_groups(line) and "。" not in text.rstrip("。")
+
+
+def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
+    result = ParaResult(tasks=[])
+    chapter: str | None = None
+    section: str | None = None
+    rule: list[Responsibility] = []
+    pending_untasked: list[_Item] = []
+    for item in items:
+        text = item.text
+        groups = responsibility_groups(text) if not item.labels else []
+        if not groups and not item.labels:
+            new_rule = _RULE_RE.search(to_simplified(text))
+            if new_rule:
+                parsed = grammar.parse_cell(new_rule["depts"])
+                if parsed.responsibilities:
+                    rule = parsed.responsibilities
+                    result.warnings.append(f"“{_short(new_rule[0])}”:其后各项任务都加上了"
+                                           f"{'、'.join(r.department for r in rule)}")
+                    result.doubts.append(Doubt(f"文件规定“{_short(new_rule[0])}”,已加到其后每项任务", None,
+                                               "responsibilities"))
+            if item.marker == "chinese" and _is_heading(text):
+                chapter, section = _strip_marker(text).rstrip("。"), None
+            elif item.marker == "paren" and _is_heading(text):
+                section = _strip_marker(text).rstrip("。")
+            elif result.tasks:
+                pending_untasked.append(item)
+            continue
+        for untasked in pending_untasked:
+            result.warnings.append(f"“{_short(_strip_marker(untasked.text))}”没有写明责任单位,未作为任务导入,请核对")
+            result.doubts.append(Doubt(f"“{_short(_strip_marker(untasked.text))}”没有写明责任单位,未导入", None, None))
+        pending_untasked = []
+        if not result.tasks:
+            result.start = item.line
+        if item.labels:
+            requirement = _strip_marker(text).strip()
+            _add(result, item, requirement, item.labels, item.label_warnings, chapter, section, rule)
+            continue
+        position = 0
+        body = _strip_marker(text)
+        offset = len(text) - len(body)
+        for number, (start, end, responsibilities, warnings) in enumerate(groups):
+            piece = text[max(position, offset):start].strip(" ,,;;")
+            if number == 0 and len(groups) > 1:
+                head, sep, rest = piece.partition("。")
+                if sep and rest.strip() and len(head) <= MAX_HEADING:
+                    section, piece = head, rest.strip()
+            if piece:
+                _add(result, item if number == 0 else None, piece, responsibilities, warnings, chapter, section, rule)
+            position = end
+        tail = text[position:].strip(" 。.,,;;")
+        if tail:
+            pending_untasked.append(_Item(item.marker, None, tail, item.line))
+    if not result.tasks:
+        return None
+    for untasked in pending_untasked:
+        message = f"最后一项“{_short(_strip_marker(untasked.text))}”不完整(没有责任单位),已舍弃"
+        result.warnings.append(message)
+        result.doubts.append(Doubt(message, None, None))
+    return result
+
+
+def _add(result: ParaResult, item: _Item | None, requirement: str, responsibilities: list[Responsibility],
+         warnings: list[str], chapter: str | None, section: str | None, rule: list[Responsibility]) -> None:
+    last = result.tasks[-1].seq if result.tasks else 0
+    seq = item.number if item and item.marker == "arabic" and item.number and item.number > (last or 0) else (last or 0) + 1
+    found = [Responsibility(r.department, r.role, r.group) for r in responsibilities]
+    found += [Responsibility(r.department, r.role, r.group) for r in rule if r not in found]
+    result.tasks.append(ParaTask(seq, requirement, found, chapter, section, list(warnings)))
+
+
+def _strip_marker(text: str) -> str:
+    return _MARKER_RE.sub("", text, count=1).strip()
+
+
+def _short(text: str, limit: int = 30) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
