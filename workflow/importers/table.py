@@ -137,8 +137,8 @@ def _plan_level_deadline(columns: list[Column], rows: list[RawRow]) -> str | Non
     values = [row.cells[at] for row in rows if _has_requirement(columns, row)]
     if len(values) < 2 or not values[0]:
         return None
-    if all(v in (None, "", values[0]) for v in values[1:]):
-        return values[0]
+    if all(v in (None, "", values[0]) for v in values[1:]) and any(v in (None, "") for v in values[1:]):
+        return values[0]  # written once (merged down); the same phrase on every row is per row
     return None
 
 
