@@ -35,6 +35,7 @@ HEADER_WORDS: tuple[tuple[str, str | None, tuple[str, ...]], ...] = (
                     "一级要点", "二级要点", "一级指标", "二级指标", "三级指标", "四级指标", "五级指标")),
 )
 MAX_HEADER_CELL = 16
+_TITLE_LIKE_RE = re.compile(r"\d{4}|(?:分解表|方案|清单|台账|一览表|通知)$")  # a title line, not a column name
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def column_of(cell: str) -> Column | None:
     """The column a header cell names, or None if it is not a header word."""
     text = re.sub(r"\s+", "", to_simplified(cell or ""))
     key = re.sub(r"[(（][^()（）]*[)）]", "", text)
-    if not key or len(text) > MAX_HEADER_CELL:
+    if not key or len(text) > MAX_HEADER_CELL or _TITLE_LIKE_RE.search(key):
         return None
     for kind, role, words in HEADER_WORDS:
         if key in words:
@@ -68,6 +69,11 @@ def header_columns(cells: list[str], min_known: int = 2) -> list[Column] | None:
     if len(known) < min_known or len(known) < 0.6 * len(non_empty):
         return None
     kinds = {c.kind for c in known}
+    unknown = [i for i, c in enumerate(columns) if c.kind == "other" and c.title]
+    if "resp" in kinds and not kinds & {"requirement", "task"} and len(unknown) == 1 and len(known) >= 2:
+        # '序号 | 民生实事 | 责任单位 | 完成时限': the one column of unknown name holds the tasks
+        columns[unknown[0]] = Column("requirement", columns[unknown[0]].title)
+        kinds.add("requirement")
     if "resp" not in kinds or not kinds & {"requirement", "task"}:
         return None
     return with_task_column(columns)
@@ -121,13 +127,18 @@ def shape_of(text: str) -> str:
     if parsed.clean and parsed.responsibilities:
         if parsed.has_role_word and len(parsed.note or "") * 2 <= len(text):
             return "resp"
-        if not parsed.has_role_word and not parsed.note:
-            return "depts"
+        if not parsed.has_role_word and not parsed.note and not _sentence_like(text, parsed.responsibilities):
+            return "depts"  # a bare list of names ('县住建局')
     if len(text) <= MAX_DEADLINE_CELL and deadlines.has_deadline_phrase(text):
         return "deadline"
     if len(text) <= MAX_TITLE and not text.endswith(TERMINAL):
         return "title"
     return "plain"
+
+
+def _sentence_like(text: str, names: list) -> bool:
+    """'建成县残疾人综合服务中心。': one long name closed by a full stop reads as a sentence."""
+    return text.endswith(("。", ".")) and len(names) == 1 and not names[0].group and len(names[0].department) >= 8
 
 
 NEG = float("-inf")

@@ -138,6 +138,8 @@ def _line_header(lines: list[str], start: int) -> _Header | None:
             cells[-1] += cell  # '落实处室' / '(部门)' wrapped onto two lines
         elif cells and not cell:
             pass  # a line holding only '|' between two header cells
+        elif cells and _unnamed_header_cell(cell, lines, end):
+            cells.append(cell)  # '民生实事' between 序号 and 责任单位: a column of another name
         else:
             break
         end += 1
@@ -145,6 +147,14 @@ def _line_header(lines: list[str], start: int) -> _Header | None:
         return None
     columns = layout.header_columns(cells, min_known=3)
     return _Header(start, end, columns, None) if columns else None
+
+
+def _unnamed_header_cell(cell: str, lines: list[str], at: int) -> bool:
+    """A short label between header words (its column's kind is found from the others)."""
+    if len(cell) > 8 or re.search(r"[\d,，。;；:：、]", cell):
+        return False
+    following = next((strip_delimiters(x) for x in lines[at + 1:at + 3] if strip_delimiters(x)), "")
+    return bool(following) and layout.column_of(following) is not None
 
 
 def strip_delimiters(line: str) -> str:
