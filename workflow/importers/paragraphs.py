@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from workflow.importers import grammar
 from workflow.importers.hanzi import to_simplified
-from workflow.plan import Doubt, Responsibility
+from workflow.plan import Responsibility
 
 _MARKER_RE = re.compile(
     r"^\s*(?:(?P<arabic>\d{1,3})\s*[.、．](?!\d)|[(（](?P<paren>[一二三四五六七八九十\d]{1,3})[)）]|"
@@ -46,7 +46,6 @@ class ParaTask:
 class ParaResult:
     tasks: list[ParaTask]
     warnings: list[str] = field(default_factory=list)
-    doubts: list[Doubt] = field(default_factory=list)
     start: int = 0  # index of the first line that belongs to a task (the preamble is before it)
 
 
@@ -162,8 +161,6 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
                     rule = parsed.responsibilities
                     result.warnings.append(f"“{_short(new_rule[0])}”:其后各项任务都加上了"
                                            f"{'、'.join(r.department for r in rule)}")
-                    result.doubts.append(Doubt(f"文件规定“{_short(new_rule[0])}”,已加到其后每项任务", None,
-                                               "responsibilities"))
             if item.marker == "chinese" and _is_heading(text):
                 chapter, section = _strip_marker(text).rstrip("。"), None
             elif item.marker == "paren" and _is_heading(text):
@@ -173,7 +170,6 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
             continue
         for untasked in pending_untasked:
             result.warnings.append(f"“{_short(_strip_marker(untasked.text))}”没有写明责任单位,未作为任务导入,请核对")
-            result.doubts.append(Doubt(f"“{_short(_strip_marker(untasked.text))}”没有写明责任单位,未导入", None, None))
         pending_untasked = []
         if not result.tasks:
             result.start = item.line
@@ -201,7 +197,6 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
     for untasked in pending_untasked:
         message = f"最后一项“{_short(_strip_marker(untasked.text))}”不完整(没有责任单位),已舍弃"
         result.warnings.append(message)
-        result.doubts.append(Doubt(message, None, None))
     return result
 
 

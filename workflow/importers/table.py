@@ -79,9 +79,34 @@ def build_plan(meta: PlanMeta, columns: list[Column], rows: list[RawRow], *, yea
         raise BadInput("表格只有表头,没有任务行:请在表头下方至少填写一行任务。")
     plan.tasks = state.tasks
     if any(has_traditional(c or "") for r in rows for c in r.cells):
-        warnings.append("文件含繁体字,处室名称和角色词已按简体识别")
+        warnings.append(TRADITIONAL_WARNING)
     plan.warnings = warnings
+    plan.doubts = doubts_from_warnings(warnings, {t.seq for t in plan.tasks})
     return plan
+
+
+TRADITIONAL_WARNING = "文件含繁体字,处室名称和角色词已按简体识别"
+_WARNING_SEQ_RE = re.compile(r"^第 (\d+) (?:行|项|个数据行)")
+_WARNING_FIELDS = (
+    ("responsibilities", ("落实处室", "责任单位", "处室名称", "“等”", "责任", "牵头")),
+    ("due", ("完成时限",)),
+    ("requirement", ("具体要求", "不是任务行")),
+    ("recurrence", ("周期",)),
+)
+
+
+def doubts_from_warnings(warnings: list[str], seqs: set[int]) -> list[Doubt]:
+    """One doubt per warning: the task it names (when that task is in the plan) and the
+    field the warning is about, so a draft can mark that very cell."""
+    doubts = []
+    for warning in warnings:
+        if warning == TRADITIONAL_WARNING:
+            continue
+        match = _WARNING_SEQ_RE.match(warning)
+        seq = int(match[1]) if match and int(match[1]) in seqs else None
+        field_name = next((f for f, words in _WARNING_FIELDS if any(w in warning for w in words)), None)
+        doubts.append(Doubt(warning, seq, field_name if seq is not None else None))
+    return doubts
 
 
 def plan_from_paragraphs(meta: PlanMeta, result, *, year: int | None, fallback_title: str | None = None,
@@ -95,20 +120,18 @@ def plan_from_paragraphs(meta: PlanMeta, result, *, year: int | None, fallback_t
         title = "分工方案"
         warnings.append("未找到方案标题,已暂用“分工方案”,请在导出的 YAML 中更正")
     plan = Plan(title=title, year=plan_year, tasks=[], issuer=meta.issuer, issued_on=meta.issued_on)
-    plan.doubts = list(result.doubts)
     for found in result.tasks:
         task = Task(seq=found.seq, requirement=found.requirement, responsibilities=found.responsibilities,
                     chapter=found.chapter, section=found.section)
         warnings.extend(f"第 {task.seq} 项:{w}" for w in found.warnings)
-        if found.warnings:
-            plan.doubts.append(Doubt("; ".join(found.warnings), task.seq, "responsibilities"))
         notes: list[str] = []
         _set_deadline(plan, task, None, notes, warnings)
         task.note = ";".join(notes) or None
         plan.tasks.append(task)
     if any(has_traditional(t.requirement) for t in plan.tasks):
-        warnings.append("文件含繁体字,处室名称和角色词已按简体识别")
+        warnings.append(TRADITIONAL_WARNING)
     plan.warnings = warnings
+    plan.doubts = doubts_from_warnings(warnings, {t.seq for t in plan.tasks})
     return plan
 
 

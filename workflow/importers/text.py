@@ -54,6 +54,9 @@ def parse_text(text: str, year: int | None = None, name: str | None = None) -> P
 
         found = parse_paragraphs(lines)
         if found is None:
+            inferred = _headerless_table(lines, year, name)
+            if inferred is not None:
+                return inferred
             raise BadInput("没有找到分工表的表头,也没有写明责任单位的任务段落:表格应有“序号”“具体要求”“责任单位”"
                            "“完成时限”等列名,或每项任务后写明“(牵头单位:…;责任单位:…)”。")
         body, tail = _split_body(lines)
@@ -69,6 +72,36 @@ def parse_text(text: str, year: int | None = None, name: str | None = None) -> P
         raise BadInput("表格只有表头,没有任务行:请在表头下方至少填写一行任务。")
     meta = read_meta(lines[: header.start], tail)
     return table.build_plan(meta, header.columns, rows, year=year, fallback_title=name, warnings=warnings)
+
+
+_INFERRED_COLUMNS = [Column("task", "工作任务", synthetic=True), Column("requirement", "具体要求", synthetic=True),
+                     Column("resp", "责任单位", "implement", synthetic=True),
+                     Column("deadline", "完成时限", synthetic=True)]
+
+
+def _headerless_table(lines: list[str], year: int | None, name: str | None) -> Plan | None:
+    """A table copied without its header (an excerpt from inside the page), cells written one
+    per line with bars: columns read from the cells' shapes in the usual order (工作任务,
+    具体要求, 责任单位, 完成时限). None unless rows with departments come out of it."""
+    start = next((i for i, line in enumerate(lines) if line.endswith(("|", "｜"))), None)
+    if start is None:
+        return None
+    body, tail = _split_body(lines[start:])
+    cells = _bar_cells(body)
+    if cells is body:
+        return None
+    header = _Header(start, start, list(_INFERRED_COLUMNS), None)
+    warnings: list[str] = ["没有找到表头,已按单元格的内容推断各列(工作任务、具体要求、责任单位、完成时限),请核对"]
+    rows = _line_rows(cells, header, warnings)
+    with_departments = [r for r in rows if r.cells[_kind_at(header.columns, "resp")]]
+    if len(with_departments) < 2:
+        return None
+    meta = read_meta(lines[:start], tail)
+    try:
+        plan = table.build_plan(meta, header.columns, rows, year=year, fallback_title=name, warnings=warnings)
+    except BadInput:
+        return None
+    return plan
 
 
 def clean_lines(text: str) -> list[str]:
