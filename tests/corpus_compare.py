@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
+_TASK_NUMBER_RE = re.compile(r"^\d{1,3}[.、．](?!\d)")  # '1.开展…': the number is the task's seq
 DEFAULT_YEAR = 2021  # --year for a document whose expected year is null (it names none)
 
 
@@ -63,12 +64,13 @@ def load_expected(document: Path) -> dict[str, Any]:
 
 
 def normalize_text(text: str | None) -> str:
-    """繁→简, no whitespace, one bracket form: how a requirement prefix is compared."""
+    """繁→简, no whitespace, one bracket form, no leading task number: how a requirement
+    prefix is compared."""
     from workflow.importers.hanzi import to_simplified
 
     text = to_simplified(text or "")
     text = text.translate(str.maketrans({"（": "(", "）": ")", "，": ",", "；": ";", "：": ":", "。": "."}))
-    return re.sub(r"\s+", "", text)
+    return _TASK_NUMBER_RE.sub("", re.sub(r"\s+", "", text))
 
 
 def responsibility_set(items: Any) -> set[tuple[str, str, bool]]:

@@ -299,22 +299,27 @@ def _responsibilities(columns: list[Column], row: RawRow, seq: int, state: _Stat
     """Responsibilities from every department column; a row with none inherits the row above."""
     found: list[Responsibility] = []
     notes: list[str] = []
+    unreadable = False
     for column, text in zip(columns, row.cells):
         if column.kind != "resp" or not text or not text.strip():
             continue
         parsed = grammar.parse_cell(text.strip(), column.role or "implement")
         if not parsed.responsibilities:
-            raise BadInput(f"第 {seq} 行的{column.title}“{_short(text)}”无法识别:应写成“X处牵头,Y处配合”或列出处室名称。")
+            unreadable = True
+            warnings.append(f"第 {seq} 行的{column.title}“{_short(text)}”无法识别,已留空:"
+                            f"应写成“X处牵头,Y处配合”或列出处室名称,请核对")
+            continue
         if not parsed.clean:
             warnings.append(f"第 {seq} 行的{column.title}中“{parsed.note}”不是处室名称,已作为备注保留,请核对")
         warnings.extend(f"第 {seq} 行:{w}" for w in parsed.warnings)
         found.extend(r for r in parsed.responsibilities if r not in found)
         if parsed.note:
             notes.append(parsed.note)
-    if found:
+    if found or unreadable:
         return found, notes
     if state.prev is None:
-        raise BadInput(f"第 {seq} 行没有落实处室,上方也没有可沿用的行:请填写落实处室。")
+        warnings.append(f"第 {seq} 行没有落实处室,上方也没有可沿用的行,已留空:请填写落实处室")
+        return [], notes
     warnings.append(f"第 {seq} 行未写落实处室,沿用第 {state.prev.seq} 行(合并单元格)")
     return [Responsibility(r.department, r.role, r.group) for r in state.prev.responsibilities], notes
 
