@@ -129,11 +129,20 @@ def shape_of(text: str) -> str:
             return "resp"
         if not parsed.has_role_word and not parsed.note and not _sentence_like(text, parsed.responsibilities):
             return "depts"  # a bare list of names ('县住建局')
+    if _cut_department_list(text):
+        return "cut_depts"
     if len(text) <= MAX_DEADLINE_CELL and deadlines.has_deadline_phrase(text):
         return "deadline"
     if len(text) <= MAX_TITLE and not text.endswith(TERMINAL):
         return "title"
     return "plain"
+
+
+def _cut_department_list(text: str) -> bool:
+    """'市发改委、市财政局、市人社局、人民银': a department list the page cut off mid-name."""
+    pieces = [p.strip() for p in grammar.split_outside_brackets(text, "、")]
+    return (len(pieces) >= 3 and not pieces[-1].endswith(TERMINAL)
+            and all(grammar.is_department_name(grammar.normalize_name(p)) for p in pieces[:-1]))
 
 
 def _sentence_like(text: str, names: list) -> bool:
@@ -149,6 +158,8 @@ _SCORES: dict[str, dict[str, tuple[float, float]]] = {
     "resp": {"resp": (8, 6), "lead": (8, 6), "cooperate": (8, 6), "note": (1, 1), "requirement": (-5, -5)},
     "depts": {"lead": (7, 4), "resp": (6.5, 4), "cooperate": (6, 4), "note": (0, 0),
               "requirement": (-2, -2), "task": (-5, -5)},
+    "cut_depts": {"lead": (7, 4), "resp": (6.5, 4), "cooperate": (6, 4), "note": (0, 0),
+                  "requirement": (-2, -2), "task": (-5, -5)},
     "deadline": {"deadline": (8, 8), "requirement": (11, 0.5), "note": (1, 1), "task": (-5, -5)},
     "title": {"task": (3, 3), "requirement": (14, 1), "note": (2, 1), "deadline": (-5, -5)},
     "plain": {"requirement": (15, 1), "note": (2, 1), "task": (-5, -5), "deadline": (-5, -5)},

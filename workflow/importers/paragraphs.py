@@ -104,6 +104,7 @@ class _Item:
     line: int
     labels: list[Responsibility] = field(default_factory=list)
     label_warnings: list[str] = field(default_factory=list)
+    unreadable: str | None = None  # a label line whose departments could not be read
 
 
 def parse_paragraphs(lines: list[str]) -> ParaResult | None:
@@ -121,6 +122,8 @@ def parse_paragraphs(lines: list[str]) -> ParaResult | None:
             if current is not None:
                 current.labels.extend(r for r in label[0] if r not in current.labels)
                 current.label_warnings.extend(label[1])
+                if not label[0]:
+                    current.unreadable = line
             continue
         match = _MARKER_RE.match(line)
         if match:
@@ -132,9 +135,9 @@ def parse_paragraphs(lines: list[str]) -> ParaResult | None:
             items.append(current)
             last_heading = (line, index) if _is_heading(line) else None
             continue
-        if current is not None and not current.labels:
+        if current is not None and not current.labels and not current.unreadable:
             current.text += line
-        elif current is not None and current.labels:
+        elif current is not None:
             current = None  # text after a task's label lines: the page goes on (a footer)
     return _tasks(items, lines)
 
@@ -152,7 +155,10 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
     pending_untasked: list[_Item] = []
     for item in items:
         text = item.text
-        groups = responsibility_groups(text) if not item.labels else []
+        groups = responsibility_groups(text) if not (item.labels or item.unreadable) else []
+        if item.unreadable and not item.labels:
+            pending_untasked.append(item)
+            continue
         if not groups and not item.labels:
             new_rule = _RULE_RE.search(to_simplified(text))
             if new_rule:
@@ -173,6 +179,8 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
         pending_untasked = []
         if not result.tasks:
             result.start = item.line
+        if item.unreadable:
+            result.warnings.append(f"“{_short(item.unreadable)}”中有无法识别的单位,已忽略,请核对")
         if item.labels:
             requirement = _strip_marker(text).strip()
             _add(result, item, requirement, item.labels, item.label_warnings, chapter, section, rule)

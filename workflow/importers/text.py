@@ -420,7 +420,7 @@ def _segments_by_shape(body: list[str], columns: list[Column]) -> list[list[str]
             segments.append(current)
             current, seen_resp = [], False
         current.append(line)
-        seen_resp = seen_resp or shape in ("resp", "depts")
+        seen_resp = seen_resp or shape in ("resp", "depts", "cut_depts")
     if current:
         segments.append(current)
     return segments
