@@ -27,6 +27,7 @@ ROLE_PHRASES: dict[str, tuple[str, ...]] = {
     "牵头落实": ("lead",),
     "牵头实施": ("lead",),
     "牵头": ("lead",),
+    "主办": ("lead",),
     "配合落实": ("cooperate",),
     "配合实施": ("cooperate",),
     "协助落实": ("cooperate",),
@@ -55,7 +56,7 @@ ROLE_PHRASES: dict[str, tuple[str, ...]] = {
     "执行": ("implement",),
 }
 # Words between the departments and the role that do not change it (按职责牵头, 分别牵头).
-MODIFIERS = ("按职责分工", "按照职责", "按职责", "分别", "共同", "各自")
+MODIFIERS = ("按职责分工", "按职能分工", "按照职责", "按照职能", "根据职责", "按职责", "按职能", "分别", "共同", "各自")
 
 _ROLE_ALT = "|".join(sorted(map(re.escape, ROLE_PHRASES), key=len, reverse=True))
 _MOD_ALT = "|".join(map(re.escape, MODIFIERS))
@@ -69,6 +70,7 @@ COLON_LABELS: dict[str, tuple[str, ...]] = {
 _LABEL_ALT = "|".join(sorted(map(re.escape, [*ROLE_PHRASES, *COLON_LABELS]), key=len, reverse=True))
 _COLON_RE = re.compile(rf"^(?P<role>{_LABEL_ALT})(?:单位|处室|部门|科室|股室|处|科|股)?[::](?P<depts>.+)$")
 _ROLE_THEN_LIST_RE = re.compile(rf"({_ROLE_ALT})、")
+_REFERENCE_RE = re.compile(r"[(（][^()（）]*(?:见附件|详见|下同|附后)[^()（）]*[)）]")
 _PAREN_ROLE_RE = re.compile(rf"^(?P<name>.+?)[(（](?P<role>{_ROLE_ALT})[)）]$")
 
 DEPT_SUFFIXES = (
@@ -79,7 +81,7 @@ DEPT_SUFFIXES = (
 )
 # 'X、Y等有关部门': the named ones, the list flagged as perhaps incomplete.
 _ETC_GROUP_RE = re.compile(r"^(?P<names>.+?)等(?P<group>[^、]{0,6}(?:有关|相关|其他|其它)\S+)$")
-_GROUP_RE = re.compile(r"各|相关|有关|所有|全体|其他|其它")
+_GROUP_RE = re.compile(r"各|相关|有关|所有|全体|其他|其它|主办(?:科室|处室|单位|部门)")
 _NEEDS_NAMING_RE = re.compile(r"相关|有关")
 _NOT_A_NAME_RE = re.compile(r"\d+月|[于前底]$|按要求|年度|[,，;；。:：]")
 _JOINERS_RE = re.compile(r"会同|以及|会|及|和|与")
@@ -172,7 +174,9 @@ def _parse_cell(text: str, default_role: str) -> CellParse:
 
 
 def _split_clauses(text: str) -> list[str]:
-    """Split on clause separators outside brackets; also after a role word followed by 、."""
+    """Split on clause separators outside brackets; also after a role word followed by 、.
+    A bracketed reference ('(见附件1,下同)') is not part of any name."""
+    text = _REFERENCE_RE.sub("", text)
     text = _ROLE_THEN_LIST_RE.sub(r"\1,", text)
     return [c.strip() for c in split_outside_brackets(text, _CLAUSE_SEPARATORS) if c.strip()]
 
