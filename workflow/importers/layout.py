@@ -105,6 +105,7 @@ TERMINAL = tuple("。.!！?？;；)）」』”\"")
 MAX_HEADING = 40
 MAX_TITLE = 25
 MAX_DEADLINE_CELL = 60
+MAX_ONGOING_CELL = 16
 
 
 def is_heading(text: str) -> bool:
@@ -131,8 +132,9 @@ def shape_of(text: str) -> str:
             return "depts"  # a bare list of names ('县住建局')
     if _cut_department_list(text):
         return "cut_depts"
-    if len(text) <= MAX_DEADLINE_CELL and deadlines.has_deadline_phrase(text):
-        return "deadline"
+    if len(text) <= MAX_DEADLINE_CELL and deadlines.has_deadline_phrase(text) and (
+            len(text) <= MAX_ONGOING_CELL or deadlines.has_date(text)):
+        return "deadline"  # '持续推进' is a deadline cell, '持续推进反垄断…执法信息公开' a task
     if len(text) <= MAX_TITLE and not text.endswith(TERMINAL):
         return "title"
     return "plain"

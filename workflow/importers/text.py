@@ -434,7 +434,9 @@ def _drop_incomplete(rows: list[RawRow], items: list[list[str]], columns: list[C
     """Drop the last row if the page stops in the middle of it."""
     while rows and _is_heading_only(rows[-1], columns):
         rows, items = rows[:-1], items[:-1]  # a heading with no row under it
-    if not rows or _complete(rows[-1], items[-1], columns):
+    deadline_at = next((i for i, c in enumerate(columns) if c.kind == "deadline"), None)
+    dated = deadline_at is not None and sum(1 for r in rows[:-1] if r.cells[deadline_at]) * 2 >= len(rows) - 1 >= 2
+    if not rows or _complete(rows[-1], items[-1], columns, dated):
         return rows
     seq_text = rows[-1].cells[_kind_at(columns, "seq")] if any(c.kind == "seq" for c in columns) else None
     number = seq_text.strip().rstrip(".、．") if seq_text else str(len(rows))
@@ -447,9 +449,17 @@ def _is_heading_only(row: RawRow, columns: list[Column]) -> bool:
     return bool(texts) and all(layout.is_heading(t) for t in texts)
 
 
-def _complete(row: RawRow, items: list[str], columns: list[Column]) -> bool:
-    """Whether a row reads as finished. `items` is empty for a delimited row with every cell."""
+def _complete(row: RawRow, items: list[str], columns: list[Column], dated: bool = False) -> bool:
+    """Whether a row reads as finished. `items` is empty for a delimited row with every cell.
+
+    When the rows above each have their own deadline (`dated`), a last row holding only
+    its requirement (no department, no deadline) is a page cut before its department
+    cell, not cells merged with the row above.
+    """
     if not row.cells[_kind_at(columns, "requirement")]:
+        return False
+    others = [c for column, c in zip(columns, row.cells) if column.kind in ("resp", "deadline")]
+    if dated and items and not any(others):
         return False
     texts = [item.strip() for item in items if item.strip()]
     if not texts:
