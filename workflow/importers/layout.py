@@ -86,6 +86,10 @@ def with_task_column(columns: list[Column]) -> list[Column]:
     without a 工作任务 column still has chapter/section lines to put somewhere.
     """
     kinds = [c.kind for c in columns]
+    while kinds.count("requirement") > 1:  # '工作要求 | 工作任务 | 具体要求': the last is the detail
+        at = kinds.index("requirement")
+        columns = [*columns[:at], Column("task", columns[at].title, columns[at].role), *columns[at + 1:]]
+        kinds[at] = "task"
     if "requirement" not in kinds:
         at = len(kinds) - 1 - kinds[::-1].index("task")  # the most detailed of several levels
         columns = [*columns[:at], Column("requirement", columns[at].title), *columns[at + 1:]]
@@ -111,7 +115,7 @@ MAX_ONGOING_CELL = 16
 def is_heading(text: str) -> bool:
     """A chapter ('一、…') or section ('(一)…') line: short, numbered, not a sentence."""
     text = text.strip()
-    return (len(text) <= MAX_HEADING and "。" not in text
+    return (len(text) <= MAX_HEADING and "。" not in text[:-1]
             and bool(CHAPTER_RE.match(text) or SECTION_RE.match(text)))
 
 

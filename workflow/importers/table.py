@@ -227,6 +227,10 @@ def _is_stray_row(columns: list[Column], row: RawRow, cells: dict[str, str | Non
 
 
 def _cell(columns: list[Column], row: RawRow, kind: str) -> str | None:
+    """The row's cell of that kind; several 工作任务-like columns (chapter, section) join."""
+    if kind == "task":
+        texts = [c for column, c in zip(columns, row.cells) if column.kind == "task" and c]
+        return "\n".join(texts) if texts else None
     at = _index(columns, kind)
     return None if at is None else row.cells[at]
 
