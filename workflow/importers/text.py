@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from workflow.errors import BadInput
 from workflow.importers import layout, table
 from workflow.importers.deadlines import parse_date_line
+from workflow.importers.hanzi import to_simplified
 from workflow.importers.preamble import is_org_line, read_meta
 from workflow.importers.layout import Column
 from workflow.importers.table import RawRow
@@ -146,6 +147,12 @@ def _delimited_header(lines: list[str], start: int, delimiter: str) -> _Header |
     while True:
         columns = layout.header_columns(cells)
         if columns:
+            levels = _level_cells(lines[end], delimiter) if end < len(lines) else None
+            if levels:  # '一级 | 二级' under '政府信息公开类别及事项': that column is several
+                at = next((i for i, c in enumerate(columns) if c.kind == "task" and not c.synthetic), None)
+                if at is not None:
+                    columns = [*columns[:at], *(layout.Column("task", t) for t in levels), *columns[at + 1:]]
+                    return _Header(start, end + 1, columns, delimiter)
             return _Header(start, end, columns, delimiter)
         if end >= len(lines) or end - start >= 3 or not all(layout.column_of(c) for c in cells):
             return None
@@ -180,6 +187,15 @@ def _line_header(lines: list[str], start: int) -> _Header | None:
         return None
     columns = layout.header_columns(cells, min_known=3)
     return _Header(start, end, columns, None) if columns else None
+
+
+_LEVEL_RE = re.compile(r"^[一二三四五六]级(?:指标|要点|类别|目录|事项)?$")
+
+
+def _level_cells(line: str, delimiter: str) -> list[str] | None:
+    """The cells of a sub-header line naming levels ('一级 | 二级'), else None."""
+    cells = [c for c in split_cells(line, delimiter) if c]
+    return cells if len(cells) >= 2 and all(_LEVEL_RE.match(to_simplified(c)) for c in cells) else None
 
 
 def _unnamed_header_cell(cell: str, lines: list[str], at: int) -> bool:
