@@ -57,29 +57,46 @@ def label_role(label: str) -> str:
     return "implement"
 
 
-def responsibility_groups(text: str) -> list[tuple[int, int, list[Responsibility], list[str]]]:
+_FIRST_LEADS_RE = re.compile(r"[。;;,,]?\s*(?:排?列第一位(?:的|者)?(?:单位|部门)?为牵头(?:单位|部门)?|"
+                             r"排名第一的为牵头(?:单位|部门)?)[^。;;]*")
+
+
+def responsibility_groups(text: str, first_leads: bool = False) -> list[tuple[int, int, list[Responsibility], list[str]]]:
     """(start, end, responsibilities, warnings) of each top-level bracket group in `text`
-    that reads as a responsibility (a role word or a 'X单位:' label inside)."""
+    that reads as a responsibility (a role word or a 'X单位:' label inside; with
+    `first_leads`, a bare list of names, its first name leading)."""
     found = []
     depth, start = 0, -1
     for i, ch in enumerate(text):
-        if ch in "(（":
+        if ch in "(（〔[【":
             if depth == 0:
                 start = i
             depth += 1
-        elif ch in ")）" and depth:
+        elif ch in ")）〕]】" and depth:
             depth -= 1
             if depth == 0:
                 inner = text[start + 1:i]
-                parsed = _parse_inline(inner)
+                parsed = _parse_inline(inner, first_leads)
                 if parsed:
                     found.append((start, i + 1, parsed[0], parsed[1]))
     return found
 
 
-def _parse_inline(inner: str) -> tuple[list[Responsibility], list[str]] | None:
+def has_first_leads_rule(text: str) -> bool:
+    """'列第一位者为牵头部门,下同': in every later list of names the first one leads."""
+    return bool(_FIRST_LEADS_RE.search(to_simplified(text)))
+
+
+def _parse_inline(inner: str, first_leads: bool = False) -> tuple[list[Responsibility], list[str]] | None:
     if len(inner) > 300 or len(inner) < 3:
         return None
+    plain = to_simplified(inner)
+    if first_leads or has_first_leads_rule(plain):
+        names = grammar.parse_cell(_FIRST_LEADS_RE.sub("", plain).strip(" 。;;,,"))
+        if names.responsibilities and not names.has_role_word and names.clean and not names.note:
+            first, *rest = names.responsibilities
+            return ([Responsibility(first.department, "lead", first.group),
+                     *(Responsibility(r.department, "cooperate", r.group) for r in rest)], names.warnings)
     parsed = grammar.parse_cell(inner)
     if not parsed.responsibilities or not parsed.has_role_word:
         return None
@@ -102,6 +119,7 @@ class _Item:
     number: int | None
     text: str
     line: int
+    head: str = ""  # the marker line itself
     labels: list[Responsibility] = field(default_factory=list)
     label_warnings: list[str] = field(default_factory=list)
     unreadable: str | None = None  # a label line whose departments could not be read
@@ -131,7 +149,7 @@ def parse_paragraphs(lines: list[str]) -> ParaResult | None:
             number = int(match["arabic"]) if match["arabic"] else None
             if current is not None and current.labels:
                 current = None
-            current = _Item(kind, number, line, index)
+            current = _Item(kind, number, line, index, head=line)
             items.append(current)
             last_heading = (line, index) if _is_heading(line) else None
             continue
@@ -152,10 +170,20 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
     chapter: str | None = None
     section: str | None = None
     rule: list[Responsibility] = []
+    first_leads = announced = False
     pending_untasked: list[_Item] = []
     for item in items:
         text = item.text
-        groups = responsibility_groups(text) if not (item.labels or item.unreadable) else []
+        if item.head and item.text != item.head and _is_heading(item.head) and item.marker in ("chinese", "paren"):
+            # '一、推进落实“五公开”' on its own line, the task's paragraph under it
+            if item.marker == "chinese":
+                chapter, section = _strip_marker(item.head).rstrip("。"), None
+            else:
+                section = _strip_marker(item.head).rstrip("。")
+            text = item.text[len(item.head):]
+            item = _Item("", None, text, item.line, item.labels, item.label_warnings, item.unreadable)
+        first_leads = first_leads or has_first_leads_rule(text)
+        groups = responsibility_groups(text, first_leads) if not (item.labels or item.unreadable) else []
         if item.unreadable and not item.labels:
             pending_untasked.append(item)
             continue
@@ -185,6 +213,9 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
             requirement = _strip_marker(text).strip()
             _add(result, item, requirement, item.labels, item.label_warnings, chapter, section, rule)
             continue
+        if first_leads and not announced:
+            announced = True
+            result.warnings.append("文件规定“列第一位者为牵头部门”:各项任务所列第一个单位为牵头,其余为配合")
         position = 0
         body = _strip_marker(text)
         offset = len(text) - len(body)
