@@ -29,6 +29,7 @@ _LABEL_RE = re.compile(
     r"\s*[::]\s*(?P<depts>.*)$")
 _RULE_RE = re.compile(r"以下(?:各项|所有)?(?:任务|工作)?(?:均需|均由|均要|都需|需)(?P<depts>[^,,。;;]+?)"
                       r"(?:负责|参照)?落实")
+_CHAPTER_RULE_RE = re.compile(r"^(?P<depts>.+?)(?P<role>牵头|负责|主办)的?(?:工作|任务|事项)?(?:[(（][^()（）]*[)）])?$")
 MAX_HEADING = 40
 
 
@@ -160,6 +161,15 @@ def parse_paragraphs(lines: list[str]) -> ParaResult | None:
     return _tasks(items, lines)
 
 
+def _chapter_rule(heading: str) -> list[Responsibility]:
+    """'县示范区管委会牵头工作(8项)': the unit that leads every task of the chapter."""
+    match = _CHAPTER_RULE_RE.match(to_simplified(heading))
+    if not match:
+        return []
+    parsed = grammar.parse_cell(match["depts"], "lead" if match["role"] in ("牵头", "主办") else "implement")
+    return parsed.responsibilities if parsed.clean and not parsed.note else []
+
+
 def _is_heading(line: str) -> bool:
     text = _MARKER_RE.sub("", line, count=1)
     return len(text) <= MAX_HEADING and not responsibility_groups(line) and "。" not in text.rstrip("。")
@@ -171,6 +181,8 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
     section: str | None = None
     rule: list[Responsibility] = []
     first_leads = announced = False
+    chapter_rule: list[Responsibility] = []
+    last_by_rule: ParaTask | None = None
     pending_untasked: list[_Item] = []
     for item in items:
         text = item.text
@@ -197,8 +209,17 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
                                            f"{'、'.join(r.department for r in rule)}")
             if item.marker == "chinese" and _is_heading(text):
                 chapter, section = _strip_marker(text).rstrip("。"), None
+                chapter_rule = _chapter_rule(chapter)
+                if chapter_rule:
+                    result.warnings.append(f"“{chapter}”:其下各项任务都由{'、'.join(r.department for r in chapter_rule)}"
+                                           f"{'牵头' if chapter_rule[0].role == 'lead' else '负责'}")
             elif item.marker == "paren" and _is_heading(text):
                 section = _strip_marker(text).rstrip("。")
+            elif chapter_rule and item.marker == "arabic":
+                if not result.tasks:
+                    result.start = item.line
+                _add(result, item, _strip_marker(text), [], [], chapter, section, chapter_rule)
+                last_by_rule = result.tasks[-1]
             elif result.tasks:
                 pending_untasked.append(item)
             continue
@@ -231,6 +252,10 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
         tail = text[position:].strip(" 。.,,;;")
         if tail:
             pending_untasked.append(_Item(item.marker, None, tail, item.line))
+    if last_by_rule is not None and result.tasks[-1] is last_by_rule and not last_by_rule.requirement.endswith(
+            ("。", ";", ";", ".", "!", "!")):
+        result.tasks.pop()  # the page stops inside the last task
+        result.warnings.append(f"最后一项“{_short(last_by_rule.requirement)}”不完整,已舍弃")
     if not result.tasks:
         return None
     for untasked in pending_untasked:
