@@ -22,7 +22,7 @@ from workflow.importers.hanzi import to_simplified
 from workflow.plan import Responsibility
 
 _MARKER_RE = re.compile(
-    r"^\s*(?:(?P<arabic>\d{1,3})\s*[.、．](?!\d)|[(（](?P<paren>[一二三四五六七八九十\d]{1,3})[)）]|"
+    r"^\s*(?:(?P<arabic>\d{1,3})\s*[.、．](?!\d)|[(（](?P<paren>[一二三四五六七八九十]{1,3})[)）]|"
     r"(?P<chinese>[一二三四五六七八九十]{1,3})\s*[、.．])\s*")
 _LABEL_RE = re.compile(
     r"^\s*(?P<label>(?:主要|牵头)?(?:牵头|责任|配合|协作|协办|参与|主责|承办|落实)(?:单位|部门|处室|科室|股室|领导))"

@@ -201,6 +201,9 @@ def _task(plan: Plan, columns: list[Column], row: RawRow, state: _State, warning
     if cells["note"]:
         notes.insert(0, cells["note"].strip())
     deadline_text = _row_deadline(cells["deadline"], seq, state, warnings) if per_row_deadline else None
+    if not deadline_text and per_row_deadline and cells["note"] and _dated_note(cells["note"], plan.year):
+        deadline_text = cells["note"]  # '11月底前完成' in 备注: the table has no deadline of its own
+        warnings.append(f"第 {seq} 行的完成时限取自备注“{_short(cells['note'])}”,请核对")
     _set_deadline(plan, task, deadline_text, notes, warnings)
     task.note = ";".join(n for n in notes if n) or None
     return task
@@ -335,6 +338,11 @@ def _row_deadline(text: str | None, seq: int, state: _State, warnings: list[str]
         return state.prev_deadline
     state.prev_deadline = text or None
     return text or None
+
+
+def _dated_note(note: str, year: int) -> bool:
+    """A 备注 that is a deadline: short and naming a date phrase."""
+    return len(note.strip()) <= 20 and deadlines.parse_deadline(note, year).due is not None
 
 
 def _set_deadline(plan: Plan, task: Task, cell: str | None, notes: list[str], warnings: list[str]) -> None:

@@ -449,6 +449,8 @@ def _drop_incomplete(rows: list[RawRow], items: list[list[str]], columns: list[C
                      warnings: list[str]) -> list[RawRow]:
     """Drop the last row if the page stops in the middle of it."""
     while rows and _is_heading_only(rows[-1], columns):
+        heading = next(c for c in rows[-1].cells if c)
+        warnings.append(f"表格末尾的“{_short_text(heading)}”下没有任务行(页面可能不完整),已舍弃")
         rows, items = rows[:-1], items[:-1]  # a heading with no row under it
     deadline_at = next((i for i, c in enumerate(columns) if c.kind == "deadline"), None)
     dated = deadline_at is not None and sum(1 for r in rows[:-1] if r.cells[deadline_at]) * 2 >= len(rows) - 1 >= 2
@@ -458,6 +460,11 @@ def _drop_incomplete(rows: list[RawRow], items: list[list[str]], columns: list[C
     number = seq_text.strip().rstrip(".、．") if seq_text else str(len(rows))
     warnings.append(f"第 {number} 行不完整,已舍弃")
     return rows[:-1]
+
+
+def _short_text(text: str, limit: int = 20) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _is_heading_only(row: RawRow, columns: list[Column]) -> bool:
