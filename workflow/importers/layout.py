@@ -35,7 +35,8 @@ HEADER_WORDS: tuple[tuple[str, str | None, tuple[str, ...]], ...] = (
                     "一级要点", "二级要点", "一级指标", "二级指标", "三级指标", "四级指标", "五级指标")),
 )
 MAX_HEADER_CELL = 16
-_TITLE_LIKE_RE = re.compile(r"\d{4}|(?:分解表|方案|清单|台账|一览表|通知)$")  # a title line, not a column name
+# a title line or a numbered heading, not a column name
+_TITLE_LIKE_RE = re.compile(r"\d{4}|(?:分解表|方案|清单|台账|一览表|通知)$|^[一二三四五六七八九十]{1,3}[、.．]|^[(（][一二三四五六七八九十]")
 
 
 @dataclass(frozen=True)

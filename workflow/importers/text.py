@@ -422,20 +422,26 @@ def _segments_by_shape(body: list[str], columns: list[Column]) -> list[list[str]
     """
     resp_at = min(i for i, c in enumerate(columns) if c.kind == "resp")
     deadline_at = next((i for i, c in enumerate(columns) if c.kind == "deadline"), -1)
+    # after the department cell, short cells of the columns behind it (完成情况, 备注) stay in the row
+    behind = sum(1 for c in columns[resp_at + 1:] if c.kind in ("other", "note"))
     segments: list[list[str]] = []
     current: list[str] = []
     seen_resp = False
+    after_resp = 0
     for line in body:
         shape = layout.shape_of(line)
-        new_row = bool(current) and (
+        trailing_cell = (shape == "title" and seen_resp and after_resp < behind
+                         and not _NUMBERED_LINE_RE.match(line))
+        new_row = bool(current) and not trailing_cell and (
             (shape == "heading" and not all(layout.is_heading(x) for x in current))
             or (shape in ("plain", "title") and (seen_resp or current[-1].endswith(layout.TERMINAL)))
-            or (shape == "deadline" and seen_resp and deadline_at < resp_at)
+            or (shape == "deadline" and seen_resp and 0 <= deadline_at < resp_at)
         )
         if new_row:
             segments.append(current)
-            current, seen_resp = [], False
+            current, seen_resp, after_resp = [], False, 0
         current.append(line)
+        after_resp += 1 if seen_resp else 0
         seen_resp = seen_resp or shape in ("resp", "depts", "cut_depts")
     if current:
         segments.append(current)
