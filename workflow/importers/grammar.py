@@ -81,7 +81,7 @@ DEPT_SUFFIXES = (
 )
 # 'X、Y等有关部门': the named ones, the list flagged as perhaps incomplete.
 _ETC_GROUP_RE = re.compile(r"^(?P<names>.+?)等(?P<group>[^、]{0,6}(?:有关|相关|其他|其它)\S+)$")
-_GROUP_RE = re.compile(r"各|相关|有关|所有|全体|其他|其它|主办(?:科室|处室|单位|部门)|的(?:部门|单位|科室|处室)$|县[((]市、?区[))]|县市区")
+_GROUP_RE = re.compile(r"各|相关|有关|所有|全体|其他|其它|主办(?:科室|处室|单位|部门)|的(?:部门|单位|科室|处室)$|县[((]市、?区[))]|县市区|功能区")
 _NEEDS_NAMING_RE = re.compile(r"相关|有关")
 _NOT_A_NAME_RE = re.compile(r"\d+月|[于前底]$|按要求|年度|[,，;；。:：]")
 _JOINERS_RE = re.compile(r"会同|以及|会|及|和|与")

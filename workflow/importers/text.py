@@ -239,7 +239,7 @@ def _split_body(lines: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _delimited_rows(body: list[str], header: _Header, warnings: list[str]) -> list[RawRow]:
-    columns = header.columns
+    columns = header.columns = _with_delimited_seq_column(body, header)
     real = [c for c in columns if not c.synthetic]
     rows: list[tuple[RawRow, list[str]]] = []
     for line in body:
@@ -254,6 +254,23 @@ def _delimited_rows(body: list[str], header: _Header, warnings: list[str]) -> li
         rows.append((_delimited_row(cells, columns, real, len(rows) + 1, warnings), cells))
     full = len(real)
     return _drop_incomplete([r for r, _ in rows], [c if len(c) < full else [] for _, c in rows], columns, warnings)
+
+
+def _with_delimited_seq_column(body: list[str], header: _Header) -> list[Column]:
+    """Rows carrying a bare row number the header does not name ('… | 1 | text | …'):
+    a 序号 column before the requirement's."""
+    columns = header.columns
+    if any(c.kind == "seq" for c in columns):
+        return columns
+    numbered = 0
+    for line in body[:200]:
+        cells = split_cells(line, header.delimiter or "|")
+        if len(cells) > 1 and any(layout.SEQ_RE.match(c) for c in cells[:3]):
+            numbered += 1
+    if numbered < 2:
+        return columns
+    at = _kind_at(columns, "requirement")
+    return [*columns[:at], Column("seq", "序号"), *columns[at:]]
 
 
 def _delimited_row(cells: list[str], columns: list[Column], real: list[Column], ordinal: int,
@@ -434,7 +451,8 @@ def _segments_by_shape(body: list[str], columns: list[Column]) -> list[list[str]
                          and not _NUMBERED_LINE_RE.match(line))
         new_row = bool(current) and not trailing_cell and (
             (shape == "heading" and not all(layout.is_heading(x) for x in current))
-            or (shape in ("plain", "title") and (seen_resp or current[-1].endswith(layout.TERMINAL)))
+            or (shape in ("plain", "title") and (seen_resp or (
+                current[-1].endswith(layout.TERMINAL) and not (len(current) == 1 and _NUMBERED_LINE_RE.match(current[0])))))
             or (shape == "deadline" and seen_resp and 0 <= deadline_at < resp_at)
         )
         if new_row:
