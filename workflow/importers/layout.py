@@ -140,8 +140,8 @@ def shape_of(text: str) -> str:
     if len(text) <= MAX_DEADLINE_CELL and deadlines.has_deadline_phrase(text) and (
             len(text) <= MAX_ONGOING_CELL or deadlines.has_date(text)):
         return "deadline"  # '持续推进' is a deadline cell, '持续推进反垄断…执法信息公开' a task
-    if len(text) <= MAX_TITLE and not text.endswith(TERMINAL):
-        return "title"
+    if len(text) <= MAX_TITLE and (not text.endswith(TERMINAL) or text.endswith((")", "）"))):
+        return "title"  # '重点领域信息(基层政务公开标准化规范化)': a bracket closes a name, not a sentence
     return "plain"
 
 

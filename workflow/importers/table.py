@@ -217,9 +217,15 @@ def _numbered_requirement(cells: dict[str, str | None]) -> tuple[str, str] | Non
     if (cells["seq"] or "").strip() or not cells["requirement"]:
         return None
     match = _NUMBERED_RE.match(cells["requirement"].strip())
+    if match:
+        return match[1], "\n".join(line.strip() for line in match["text"].splitlines()).strip()
+    # '2.归集整理和主动公开历史规划' in the 工作任务 column: the task's numbered title leads its requirement
+    task_lines = (cells["task"] or "").strip().splitlines()
+    match = _NUMBERED_RE.match(task_lines[-1].strip()) if task_lines else None
     if not match:
         return None
-    return match[1], "\n".join(line.strip() for line in match["text"].splitlines()).strip()
+    cells["task"] = "\n".join(task_lines[:-1]) or None
+    return match[1], f"{match['text'].strip()}\n{cells['requirement'].strip()}"
 
 
 def _is_stray_row(columns: list[Column], row: RawRow, cells: dict[str, str | None]) -> bool:

@@ -34,6 +34,7 @@ _FOOTER_RE = re.compile(
 )
 _ISSUER_LINE_RE = re.compile(r"(?:省|市|区|县|州|盟|旗).*(?:局|厅|委员会|委|政府|办公室)$")
 _HTML_RE = re.compile(r"(?i)<(?:html|body|table|tr|td|div|p)\b[^>]*>")
+_NUMBER_RE = re.compile(r"^\d+(?:\.\d+)?$")
 _NUMBERED_LINE_RE = re.compile(r"^\d{1,3}[.、．](?!\d)")  # '4.完善…': a task, not a continuation
 _PAREN_ONLY_RE = re.compile(r"^[(（][^()（）]{1,8}[)）]$")
 
@@ -328,6 +329,8 @@ def _line_rows(body: list[str], header: _Header, warnings: list[str]) -> list[Ra
     body = [line for line in body if line not in header_cells]  # header repeated on page breaks
     columns = header.columns = _with_seq_column(body, columns)
     seq_at = next((i for i, c in enumerate(columns) if c.kind == "seq"), None)
+    if seq_at is None:  # numbers that are not row numbers: scores, counts (23, 0.75)
+        body = [line for line in body if not _NUMBER_RE.match(line)]
     segments = _segments_by_seq(body, carry_titles=bool(seq_at)) if seq_at is not None else []
     if not segments:  # no 序号 column, or a page that dropped the numbers
         segments = _segments_by_shape(body, columns)
@@ -369,10 +372,10 @@ def _with_seq_column(body: list[str], columns: list[Column]) -> list[Column]:
     if any(c.kind == "seq" for c in columns):
         return columns
     numbers = [i for i, line in enumerate(body) if layout.SEQ_RE.match(line)]
-    if len(numbers) < 2 or body[numbers[0]].rstrip(".、．") != "1":
+    if len(numbers) < 2:
         return columns
     values = [int(body[i].rstrip(".、．")) for i in numbers]
-    if values[1] != 2:
+    if values[1] != values[0] + 1 or (values[0] != 1 and len(values) > 2 and values[2] != values[0] + 2):
         return columns
     requirement_at = _kind_at(columns, "requirement")
     at = min(numbers[0], requirement_at)
@@ -452,7 +455,8 @@ def _segments_by_shape(body: list[str], columns: list[Column]) -> list[list[str]
         new_row = bool(current) and not trailing_cell and (
             (shape == "heading" and not all(layout.is_heading(x) for x in current))
             or (shape in ("plain", "title") and (seen_resp or (
-                current[-1].endswith(layout.TERMINAL) and not (len(current) == 1 and _NUMBERED_LINE_RE.match(current[0])))))
+                current[-1].endswith(layout.TERMINAL) and len(current[-1]) > layout.MAX_TITLE
+                and not (len(current) == 1 and _NUMBERED_LINE_RE.match(current[0])))))
             or (shape == "deadline" and seen_resp and 0 <= deadline_at < resp_at)
         )
         if new_row:
