@@ -5,6 +5,8 @@ score over the corpus). An expected file (`X.expected.yaml` beside `X.txt`) list
 careful reader gets: seq, the start of the requirement, the set of (department, role, group),
 due (null: the plan's or the year's end applies), ongoing, recurrence, and `cut_off: true`
 when the copy ends mid-task (the importer must then say it dropped that task).
+`ambiguous_seqs` lists tasks whose roles the text does not settle: there the departments
+must be right and a doubt must mark the task's responsibilities.
 """
 from __future__ import annotations
 
@@ -99,14 +101,18 @@ def check(document: Path) -> DocCheck:
     if got_seqs != want_seqs:
         result.problems.append(f"task seqs {got_seqs} != expected {want_seqs}")
     by_seq = {t.seq: t for t in plan.tasks}
+    ambiguous = set(expected.get("ambiguous_seqs") or [])
     for want in wanted:
-        result.tasks.append(_check_task(plan, by_seq.get(int(want["seq"])), want))
+        seq = int(want["seq"])
+        result.tasks.append(_check_task(plan, by_seq.get(seq), want, seq in ambiguous))
     if expected.get("cut_off") and not any(("舍弃" in w or "不完整" in w) for w in plan.warnings):
         result.problems.append("cut_off: no warning that the cut-off task was dropped")
     return result
 
 
-def _check_task(plan: Any, task: Any, want: dict[str, Any]) -> TaskCheck:
+def _check_task(plan: Any, task: Any, want: dict[str, Any], ambiguous: bool = False) -> TaskCheck:
+    """`ambiguous`: the roles cannot be read from the text (the expected file says so in
+    `ambiguous_seqs`): the departments must be right and the roles marked as a doubt."""
     seq = int(want["seq"])
     result = TaskCheck(seq)
     if task is None:
@@ -121,6 +127,11 @@ def _check_task(plan: Any, task: Any, want: dict[str, Any]) -> TaskCheck:
     want_resp = responsibility_set(want.get("responsibilities"))
     got_resp = responsibility_set([{"department": r.department, "role": r.role, "group": r.group}
                                    for r in task.responsibilities])
+    if ambiguous:
+        want_resp, got_resp = {(d, "?", g) for d, _, g in want_resp}, {(d, "?", g) for d, _, g in got_resp}
+        if not any(d.seq == seq and d.field == "responsibilities" for d in plan.doubts):
+            result.responsibilities = False
+            result.problems.append(f"task {seq}: roles cannot be read from the text, but no doubt marks them")
     if want_resp != got_resp:
         result.responsibilities = False
         result.problems.append(f"task {seq}: responsibilities missing {sorted(want_resp - got_resp)}, "

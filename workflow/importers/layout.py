@@ -163,7 +163,7 @@ _SCORES: dict[str, dict[str, tuple[float, float]]] = {
     "seq": {"seq": (10, NEG), "requirement": (0, NEG)},
     "heading": {"task": (10, 10), "requirement": (-20, -20)},
     "resp": {"resp": (8, 6), "lead": (8, 6), "cooperate": (8, 6), "note": (1, 1), "requirement": (-5, -5)},
-    "depts": {"lead": (7, 4), "resp": (6.5, 4), "cooperate": (6, 4), "note": (0, 0),
+    "depts": {"lead": (7, 3.5), "resp": (6.5, 4), "cooperate": (6, 4), "note": (0, 0),
               "requirement": (-2, -2), "task": (-5, -5)},
     "cut_depts": {"lead": (7, 4), "resp": (6.5, 4), "cooperate": (6, 4), "note": (0, 0),
                   "requirement": (-2, -2), "task": (-5, -5)},

@@ -36,6 +36,7 @@ class RawRow:
     """One table row: a cell per column; None = missing (merged with the row above)."""
 
     cells: list[str | None]
+    remarks: list[str] = field(default_factory=list)  # what the reader was unsure of, said with the row's number
 
 
 def row_from_placed(placed: list[list[str]]) -> RawRow:
@@ -190,6 +191,7 @@ def _task(plan: Plan, columns: list[Column], row: RawRow, state: _State, warning
         return None
     numbered = _numbered_requirement(cells)
     seq = _seq(numbered[0] if numbered else cells["seq"], state, warnings)
+    warnings.extend(f"第 {seq} 行{remark}" for remark in row.remarks)
     title = _update_headings(state, (cells["task"] or "").splitlines())
     requirement = numbered[1] if numbered else _requirement(cells, seq, state, warnings)
     if requirement is None:

@@ -340,7 +340,11 @@ def _line_rows(body: list[str], header: _Header, warnings: list[str]) -> list[Ra
         if placed is None:
             placed = [[] for _ in columns]
             placed[_kind_at(columns, "requirement")] = segment
-        rows.append(table.row_from_placed(placed))
+        row = table.row_from_placed(placed)
+        names = [len(p) for c, p in zip(columns, placed) if c.kind == "resp" and c.role in ("lead", "cooperate") and p]
+        if len(names) == 2 and sum(names) >= 3:
+            row.remarks.append("的牵头单位和配合单位各占一行,分界无法从文字确定,已按第一个牵头、其余配合推断,请核对")
+        rows.append(row)
         items.append(segment)
     return _drop_incomplete(rows, items, columns, warnings)
 
@@ -424,6 +428,12 @@ def _trailing_headings(lines: list[str]) -> list[str]:
     return lines[len(lines) - count:] if count else []
 
 
+def _only_a_numbered_title(items: list[str]) -> bool:
+    """A row so far holding only headings and its numbered task line ('6.持续做好…。')."""
+    rest = [x for x in items if not layout.is_heading(x)]
+    return len(rest) == 1 and bool(_NUMBERED_LINE_RE.match(rest[0]))
+
+
 def _trailing_titles(lines: list[str]) -> list[str]:
     """The title/heading lines at the end of a row after its department or deadline cell."""
     count = 0
@@ -456,7 +466,7 @@ def _segments_by_shape(body: list[str], columns: list[Column]) -> list[list[str]
             (shape == "heading" and not all(layout.is_heading(x) for x in current))
             or (shape in ("plain", "title") and (seen_resp or (
                 current[-1].endswith(layout.TERMINAL) and len(current[-1]) > layout.MAX_TITLE
-                and not (len(current) == 1 and _NUMBERED_LINE_RE.match(current[0])))))
+                and not _only_a_numbered_title(current))))
             or (shape == "deadline" and seen_resp and 0 <= deadline_at < resp_at)
         )
         if new_row:
