@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from workflow.importers import deadlines, grammar
 from workflow.importers.hanzi import to_simplified
@@ -120,6 +121,7 @@ def is_heading(text: str) -> bool:
             and bool(CHAPTER_RE.match(text) or SECTION_RE.match(text)))
 
 
+@lru_cache(maxsize=8192)
 def shape_of(text: str) -> str:
     """What a cell looks like: empty, seq, heading, resp, depts, deadline, title or plain."""
     text = text.strip()

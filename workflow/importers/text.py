@@ -48,22 +48,53 @@ class _Header:
 
 
 def parse_text(text: str, year: int | None = None, name: str | None = None) -> Plan:
-    """Parse a published notice (or a bare table) into a Plan. `name` is a fallback title."""
+    """Parse a published notice (or a bare table) into a Plan. `name` is a fallback title.
+
+    The document is read as a table under the header found by its words; when there is no
+    such header, or the table reads badly (tasks without departments), it is also read as
+    paragraphs with their responsibility parentheses and as a table without a header, and
+    the reading that gives the most tasks with departments wins.
+    """
     lines = clean_lines(text)
     header = find_header(lines)
-    if header is None:
-        from workflow.importers.paragraphs import parse_paragraphs
+    candidates: list[Plan] = []
+    failure: BadInput | None = None
+    if header is not None:
+        try:
+            plan = _table_plan(lines, header, year, name)
+        except BadInput as exc:
+            failure = exc
+        else:
+            if _fit(plan) >= len(plan.tasks):
+                return plan  # every task has its departments: the usual case, nothing else to try
+            candidates.append(plan)
+    from workflow.importers.paragraphs import parse_paragraphs
 
-        found = parse_paragraphs(lines)
-        if found is None:
-            inferred = _headerless_table(lines, year, name)
-            if inferred is not None:
-                return inferred
-            raise BadInput("没有找到分工表的表头,也没有写明责任单位的任务段落:表格应有“序号”“具体要求”“责任单位”"
-                           "“完成时限”等列名,或每项任务后写明“(牵头单位:…;责任单位:…)”。")
+    found = parse_paragraphs(lines)
+    if found is not None:
         body, tail = _split_body(lines)
         meta = read_meta(lines[: found.start], tail)
-        return table.plan_from_paragraphs(meta, found, year=year, fallback_title=name)
+        try:
+            candidates.append(table.plan_from_paragraphs(meta, found, year=year, fallback_title=name))
+        except BadInput as exc:
+            failure = failure or exc
+    if header is None:
+        inferred = _headerless_table(lines, year, name)
+        if inferred is not None:
+            candidates.append(inferred)
+    if candidates:
+        return max(candidates, key=_fit)
+    raise failure or BadInput(
+        "没有找到分工表的表头,也没有写明责任单位的任务段落:表格应有“序号”“具体要求”“责任单位”"
+        "“完成时限”等列名,或每项任务后写明“(牵头单位:…;责任单位:…)”。")
+
+
+def _fit(plan: Plan) -> int:
+    """How well a reading fits: its tasks that have departments."""
+    return sum(1 for task in plan.tasks if task.responsibilities)
+
+
+def _table_plan(lines: list[str], header: _Header, year: int | None, name: str | None) -> Plan:
     body, tail = _split_body(lines[header.end:])
     warnings: list[str] = []
     if header.delimiter:
