@@ -145,6 +145,10 @@ def parse_paragraphs(lines: list[str]) -> ParaResult | None:
                     current.unreadable = line
             continue
         match = _MARKER_RE.match(line)
+        if not match and _RULE_RE.search(to_simplified(line)):
+            items.append(_Item("rule", None, line, index))  # '以下均需各县市区落实,不再逐一列出'
+            current = None
+            continue
         if match:
             kind = next(k for k in ("arabic", "paren", "chinese") if match[k])
             number = int(match["arabic"]) if match["arabic"] else None
@@ -159,6 +163,19 @@ def parse_paragraphs(lines: list[str]) -> ParaResult | None:
         elif current is not None:
             current = None  # text after a task's label lines: the page goes on (a footer)
     return _tasks(items, lines)
+
+
+def _document_rule(text: str, result: ParaResult) -> list[Responsibility] | None:
+    """The departments of a rule for all later tasks ('以下均需各县市区落实,不再逐一列出'), said in a warning."""
+    match = _RULE_RE.search(to_simplified(text))
+    if not match:
+        return None
+    parsed = grammar.parse_cell(match["depts"])
+    if not parsed.responsibilities:
+        return None
+    result.warnings.append(f"文件写明“{_short(match[0])}”:其后各项任务都加上了"
+                           f"{'、'.join(r.department for r in parsed.responsibilities)}(落实),请核对")
+    return parsed.responsibilities
 
 
 def _chapter_rule(heading: str) -> list[Responsibility]:
@@ -200,13 +217,9 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
             pending_untasked.append(item)
             continue
         if not groups and not item.labels:
-            new_rule = _RULE_RE.search(to_simplified(text))
-            if new_rule:
-                parsed = grammar.parse_cell(new_rule["depts"])
-                if parsed.responsibilities:
-                    rule = parsed.responsibilities
-                    result.warnings.append(f"“{_short(new_rule[0])}”:其后各项任务都加上了"
-                                           f"{'、'.join(r.department for r in rule)}")
+            rule = _document_rule(text, result) or rule
+            if item.marker == "rule":
+                continue
             if item.marker == "chinese" and _is_heading(text):
                 chapter, section = _strip_marker(text).rstrip("。"), None
                 chapter_rule = _chapter_rule(chapter)
@@ -250,7 +263,10 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
                 _add(result, item if number == 0 else None, piece, responsibilities, warnings, chapter, section, rule)
             position = end
         tail = text[position:].strip(" 。.,,;;")
-        if tail:
+        new_rule = _document_rule(tail, result) if tail else None
+        if new_rule:
+            rule = new_rule
+        elif tail:
             pending_untasked.append(_Item(item.marker, None, tail, item.line))
     if last_by_rule is not None and result.tasks[-1] is last_by_rule and not last_by_rule.requirement.endswith(
             ("。", ";", ";", ".", "!", "!")):
