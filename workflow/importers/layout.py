@@ -35,6 +35,14 @@ HEADER_WORDS: tuple[tuple[str, str | None, tuple[str, ...]], ...] = (
     ("task", None, ("工作任务", "重点任务", "主要任务", "工作事项", "任务名称", "任务", "事项", "项目", "类别",
                     "一级要点", "二级要点", "一级指标", "二级指标", "三级指标", "四级指标", "五级指标")),
 )
+# Other spellings of the same columns ('协办部门', '主责单位', '截止时间'), tried last.
+_UNIT = r"(?:单位|处室|科室|部门|股室|主体|处|科|股)"
+_HEADER_PATTERNS: tuple[tuple[str, str | None, re.Pattern[str]], ...] = (
+    ("resp", "lead", re.compile(rf"(?:牵头|主责|主办){_UNIT}")),
+    ("resp", "cooperate", re.compile(rf"(?:配合|协办|协同|协作|参与|协助){_UNIT}")),
+    ("resp", "implement", re.compile(rf"(?:责任|负责|落实|承办|实施|执行){_UNIT}")),
+    ("deadline", None, re.compile(r"(?:完成|截止|办结)(?:时间|日期|时限)|时间安排|进度要求|时间进度")),
+)
 MAX_HEADER_CELL = 16
 # a title line or a numbered heading, not a column name
 _TITLE_LIKE_RE = re.compile(r"\d{4}|(?:分解表|方案|清单|台账|一览表|通知)$|^[一二三四五六七八九十]{1,3}[、.．]|^[(（][一二三四五六七八九十]")
@@ -59,6 +67,9 @@ def column_of(cell: str) -> Column | None:
             return Column(kind, cell.strip(), role)
     for kind, role, words in HEADER_WORDS:
         if any(word in key for word in words if len(word) > 1):
+            return Column(kind, cell.strip(), role)
+    for kind, role, pattern in _HEADER_PATTERNS:
+        if pattern.search(key):
             return Column(kind, cell.strip(), role)
     return None
 

@@ -364,8 +364,14 @@ def _set_deadline(plan: Plan, task: Task, cell: str | None, notes: list[str], wa
         notes.append(f"完成时限:{cell.strip()}")
     from_text = deadlines.parse_deadline(task.requirement, plan.year)
     task.recurrence = from_cell.recurrence or from_text.recurrence
-    task.ongoing = from_cell.ongoing or from_text.ongoing
-    due: dt.date | None = from_cell.due or from_text.due
+    if from_cell.found:  # the row's own 完成时限 rules; dates in the requirement are its content
+        task.ongoing, due = from_cell.ongoing, from_cell.due
+        dates = sorted({d for _, d in deadlines.find_dates(cell or "", plan.year, cell=True)})
+        if len(dates) > 1:
+            warnings.append(f"第 {task.seq} 行的完成时限“{_short(cell or '')}”含多个日期,已取最晚的 {dates[-1]},请核对")
+    else:
+        task.ongoing = from_text.ongoing
+        due = from_text.due
     task.due = None if due == plan.due else due
 
 
