@@ -269,3 +269,19 @@ def test_pipe_rows_with_merged_chapter_cells_and_a_header_split_over_two_lines()
     assert any("第 2 行未写落实处室" in w for w in plan.warnings)
     assert any("第 4 行不完整" in w for w in plan.warnings)
     assert [(d.seq, d.field) for d in plan.doubts if "沿用" in d.message] == [(2, "responsibilities")]
+
+
+def test_rows_with_more_cells_than_a_damaged_header_names() -> None:
+    text = "\n".join([
+        "某局2022年政务公开工作任务清单",
+        "具体要求 | 责任科室",
+        "1 | 政策解读 | 做好政策解读工作。 | 办公室 |",
+        "2 | 依申请公开 | 依法办理政府信息公开申请。 | 法规科 |",
+        "3 | 做好年度报告编制发布。 | 办公室 |",
+    ])
+    plan = parse_plan_text(text)
+    assert [(t.seq, t.section, t.requirement) for t in plan.tasks] == [
+        (1, "政策解读", "做好政策解读工作。"), (2, "依申请公开", "依法办理政府信息公开申请。"),
+        (3, "依申请公开", "做好年度报告编制发布。")]
+    assert resp(plan, 2) == [("法规科", "implement")]
+    assert any(w.startswith("表头只列出具体要求、责任科室") for w in plan.warnings)

@@ -271,7 +271,13 @@ def _split_body(lines: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _delimited_rows(body: list[str], header: _Header, warnings: list[str]) -> list[RawRow]:
+    header_columns_before = list(header.columns)
+    named = [c.title for c in header.columns if not c.synthetic]
+    header.columns = _with_unnamed_columns(body, header, header.columns)
     columns = header.columns = _with_delimited_seq_column(body, header)
+    added = [c.title for c in columns if not c.synthetic and c not in header_columns_before]
+    if added:
+        warnings.append(f"表头只列出{'、'.join(named)},各行还有{'、'.join(added)}列(按单元格内容推断),请核对")
     real = [c for c in columns if not c.synthetic]
     rows: list[tuple[RawRow, list[str]]] = []
     for line in body:
@@ -286,6 +292,35 @@ def _delimited_rows(body: list[str], header: _Header, warnings: list[str]) -> li
         rows.append((_delimited_row(cells, columns, real, len(rows) + 1, warnings), cells))
     full = len(real)
     return _drop_incomplete([r for r, _ in rows], [c if len(c) < full else [] for _, c in rows], columns, warnings)
+
+
+def _with_unnamed_columns(body: list[str], header: _Header, columns: list[Column]) -> list[Column]:
+    """Rows that mostly carry more cells than the header names (a damaged header, '具体要求 |
+    责任科室' over '1 | 政策解读 | 做好…。 | 办公室'): the missing names are those of the cells in
+    front — a 序号 when they start with a number, then 工作任务 levels."""
+    from collections import Counter
+
+    real = [c for c in columns if not c.synthetic]
+    counts = Counter()
+    firsts = []
+    for line in body[:300]:
+        cells = split_cells(line, header.delimiter or "|")
+        while cells and not cells[-1]:
+            cells = cells[:-1]
+        if len(cells) > 1:
+            counts[len(cells)] += 1
+            firsts.append(cells[0])
+    if not counts:
+        return columns
+    width, rows = counts.most_common(1)[0]
+    extra = width - len(real)
+    if extra <= 0 or rows * 2 < sum(counts.values()) or extra > 3:
+        return columns
+    front: list[Column] = []
+    if not any(c.kind == "seq" for c in columns) and sum(bool(layout.SEQ_RE.match(f)) for f in firsts) * 2 > len(firsts):
+        front.append(Column("seq", "序号"))
+    front += [Column("task", "工作任务") for _ in range(extra - len(front))]
+    return [*front, *(c for c in columns if not (c.synthetic and c.kind == "task"))]
 
 
 def _with_delimited_seq_column(body: list[str], header: _Header) -> list[Column]:
