@@ -285,3 +285,17 @@ def test_rows_with_more_cells_than_a_damaged_header_names() -> None:
         (3, "依申请公开", "做好年度报告编制发布。")]
     assert resp(plan, 2) == [("法规科", "implement")]
     assert any(w.startswith("表头只列出具体要求、责任科室") for w in plan.warnings)
+
+
+def test_levels_after_the_requirement_column_hold_the_requirement() -> None:
+    text = "\n".join([
+        "某局2022年政务公开工作要点分解",
+        "工作要求 | 一级要点 | 二级要点 | 责任单位 | 完成时限",
+        "一、深化政策公开 | (一)加强政策解读 | 1.做好重要政策解读。 | 办公室 | 年底前",
+        "2.推进政策咨询。 | 法规科 | 持续推进 | |",
+    ])
+    plan = parse_plan_text(text)
+    assert [(t.seq, t.chapter, t.section, t.requirement, t.ongoing) for t in plan.tasks] == [
+        (1, "一、深化政策公开", "(一)加强政策解读", "做好重要政策解读。", False),
+        (2, "一、深化政策公开", "(一)加强政策解读", "推进政策咨询。", True)]
+    assert resp(plan, 2) == [("法规科", "implement")]

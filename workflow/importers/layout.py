@@ -44,6 +44,7 @@ _HEADER_PATTERNS: tuple[tuple[str, str | None, re.Pattern[str]], ...] = (
     ("deadline", None, re.compile(r"(?:完成|截止|办结)(?:时间|日期|时限)|时间安排|进度要求|时间进度")),
 )
 MAX_HEADER_CELL = 16
+_LEVEL_TITLE_RE = re.compile(r"[一二三四五六]级")
 # a title line or a numbered heading, not a column name
 _TITLE_LIKE_RE = re.compile(r"\d{4}|(?:分解表|方案|清单|台账|一览表|通知)$|^[一二三四五六七八九十]{1,3}[、.．]|^[(（][一二三四五六七八九十]")
 
@@ -99,6 +100,13 @@ def with_task_column(columns: list[Column]) -> list[Column]:
     without a 工作任务 column still has chapter/section lines to put somewhere.
     """
     kinds = [c.kind for c in columns]
+    levels = [i for i, c in enumerate(columns) if c.kind == "task" and _LEVEL_TITLE_RE.search(to_simplified(c.title))]
+    if levels and "requirement" in kinds and kinds.index("requirement") < levels[-1]:
+        # '工作要求 | 一级要点 | 二级要点': the most detailed level is the requirement
+        at = kinds.index("requirement")
+        columns = [Column("task", c.title) if i == at else Column("requirement", c.title) if i == levels[-1] else c
+                   for i, c in enumerate(columns)]
+        kinds = [c.kind for c in columns]
     while kinds.count("requirement") > 1:  # '工作要求 | 工作任务 | 具体要求': the last is the detail
         at = kinds.index("requirement")
         columns = [*columns[:at], Column("task", columns[at].title, columns[at].role), *columns[at + 1:]]
