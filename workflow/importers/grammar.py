@@ -67,8 +67,7 @@ COLON_LABELS: dict[str, tuple[str, ...]] = {
     "责任": ("implement",), "主责": ("implement",), "承办": ("implement",), "主办": ("implement",),
     "参与": ("cooperate",), "协同": ("cooperate",),
 }
-_LABEL_ALT = "|".join(sorted(map(re.escape, [*ROLE_PHRASES, *COLON_LABELS]), key=len, reverse=True))
-_COLON_RE = re.compile(rf"^(?P<role>{_LABEL_ALT})(?:单位|处室|部门|科室|股室|处|科|股)?[::](?P<depts>.+)$")
+_COLON_RE = re.compile(r"^(?P<role>[^::,,;;()()]{1,8}?)(?:单位|处室|部门|科室|股室|处|科|股)?[::](?P<depts>.+)$")
 _ROLE_THEN_LIST_RE = re.compile(rf"({_ROLE_ALT})、")
 _REFERENCE_RE = re.compile(r"[(（][^()（）]*(?:见附件|详见|下同|附后)[^()（）]*[)）]")
 _PAREN_ROLE_RE = re.compile(rf"^(?P<name>.+?)[(（](?P<role>{_ROLE_ALT})[)）]$")
@@ -201,7 +200,10 @@ def split_outside_brackets(text: str, separators: str) -> list[str]:
 def _parse_clause(clause: str, default_role: str) -> tuple[list[Responsibility], bool, list[str]] | None:
     """One clause → responsibilities, whether a role word was present, warnings; None if not a clause."""
     clause = re.sub(r"\s+", "", clause)
-    match = _COLON_RE.match(clause) or _CLAUSE_RE.match(clause)
+    match = _COLON_RE.match(clause)
+    if match and match["role"] not in ROLE_PHRASES and match["role"] not in COLON_LABELS:
+        match = None  # '备注:…' is no label of a role
+    match = match or _CLAUSE_RE.match(clause)
     if match:
         roles = ROLE_PHRASES.get(match["role"]) or COLON_LABELS[match["role"]]
         has_role, depts_text = True, match["depts"]

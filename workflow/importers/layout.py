@@ -168,6 +168,8 @@ def shape_of(text: str) -> str:
 
 def _cut_department_list(text: str) -> bool:
     """'市发改委、市财政局、市人社局、人民银': a department list the page cut off mid-name."""
+    if text.count("、") < 2:
+        return False
     pieces = [p.strip() for p in grammar.split_outside_brackets(text, "、")]
     return (len(pieces) >= 3 and not pieces[-1].endswith(TERMINAL)
             and all(grammar.is_department_name(grammar.normalize_name(p)) for p in pieces[:-1]))
