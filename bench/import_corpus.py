@@ -53,12 +53,12 @@ def score() -> tuple[int, int]:
     for c in checks:
         if not c.right:
             print(f"  not right: {c.name} ({sum(t.right for t in c.tasks)}/{len(c.tasks)} tasks)")
+    names = {"documents with every task right": "语料库：全部任务正确的文件", "tasks right": "语料库：完全正确的任务",
+             "responsibilities right": "语料库：责任单位和角色正确的任务", "due dates right": "语料库：完成时限正确的任务"}
+    for label, (n, total) in figures.items():
+        result(f"{names[label]}（{n}/{total}）", 100 * n / total if total else 0, "%", target="100%",
+               met=n == total, note=f"{n}/{total}")
     n, total = figures["documents with every task right"]
-    t_n, t_total = figures["tasks right"]
-    r_n, _ = figures["responsibilities right"]
-    d_n, _ = figures["due dates right"]
-    result("语料库文件全部任务正确", 100 * n / total if total else 0, "%", target="100%", met=n == total,
-           note=f"{n}/{total} 份;任务 {pct(t_n, t_total)};责任单位 {pct(r_n, t_total)};时限 {pct(d_n, t_total)}")
     return n, total
 
 
