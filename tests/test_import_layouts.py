@@ -299,3 +299,16 @@ def test_levels_after_the_requirement_column_hold_the_requirement() -> None:
         (1, "一、深化政策公开", "(一)加强政策解读", "做好重要政策解读。", False),
         (2, "一、深化政策公开", "(一)加强政策解读", "推进政策咨询。", True)]
     assert resp(plan, 2) == [("法规科", "implement")]
+
+
+def test_a_column_naming_a_person_is_not_a_department_column() -> None:
+    text = "\n".join([
+        "某局2022年政务公开重点工作任务分解表",
+        "序号 | 重点任务 | 牵头领导 | 牵头单位 | 配合单位 | 完成时限",
+        "1 | 做好政策解读。 | 张三 | 办公室 | 各科室 | 年底前",
+        "2 | 做好依申请公开。 | 李四 | 法规科 | | 6月底前",
+    ])
+    plan = parse_plan_text(text)
+    assert resp(plan, 1) == [("办公室", "lead"), ("各科室", "cooperate")]
+    assert resp(plan, 2) == [("法规科", "lead")] and plan.tasks[1].due == dt.date(2022, 6, 30)
+    assert plan.warnings == []

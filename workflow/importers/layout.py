@@ -45,6 +45,7 @@ _HEADER_PATTERNS: tuple[tuple[str, str | None, re.Pattern[str]], ...] = (
 )
 MAX_HEADER_CELL = 16
 _LEVEL_TITLE_RE = re.compile(r"[一二三四五六]级")
+_PERSON_WORDS = ("领导", "负责人", "责任人", "联系人", "经办人", "分管")
 # a title line or a numbered heading, not a column name
 _TITLE_LIKE_RE = re.compile(r"\d{4}|(?:分解表|方案|清单|台账|一览表|通知)$|^[一二三四五六七八九十]{1,3}[、.．]|^[(（][一二三四五六七八九十]")
 
@@ -63,6 +64,8 @@ def column_of(cell: str) -> Column | None:
     key = re.sub(r"[(（][^()（）]*[)）]", "", text)
     if not key or len(text) > MAX_HEADER_CELL or _TITLE_LIKE_RE.search(key):
         return None
+    if key.endswith(_PERSON_WORDS):
+        return None  # '牵头领导', '责任人': a person, not a department column
     for kind, role, words in HEADER_WORDS:
         if key in words:
             return Column(kind, cell.strip(), role)
