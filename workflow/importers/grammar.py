@@ -69,7 +69,9 @@ COLON_LABELS: dict[str, tuple[str, ...]] = {
 }
 _COLON_RE = re.compile(r"^(?P<role>[^::,,;;()()]{1,8}?)(?:单位|处室|部门|科室|股室|处|科|股)?[::](?P<depts>.+)$")
 _ROLE_THEN_LIST_RE = re.compile(rf"({_ROLE_ALT})、")
-_REFERENCE_RE = re.compile(r"[(（][^()（）]*(?:见附件|详见|下同|附后)[^()（）]*[)）]")
+# Rarely needed patterns stay strings: `re` compiles (and caches) them on first use, so the
+# usual plan does not pay for them at import.
+_REFERENCE = r"[(（][^()（）]*(?:见附件|详见|下同|附后)[^()（）]*[)）]"
 _PAREN_ROLE_RE = re.compile(rf"^(?P<name>.+?)[(（](?P<role>{_ROLE_ALT})[)）]$")
 
 DEPT_SUFFIXES = (
@@ -79,7 +81,7 @@ DEPT_SUFFIXES = (
     "县(市区)", "县市区", "开发区", "经开区", "高新区", "新区", "园区", "法院", "检察院", "残联", "妇联", "工商联", "科协", "文联", "侨联",
 )
 # 'X、Y等有关部门': the named ones, the list flagged as perhaps incomplete.
-_ETC_GROUP_RE = re.compile(r"^(?P<names>.+?)等(?P<group>[^、]{0,6}(?:有关|相关|其他|其它)\S+)$")
+_ETC_GROUP = r"^(?P<names>.+?)等(?P<group>[^、]{0,6}(?:有关|相关|其他|其它)\S+)$"
 _GROUP_RE = re.compile(r"各|相关|有关|所有|全体|其他|其它|主办(?:科室|处室|单位|部门)|的(?:部门|单位|科室|处室)$|县[((]市、?区[))]|县市区|功能区")
 _NEEDS_NAMING_RE = re.compile(r"相关|有关")
 _NOT_A_NAME_RE = re.compile(r"\d+月|[于前底]$|按要求|年度|[,，;；。:：]")
@@ -175,7 +177,8 @@ def _parse_cell(text: str, default_role: str) -> CellParse:
 def _split_clauses(text: str) -> list[str]:
     """Split on clause separators outside brackets; also after a role word followed by 、.
     A bracketed reference ('(见附件1,下同)') is not part of any name."""
-    text = _REFERENCE_RE.sub("", text)
+    if any(word in text for word in ("见附件", "详见", "下同", "附后")):
+        text = re.sub(_REFERENCE, "", text)
     text = _ROLE_THEN_LIST_RE.sub(r"\1,", text)
     return [c.strip() for c in split_outside_brackets(text, _CLAUSE_SEPARATORS) if c.strip()]
 
@@ -237,7 +240,8 @@ def split_departments(text: str) -> list[tuple[str, str | None, bool]] | None:
         # '各市、县(市、区)教育局': a piece that is no name joins the next while that makes one
         while pieces and not _name_like(piece) and _name_like(f"{piece}、{pieces[0].strip()}"):
             piece = f"{piece}、{pieces.pop(0).strip()}"
-        etc = _ETC_GROUP_RE.match(piece)
+        etc = (re.match(_ETC_GROUP, piece) if "等" in piece and any(w in piece for w in ("有关", "相关", "其他", "其它"))
+               else None)
         if etc and is_department_name(normalize_name(etc["group"])):
             piece = f"{etc['names']}等"
         truncated = piece.endswith("等") and len(piece) > 1

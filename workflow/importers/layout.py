@@ -37,14 +37,15 @@ HEADER_WORDS: tuple[tuple[str, str | None, tuple[str, ...]], ...] = (
 )
 # Other spellings of the same columns ('协办部门', '主责单位', '截止时间'), tried last.
 _UNIT = r"(?:单位|处室|科室|部门|股室|主体|处|科|股)"
-_HEADER_PATTERNS: tuple[tuple[str, str | None, re.Pattern[str]], ...] = (
-    ("resp", "lead", re.compile(rf"(?:牵头|主责|主办){_UNIT}")),
-    ("resp", "cooperate", re.compile(rf"(?:配合|协办|协同|协作|参与|协助){_UNIT}")),
-    ("resp", "implement", re.compile(rf"(?:责任|负责|落实|承办|实施|执行){_UNIT}")),
-    ("deadline", None, re.compile(r"(?:完成|截止|办结)(?:时间|日期|时限)|时间安排|进度要求|时间进度")),
+_HEADER_PATTERNS: tuple[tuple[str, str | None, str], ...] = (  # compiled on first use
+    ("resp", "lead", rf"(?:牵头|主责|主办){_UNIT}"),
+    ("resp", "cooperate", rf"(?:配合|协办|协同|协作|参与|协助){_UNIT}"),
+    ("resp", "implement", rf"(?:责任|负责|落实|承办|实施|执行){_UNIT}"),
+    ("deadline", None, r"(?:完成|截止|办结)(?:时间|日期|时限)|时间安排|进度要求|时间进度"),
 )
+_PATTERN_UNITS = ("单位", "处室", "科室", "部门", "股室", "主体", "处", "科", "股")
+_PATTERN_WORDS = ("时间", "日期", "时限", "进度")
 MAX_HEADER_CELL = 16
-_LEVEL_TITLE_RE = re.compile(r"[一二三四五六]级")
 _PERSON_WORDS = ("领导", "负责人", "责任人", "联系人", "经办人", "分管")
 # a title line or a numbered heading, not a column name
 _TITLE_LIKE_RE = re.compile(r"\d{4}|(?:分解表|方案|清单|台账|一览表|通知)$|^[一二三四五六七八九十]{1,3}[、.．]|^[(（][一二三四五六七八九十]")
@@ -72,9 +73,10 @@ def column_of(cell: str) -> Column | None:
     for kind, role, words in HEADER_WORDS:
         if any(word in key for word in words if len(word) > 1):
             return Column(kind, cell.strip(), role)
-    for kind, role, pattern in _HEADER_PATTERNS:
-        if pattern.search(key):
-            return Column(kind, cell.strip(), role)
+    if key.endswith(_PATTERN_UNITS) or any(word in key for word in _PATTERN_WORDS):
+        for kind, role, pattern in _HEADER_PATTERNS:
+            if re.search(pattern, key):
+                return Column(kind, cell.strip(), role)
     return None
 
 
@@ -103,7 +105,8 @@ def with_task_column(columns: list[Column]) -> list[Column]:
     without a 工作任务 column still has chapter/section lines to put somewhere.
     """
     kinds = [c.kind for c in columns]
-    levels = [i for i, c in enumerate(columns) if c.kind == "task" and _LEVEL_TITLE_RE.search(to_simplified(c.title))]
+    levels = [i for i, c in enumerate(columns) if c.kind == "task" and "级" in c.title
+              and re.search(r"[一二三四五六]级", to_simplified(c.title))]
     if levels and "requirement" in kinds and kinds.index("requirement") < levels[-1]:
         # '工作要求 | 一级要点 | 二级要点': the most detailed level is the requirement
         at = kinds.index("requirement")

@@ -87,7 +87,7 @@ def build_plan(meta: PlanMeta, columns: list[Column], rows: list[RawRow], *, yea
 
 
 TRADITIONAL_WARNING = "文件含繁体字,处室名称和角色词已按简体识别"
-_WARNING_SEQ_RE = re.compile(r"^第 (\d+) (?:行|项|个数据行)")
+
 _WARNING_FIELDS = (
     ("responsibilities", ("落实处室", "责任单位", "处室名称", "“等”", "责任", "牵头")),
     ("due", ("完成时限",)),
@@ -103,8 +103,8 @@ def doubts_from_warnings(warnings: list[str], seqs: set[int]) -> list[Doubt]:
     for warning in warnings:
         if warning == TRADITIONAL_WARNING:
             continue
-        match = _WARNING_SEQ_RE.match(warning)
-        seq = int(match[1]) if match and int(match[1]) in seqs else None
+        number = warning[2:].split(" ", 1)[0] if warning.startswith("第 ") else ""
+        seq = int(number) if number.isdigit() and int(number) in seqs else None
         field_name = next((f for f, words in _WARNING_FIELDS if any(w in warning for w in words)), None)
         doubts.append(Doubt(warning, seq, field_name if seq is not None else None))
     return doubts
@@ -211,19 +211,19 @@ def _task(plan: Plan, columns: list[Column], row: RawRow, state: _State, warning
     return task
 
 
-_NUMBERED_RE = re.compile(r"^\s*(\d{1,3})\s*[.、．](?!\d)\s*(?P<text>\S.*)$", re.S)
+_NUMBERED = r"^\s*(\d{1,3})\s*[.、．](?!\d)\s*(?P<text>\S.*)$"  # compiled on first use
 
 
 def _numbered_requirement(cells: dict[str, str | None]) -> tuple[str, str] | None:
     """(number, text) when the row has no 序号 of its own and its requirement starts with one."""
     if (cells["seq"] or "").strip() or not cells["requirement"]:
         return None
-    match = _NUMBERED_RE.match(cells["requirement"].strip())
+    match = re.match(_NUMBERED, cells["requirement"].strip(), re.S)
     if match:
         return match[1], "\n".join(line.strip() for line in match["text"].splitlines()).strip()
     # '2.归集整理和主动公开历史规划' in the 工作任务 column: the task's numbered title leads its requirement
     task_lines = (cells["task"] or "").strip().splitlines()
-    match = _NUMBERED_RE.match(task_lines[-1].strip()) if task_lines else None
+    match = re.match(_NUMBERED, task_lines[-1].strip(), re.S) if task_lines else None
     if not match:
         return None
     cells["task"] = "\n".join(task_lines[:-1]) or None

@@ -34,8 +34,8 @@ _FOOTER_RE = re.compile(
 )
 _ISSUER_LINE_RE = re.compile(r"(?:省|市|区|县|州|盟|旗).*(?:局|厅|委员会|委|政府|办公室)$")
 _HTML_RE = re.compile(r"(?i)<(?:html|body|table|tr|td|div|p)\b[^>]*>")
-_NUMBER_RE = re.compile(r"^\d+(?:\.\d+)?$")
-_NUMBERED_LINE_RE = re.compile(r"^\d{1,3}[.、．](?!\d)")  # '4.完善…': a task, not a continuation
+_NUMBER = r"^\d+(?:\.\d+)?$"  # (patterns as strings are compiled on first use)
+_NUMBERED_LINE = r"^\d{1,3}[.、．](?!\d)"  # '4.完善…': a task, not a continuation
 _PAREN_ONLY_RE = re.compile(r"^[(（][^()（）]{1,8}[)）]$")
 
 
@@ -221,18 +221,18 @@ def _line_header(lines: list[str], start: int) -> _Header | None:
     return _Header(start, end, columns, None) if columns else None
 
 
-_LEVEL_RE = re.compile(r"^[一二三四五六]级(?:指标|要点|类别|目录|事项)?$")
+_LEVEL = r"^[一二三四五六]级(?:指标|要点|类别|目录|事项)?$"
 
 
 def _level_cells(line: str, delimiter: str) -> list[str] | None:
     """The cells of a sub-header line naming levels ('一级 | 二级'), else None."""
     cells = [c for c in split_cells(line, delimiter) if c]
-    return cells if len(cells) >= 2 and all(_LEVEL_RE.match(to_simplified(c)) for c in cells) else None
+    return cells if len(cells) >= 2 and all(re.match(_LEVEL, to_simplified(c)) for c in cells) else None
 
 
 def _unnamed_header_cell(cell: str, lines: list[str], at: int) -> bool:
     """A short label between header words (its column's kind is found from the others)."""
-    if len(cell) > 8 or re.search(r"[\d,，。;；:：、]", cell):
+    if len(cell) > 8 or any(ch.isdigit() or ch in ",，。;；:：、" for ch in cell):
         return False
     following = next((strip_delimiters(x) for x in lines[at + 1:at + 3] if strip_delimiters(x)), "")
     return bool(following) and layout.column_of(following) is not None
@@ -368,7 +368,7 @@ def _delimited_row(cells: list[str], columns: list[Column], real: list[Column], 
 
 def _loose_line(line: str, rows: list[tuple[RawRow, list[str]]], columns: list[Column]) -> None:
     """A line without delimiters: a heading row, or the continuation of the last cell."""
-    numbered = _NUMBERED_LINE_RE.match(line)
+    numbered = re.match(_NUMBERED_LINE, line)
     if layout.is_heading(line) or not rows or numbered:
         cells: list[str | None] = [None] * len(columns)
         cells[_kind_at(columns, "requirement" if numbered else "task")] = line
@@ -396,7 +396,7 @@ def _line_rows(body: list[str], header: _Header, warnings: list[str]) -> list[Ra
     columns = header.columns = _with_seq_column(body, columns)
     seq_at = next((i for i, c in enumerate(columns) if c.kind == "seq"), None)
     if seq_at is None:  # numbers that are not row numbers: scores, counts (23, 0.75)
-        body = [line for line in body if not _NUMBER_RE.match(line)]
+        body = [line for line in body if not re.match(_NUMBER, line)]
     segments = _segments_by_seq(body, carry_titles=bool(seq_at)) if seq_at is not None else []
     if not segments:  # no 序号 column, or a page that dropped the numbers
         segments = _segments_by_shape(body, columns)
@@ -497,7 +497,7 @@ def _trailing_headings(lines: list[str]) -> list[str]:
 def _only_a_numbered_title(items: list[str]) -> bool:
     """A row so far holding only headings and its numbered task line ('6.持续做好…。')."""
     rest = [x for x in items if not layout.is_heading(x)]
-    return len(rest) == 1 and bool(_NUMBERED_LINE_RE.match(rest[0]))
+    return len(rest) == 1 and bool(re.match(_NUMBERED_LINE, rest[0]))
 
 
 def _trailing_titles(lines: list[str]) -> list[str]:
@@ -527,7 +527,7 @@ def _segments_by_shape(body: list[str], columns: list[Column]) -> list[list[str]
     for line in body:
         shape = layout.shape_of(line)
         trailing_cell = (shape == "title" and seen_resp and after_resp < behind
-                         and not _NUMBERED_LINE_RE.match(line))
+                         and not re.match(_NUMBERED_LINE, line))
         new_row = bool(current) and not trailing_cell and (
             (shape == "heading" and not all(layout.is_heading(x) for x in current))
             or (shape in ("plain", "title") and (seen_resp or (
