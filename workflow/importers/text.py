@@ -34,6 +34,7 @@ _FOOTER_RE = re.compile(
 )
 _ISSUER_LINE_RE = re.compile(r"(?:省|市|区|县|州|盟|旗).*(?:局|厅|委员会|委|政府|办公室)$")
 _HTML_RE = re.compile(r"(?i)<(?:html|body|table|tr|td|div|p)\b[^>]*>")
+UNALIGNED = "的单元格无法按列对齐,已全部放入具体要求,请核对"
 _NUMBER = r"^\d+(?:\.\d+)?$"  # (patterns as strings are compiled on first use)
 _NUMBERED_LINE = r"^\d{1,3}[.、．](?!\d)"  # '4.完善…': a task, not a continuation
 _PAREN_ONLY_RE = re.compile(r"^[(（][^()（）]{1,8}[)）]$")
@@ -363,6 +364,9 @@ def _delimited_row(cells: list[str], columns: list[Column], real: list[Column], 
     if placed is None:
         placed = [[] for _ in columns]
         placed[_kind_at(columns, "requirement")] = [c for c in cells if c]
+        row = table.row_from_placed(placed)
+        row.remarks.append(UNALIGNED)
+        return row
     return table.row_from_placed(placed)
 
 
@@ -403,10 +407,13 @@ def _line_rows(body: list[str], header: _Header, warnings: list[str]) -> list[Ra
     rows, items = [], []
     for segment in segments:
         placed = layout.align(segment, columns, multi=True)
+        unaligned = placed is None
         if placed is None:
             placed = [[] for _ in columns]
             placed[_kind_at(columns, "requirement")] = segment
         row = table.row_from_placed(placed)
+        if unaligned:
+            row.remarks.append(UNALIGNED)
         names = [len(p) for c, p in zip(columns, placed) if c.kind == "resp" and c.role in ("lead", "cooperate") and p]
         if len(names) == 2 and sum(names) >= 3:
             row.remarks.append("的牵头单位和配合单位各占一行,分界无法从文字确定,已按第一个牵头、其余配合推断,请核对")
