@@ -312,3 +312,21 @@ def test_a_column_naming_a_person_is_not_a_department_column() -> None:
     assert resp(plan, 1) == [("办公室", "lead"), ("各科室", "cooperate")]
     assert resp(plan, 2) == [("法规科", "lead")] and plan.tasks[1].due == dt.date(2022, 6, 30)
     assert plan.warnings == []
+
+
+def test_unnumbered_tasks_each_followed_by_label_lines() -> None:
+    text = "\n".join([
+        "某区2023年政府工作报告重点任务分解",
+        "一、稳定经济增长",
+        "地区生产总值增长6%以上。",
+        "牵头单位:区发改局",
+        "责任单位:各街道办事处",
+        "规上工业增加值增长8%。",
+        "牵头单位:区工信局",
+        "监督电话:12345",
+    ])
+    plan = parse_plan_text(text)
+    assert [(t.seq, t.chapter, t.requirement) for t in plan.tasks] == [
+        (1, "稳定经济增长", "地区生产总值增长6%以上。"), (2, "稳定经济增长", "规上工业增加值增长8%。")]
+    assert resp(plan, 1) == [("区发改局", "lead"), ("各街道办事处", "implement")]
+    assert resp(plan, 2) == [("区工信局", "lead")]

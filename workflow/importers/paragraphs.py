@@ -131,13 +131,15 @@ def parse_paragraphs(lines: list[str]) -> ParaResult | None:
     items: list[_Item] = []
     current: _Item | None = None
     last_heading: tuple[str, int] | None = None
+    loose: tuple[str, int] | None = None  # an unnumbered line outside any item: a task if labels follow
     for index, line in enumerate(lines):
         label = _label_line(line)
         if label is not None:
-            if current is None and last_heading:
-                current = _Item("heading", None, last_heading[0], last_heading[1])
+            if current is None and (last_heading or loose):
+                text, at = last_heading or loose  # type: ignore[misc]
+                current = _Item("heading" if last_heading else "", None, text, at)
                 items.append(current)
-                last_heading = None
+                last_heading = loose = None
             if current is not None:
                 current.labels.extend(r for r in label[0] if r not in current.labels)
                 current.label_warnings.extend(label[1])
@@ -157,11 +159,13 @@ def parse_paragraphs(lines: list[str]) -> ParaResult | None:
             current = _Item(kind, number, line, index, head=line)
             items.append(current)
             last_heading = (line, index) if _is_heading(line) else None
+            loose = None
             continue
         if current is not None and not current.labels and not current.unreadable:
             current.text += line
-        elif current is not None:
-            current = None  # text after a task's label lines: the page goes on (a footer)
+            last_heading = None
+        else:
+            current, loose, last_heading = None, (line, index), None  # after a task's label lines: the next task, or the page's end
     return _tasks(items, lines)
 
 
@@ -210,7 +214,8 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
             else:
                 section = _strip_marker(item.head).rstrip("。")
             text = item.text[len(item.head):]
-            item = _Item("", None, text, item.line, item.labels, item.label_warnings, item.unreadable)
+            item = _Item("", None, text, item.line, labels=item.labels, label_warnings=item.label_warnings,
+                         unreadable=item.unreadable)
         first_leads = first_leads or has_first_leads_rule(text)
         groups = responsibility_groups(text, first_leads) if not (item.labels or item.unreadable) else []
         if item.unreadable and not item.labels:
