@@ -97,15 +97,20 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
 
 
 def test_first_row_without_departments() -> None:
+    """The parser keeps the task with no department and says so (the CLI decides to refuse or draft)."""
     text = "某局2021年工作方案\n序号\n具体要求\n责任单位\n1\n公开预算。\n"
-    with pytest.raises(BadInput, match="第 1 行没有落实处室"):
-        parse_plan_text(text)
+    plan = parse_plan_text(text)
+    assert [(t.seq, t.requirement, t.responsibilities) for t in plan.tasks] == [(1, "公开预算。", [])]
+    assert any("第 1 行没有落实处室" in w for w in plan.warnings)
+    assert [(d.seq, d.field) for d in plan.doubts if "落实处室" in d.message] == [(1, "responsibilities")]
 
 
 def test_unreadable_department_cell() -> None:
-    text = "某局2021年工作方案\n序号|具体要求|责任单位\n1|公开预算。|详见附件说明\n"
-    with pytest.raises(BadInput, match="无法识别"):
-        parse_plan_text(text)
+    text = "某局2021年工作方案\n序号|具体要求|责任单位\n1|公开预算。|详见附件说明\n2|公开决算。|办公室\n"
+    plan = parse_plan_text(text)
+    assert [(t.seq, [r.department for r in t.responsibilities]) for t in plan.tasks] == [(1, []), (2, ["办公室"])]
+    assert any("“详见附件说明”无法识别" in w for w in plan.warnings)
+    assert [(d.seq, d.field) for d in plan.doubts] == [(1, "responsibilities")]
 
 
 def test_broken_canonical_yaml_and_json() -> None:

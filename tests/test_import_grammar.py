@@ -220,3 +220,46 @@ def test_date_lines() -> None:
     assert parse_date_line("2021年7月19日") == dt.date(2021, 7, 19)
     assert parse_date_line("二〇二一年七月十九日") == dt.date(2021, 7, 19)
     assert parse_date_line("2021年7月19日印发") is None
+
+
+# Phrases from real published plans (tests/corpus), each with the reading a careful reader gives.
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("市金融办、人民银行潍坊市中心支行、潍坊银监分局分别牵头落实",
+         [("市金融办", "lead"), ("人民银行潍坊市中心支行", "lead"), ("潍坊银监分局", "lead")]),
+        ("宣传处会办公室", [("宣传处", "implement"), ("办公室", "implement")]),
+        ("应急处、监督处等按职责分工落实", [("应急处", "implement"), ("监督处", "implement")]),
+        ("市财政局牵头,市直各部门落实;各镇(街)参照落实",
+         [("市财政局", "lead"), ("市直各部门", "implement"), ("各镇(街)", "implement")]),
+        ("市政府办公室、市司法局牵头,市直其他单位按职能分工落实",
+         [("市政府办公室", "lead"), ("市司法局", "lead"), ("市直其他单位", "implement")]),
+        ("牵头单位:市委编办、市政务服务和大数据管理局;责任单位:市直相关单位,各县市区人民政府",
+         [("市委编办", "lead"), ("市政务服务和大数据管理局", "lead"), ("市直相关单位", "implement"),
+          ("各县市区人民政府", "implement")]),
+        ("牽頭股室:綜合股、法規股;責任股室:各相關股室",
+         [("综合股", "lead"), ("法规股", "lead"), ("各相关股室", "implement")]),
+        ("责任科室:执法监督科、综合科,各科室配合",
+         [("执法监督科", "implement"), ("综合科", "implement"), ("各科室", "cooperate")]),
+        ("基教处、电教馆;各市、县(市、区)教育局",
+         [("基教处", "implement"), ("电教馆", "implement"), ("各市、县(市、区)教育局", "implement")]),
+        ("局防控办主办、各工作组协办", [("局防控办", "lead"), ("各工作组", "cooperate")]),
+        ("市政府办公室、市有关单位(见附件1,下同),各县(市、区)人民政府(管委会)负责",
+         [("市政府办公室", "implement"), ("市有关单位", "implement"), ("各县(市、区)人民政府(管委会)", "implement")]),
+    ],
+)
+def test_phrases_of_real_plans(cell: str, expected: list[tuple[str, str]]) -> None:
+    assert roles(cell) == expected
+
+
+def test_named_departments_etc_a_group_are_the_named_ones_flagged() -> None:
+    """'X、Y等有关部门': the named departments; the list is flagged as perhaps incomplete."""
+    parsed = parse_cell("市民政局、市农业农村局等有关部门落实")
+    assert [(r.department, r.role) for r in parsed.responsibilities] == [("市民政局", "implement"),
+                                                                        ("市农业农村局", "implement")]
+    assert len(parsed.warnings) == 1 and "等" in parsed.warnings[0]
+
+
+@pytest.mark.parametrize("name", ["各县(市、区)人民政府", "局主办科室", "制定规范性文件的部门", "功能区管委会"])
+def test_groups_without_ge(name: str) -> None:
+    assert is_group_name(normalize_name(name))

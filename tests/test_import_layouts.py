@@ -209,3 +209,124 @@ def test_responsible_section_column_with_time_limit_and_note() -> None:
     assert plan.tasks[2].due == dt.date(2022, 12, 31)
     assert resp(plan, 3) == [("各相关科室", "implement"), ("办公室", "supervise")]
     assert plan.tasks[2].responsibilities[0].group
+
+
+def test_paragraph_plan_with_a_rule_for_all_later_tasks() -> None:
+    """Numbered paragraphs closed by their responsibility parenthesis; a document-level rule
+    ('以下均需各县市区落实,不再逐一列出') adds its departments to every later task and is said."""
+    text = "\n".join([
+        "某市2021年政务公开工作要点",
+        "一、推进决策公开",
+        "1.完善重大行政决策公开制度。(牵头单位:市司法局;责任单位:市直各部门)",
+        "以下均需各县市区落实,不再逐一列出。",
+        "2.做好政策解读。(责任单位:市政府办公室)",
+        "3.加强政务公开平台建设。(市政务服务数据管理局负责落实)",
+        "4.推进基层政务公开",
+    ])
+    plan = parse_plan_text(text)
+    assert [(t.seq, t.chapter) for t in plan.tasks] == [(1, "推进决策公开"), (2, "推进决策公开"), (3, "推进决策公开")]
+    assert resp(plan, 1) == [("市司法局", "lead"), ("市直各部门", "implement")]
+    assert resp(plan, 2) == [("市政府办公室", "implement"), ("各县市区", "implement")]
+    assert resp(plan, 3) == [("市政务服务数据管理局", "implement"), ("各县市区", "implement")]
+    assert any("以下均需各县市区落实" in w for w in plan.warnings)
+    assert any("推进基层政务公开" in w and "舍弃" in w for w in plan.warnings)  # cut off: dropped, and said
+    assert all(d.seq is None for d in plan.doubts if "以下均需" in d.message)
+
+
+@pytest.mark.parametrize("layout", ["bars between", "bar after each", "spaced header"])
+def test_one_cell_per_line_with_bars(layout: str) -> None:
+    cells = ["工作任务", "具体要求", "责任科室", "时限要求",
+             "深化政策解读", "1", "做好政策解读工作。", "各科室", "持续推进",
+             "规范年报", "2", "规范编制年度报告。", "办公室", "年底前"]
+    if layout == "bars between":
+        lines = [x for cell in cells for x in (cell, "|")]
+    elif layout == "bar after each":
+        lines = [f"{cell} |" for cell in cells]
+    else:
+        lines = ["具 体 要 求" if c == "具体要求" else c for c in cells]
+    plan = parse_plan_text("\n".join(["某局2022年政务公开重点任务清单", *lines]))
+    assert [(t.seq, t.requirement, t.ongoing) for t in plan.tasks] == [
+        (1, "做好政策解读工作。", True), (2, "规范编制年度报告。", False)]
+    assert resp(plan, 1) == [("各科室", "implement")] and plan.tasks[1].due == dt.date(2022, 12, 31)
+    assert [t.section for t in plan.tasks] == ["深化政策解读", "规范年报"]
+
+
+def test_pipe_rows_with_merged_chapter_cells_and_a_header_split_over_two_lines() -> None:
+    text = "\n".join([
+        "某市2021年政务公开任务分解",
+        "工作任务 | 具体要求",
+        "| 责任单位 |",
+        "一、做好财政信息公开。 | 1.积极推进预算公开。 | 市财政局牵头,市直各部门落实;各镇(街)参照落实 |",
+        "2.持续深化债务信息公开。 |",
+        "3.加大惠民惠农资金信息公开力度。 | 市财政局 | |",
+        "4.按上级考核要求,市直有关部门每年至少更新一次",
+    ])
+    plan = parse_plan_text(text)
+    assert [t.seq for t in plan.tasks] == [1, 2, 3]
+    assert plan.tasks[0].requirement == "积极推进预算公开。"
+    assert resp(plan, 2) == resp(plan, 1)  # an empty 责任单位: the same as the row above
+    assert resp(plan, 3) == [("市财政局", "implement")]
+    assert any("第 2 行未写落实处室" in w for w in plan.warnings)
+    assert any("第 4 行不完整" in w for w in plan.warnings)
+    assert [(d.seq, d.field) for d in plan.doubts if "沿用" in d.message] == [(2, "responsibilities")]
+
+
+def test_rows_with_more_cells_than_a_damaged_header_names() -> None:
+    text = "\n".join([
+        "某局2022年政务公开工作任务清单",
+        "具体要求 | 责任科室",
+        "1 | 政策解读 | 做好政策解读工作。 | 办公室 |",
+        "2 | 依申请公开 | 依法办理政府信息公开申请。 | 法规科 |",
+        "3 | 做好年度报告编制发布。 | 办公室 |",
+    ])
+    plan = parse_plan_text(text)
+    assert [(t.seq, t.section, t.requirement) for t in plan.tasks] == [
+        (1, "政策解读", "做好政策解读工作。"), (2, "依申请公开", "依法办理政府信息公开申请。"),
+        (3, "依申请公开", "做好年度报告编制发布。")]
+    assert resp(plan, 2) == [("法规科", "implement")]
+    assert any(w.startswith("表头只列出具体要求、责任科室") for w in plan.warnings)
+
+
+def test_levels_after_the_requirement_column_hold_the_requirement() -> None:
+    text = "\n".join([
+        "某局2022年政务公开工作要点分解",
+        "工作要求 | 一级要点 | 二级要点 | 责任单位 | 完成时限",
+        "一、深化政策公开 | (一)加强政策解读 | 1.做好重要政策解读。 | 办公室 | 年底前",
+        "2.推进政策咨询。 | 法规科 | 持续推进 | |",
+    ])
+    plan = parse_plan_text(text)
+    assert [(t.seq, t.chapter, t.section, t.requirement, t.ongoing) for t in plan.tasks] == [
+        (1, "一、深化政策公开", "(一)加强政策解读", "做好重要政策解读。", False),
+        (2, "一、深化政策公开", "(一)加强政策解读", "推进政策咨询。", True)]
+    assert resp(plan, 2) == [("法规科", "implement")]
+
+
+def test_a_column_naming_a_person_is_not_a_department_column() -> None:
+    text = "\n".join([
+        "某局2022年政务公开重点工作任务分解表",
+        "序号 | 重点任务 | 牵头领导 | 牵头单位 | 配合单位 | 完成时限",
+        "1 | 做好政策解读。 | 张三 | 办公室 | 各科室 | 年底前",
+        "2 | 做好依申请公开。 | 李四 | 法规科 | | 6月底前",
+    ])
+    plan = parse_plan_text(text)
+    assert resp(plan, 1) == [("办公室", "lead"), ("各科室", "cooperate")]
+    assert resp(plan, 2) == [("法规科", "lead")] and plan.tasks[1].due == dt.date(2022, 6, 30)
+    assert plan.warnings == []
+
+
+def test_unnumbered_tasks_each_followed_by_label_lines() -> None:
+    text = "\n".join([
+        "某区2023年政府工作报告重点任务分解",
+        "一、稳定经济增长",
+        "地区生产总值增长6%以上。",
+        "牵头单位:区发改局",
+        "责任单位:各街道办事处",
+        "规上工业增加值增长8%。",
+        "牵头单位:区工信局",
+        "监督电话:12345",
+    ])
+    plan = parse_plan_text(text)
+    assert [(t.seq, t.chapter, t.requirement) for t in plan.tasks] == [
+        (1, "稳定经济增长", "地区生产总值增长6%以上。"), (2, "稳定经济增长", "规上工业增加值增长8%。")]
+    assert resp(plan, 1) == [("区发改局", "lead"), ("各街道办事处", "implement")]
+    assert resp(plan, 2) == [("区工信局", "lead")]

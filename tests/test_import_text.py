@@ -144,14 +144,14 @@ def test_requirements_keep_their_text(plan: Plan) -> None:
 
 def test_round_trip_through_the_canonical_form(plan: Plan) -> None:
     again = plan_from_dict(plan.to_dict())
-    assert again == dataclasses.replace(plan, warnings=[])
+    assert again == dataclasses.replace(plan, warnings=[], doubts=[])
 
 
 def test_round_trip_through_yaml_text(plan: Plan) -> None:
     import yaml
 
     text = yaml.safe_dump(plan.to_dict(), allow_unicode=True, sort_keys=False)
-    assert parse_plan_text(text) == dataclasses.replace(plan, warnings=[])
+    assert parse_plan_text(text) == dataclasses.replace(plan, warnings=[], doubts=[])
 
 
 def test_windows_line_endings_and_page_spaces() -> None:
@@ -198,3 +198,18 @@ def test_importing_the_package_does_not_load_docx_openpyxl_or_yaml() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_each_warning_about_a_row_is_a_doubt_on_that_cell(plan: Plan) -> None:
+    """Rows 9, 11 and 28 take the department cell of the row above (merged): a draft marks them."""
+    merged = [(d.seq, d.field) for d in plan.doubts if "沿用" in d.message]
+    assert merged == [(9, "responsibilities"), (11, "responsibilities"), (28, "responsibilities")]
+
+
+def test_a_task_dropped_because_junk_follows_the_table_is_loud() -> None:
+    """Junk lines after the last row make it unreadable: it is dropped with a warning and a doubt."""
+    text = SEED.read_text(encoding="utf-8") + "\n" + "\n".join(f"无关内容第{i}行" for i in range(2_000))
+    plan = parse_plan_text(text)
+    assert [t.seq for t in plan.tasks] == list(range(1, 28))
+    assert "第 28 行不完整,已舍弃" in plan.warnings
+    assert any(d.message == "第 28 行不完整,已舍弃" and d.seq is None for d in plan.doubts)

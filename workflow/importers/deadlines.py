@@ -193,3 +193,8 @@ def has_deadline_phrase(text: str) -> bool:
     """Whether a short text reads like a 完成时限 cell (any year, any phrase)."""
     plain = normalize_numerals(text)
     return bool(_DATE_RE.search(plain) or _ONGOING_CELL_RE.search(plain) or recurrence_of(plain))
+
+
+def has_date(text: str) -> bool:
+    """Whether a text names a date or period ('7月底前', '年底', '三季度'), not just '持续'."""
+    return bool(_DATE_RE.search(normalize_numerals(text)))

@@ -27,6 +27,7 @@ ROLE_PHRASES: dict[str, tuple[str, ...]] = {
     "牵头落实": ("lead",),
     "牵头实施": ("lead",),
     "牵头": ("lead",),
+    "主办": ("lead",),
     "配合落实": ("cooperate",),
     "配合实施": ("cooperate",),
     "协助落实": ("cooperate",),
@@ -55,21 +56,33 @@ ROLE_PHRASES: dict[str, tuple[str, ...]] = {
     "执行": ("implement",),
 }
 # Words between the departments and the role that do not change it (按职责牵头, 分别牵头).
-MODIFIERS = ("按职责分工", "按照职责", "按职责", "分别", "共同", "各自")
+MODIFIERS = ("按职责分工", "按职能分工", "按照职责", "按照职能", "根据职责", "按职责", "按职能", "分别", "共同", "各自")
 
 _ROLE_ALT = "|".join(sorted(map(re.escape, ROLE_PHRASES), key=len, reverse=True))
 _MOD_ALT = "|".join(map(re.escape, MODIFIERS))
 _CLAUSE_RE = re.compile(rf"^(?P<depts>.*?)(?:{_MOD_ALT})*(?P<role>{_ROLE_ALT})$")
-_COLON_RE = re.compile(rf"^(?P<role>{_ROLE_ALT})(?:单位|处室|部门|科室)?[::](?P<depts>.+)$")
+# Labels before a colon ('责任单位:X、Y', '牵头股室:Z'): the role words plus the words of a
+# responsibility column heading.
+COLON_LABELS: dict[str, tuple[str, ...]] = {
+    "责任": ("implement",), "主责": ("implement",), "承办": ("implement",), "主办": ("implement",),
+    "参与": ("cooperate",), "协同": ("cooperate",),
+}
+_COLON_RE = re.compile(r"^(?P<role>[^::,,;;()()]{1,8}?)(?:单位|处室|部门|科室|股室|处|科|股)?[::](?P<depts>.+)$")
 _ROLE_THEN_LIST_RE = re.compile(rf"({_ROLE_ALT})、")
+# Rarely needed patterns stay strings: `re` compiles (and caches) them on first use, so the
+# usual plan does not pay for them at import.
+_REFERENCE = r"[(（][^()（）]*(?:见附件|详见|下同|附后)[^()（）]*[)）]"
 _PAREN_ROLE_RE = re.compile(rf"^(?P<name>.+?)[(（](?P<role>{_ROLE_ALT})[)）]$")
 
 DEPT_SUFFIXES = (
     "处室", "处", "室", "办", "组", "科", "局", "中心", "单位", "部门", "大厅", "队", "所",
     "站", "委", "院", "厅", "部", "股", "庭", "司", "馆", "校", "窗口", "专班", "机构",
-    "公司", "会", "团", "社", "办公室",
+    "公司", "会", "团", "社", "办公室", "银行", "支行", "分行", "政府", "镇", "乡", "街道", "县(市、区)",
+    "县(市区)", "县市区", "开发区", "经开区", "高新区", "新区", "园区", "法院", "检察院", "残联", "妇联", "工商联", "科协", "文联", "侨联",
 )
-_GROUP_RE = re.compile(r"各|相关|有关|所有|全体|其他|其它")
+# 'X、Y等有关部门': the named ones, the list flagged as perhaps incomplete.
+_ETC_GROUP = r"^(?P<names>.+?)等(?P<group>[^、]{0,6}(?:有关|相关|其他|其它)\S+)$"
+_GROUP_RE = re.compile(r"各|相关|有关|所有|全体|其他|其它|主办(?:科室|处室|单位|部门)|的(?:部门|单位|科室|处室)$|县[((]市、?区[))]|县市区|功能区")
 _NEEDS_NAMING_RE = re.compile(r"相关|有关")
 _NOT_A_NAME_RE = re.compile(r"\d+月|[于前底]$|按要求|年度|[,，;；。:：]")
 _JOINERS_RE = re.compile(r"会同|以及|会|及|和|与")
@@ -119,7 +132,7 @@ def is_department_name(name: str) -> bool:
     if any(phrase in name for phrase in ("牵头", "配合", "督办")):
         return False
     base = TRAILING_SUBUNIT_RE.sub("", name) or name
-    return base.endswith(DEPT_SUFFIXES)
+    return base.endswith(DEPT_SUFFIXES) or name.endswith(DEPT_SUFFIXES)
 
 
 def parse_cell(text: str, default_role: str = "implement") -> CellParse:
@@ -162,7 +175,10 @@ def _parse_cell(text: str, default_role: str) -> CellParse:
 
 
 def _split_clauses(text: str) -> list[str]:
-    """Split on clause separators outside brackets; also after a role word followed by 、."""
+    """Split on clause separators outside brackets; also after a role word followed by 、.
+    A bracketed reference ('(见附件1,下同)') is not part of any name."""
+    if any(word in text for word in ("见附件", "详见", "下同", "附后")):
+        text = re.sub(_REFERENCE, "", text)
     text = _ROLE_THEN_LIST_RE.sub(r"\1,", text)
     return [c.strip() for c in split_outside_brackets(text, _CLAUSE_SEPARATORS) if c.strip()]
 
@@ -187,9 +203,13 @@ def split_outside_brackets(text: str, separators: str) -> list[str]:
 def _parse_clause(clause: str, default_role: str) -> tuple[list[Responsibility], bool, list[str]] | None:
     """One clause → responsibilities, whether a role word was present, warnings; None if not a clause."""
     clause = re.sub(r"\s+", "", clause)
-    match = _COLON_RE.match(clause) or _CLAUSE_RE.match(clause)
+    match = _COLON_RE.match(clause)
+    if match and match["role"] not in ROLE_PHRASES and match["role"] not in COLON_LABELS:
+        match = None  # '备注:…' is no label of a role
+    match = match or _CLAUSE_RE.match(clause)
     if match:
-        roles, has_role, depts_text = ROLE_PHRASES[match["role"]], True, match["depts"]
+        roles = ROLE_PHRASES.get(match["role"]) or COLON_LABELS[match["role"]]
+        has_role, depts_text = True, match["depts"]
     else:
         roles, has_role, depts_text = (default_role,), False, clause
     names = split_departments(depts_text)
@@ -214,8 +234,16 @@ def split_departments(text: str) -> list[tuple[str, str | None, bool]] | None:
     '委员会办公室' and '人事和组织处' stay whole.
     """
     items: list[tuple[str, str | None, bool]] = []
-    for piece in split_outside_brackets(text, "、/"):
-        piece = _LEADING_JOINER_RE.sub("", piece.strip())
+    pieces = split_outside_brackets(text, "、/")
+    while pieces:
+        piece = _LEADING_JOINER_RE.sub("", pieces.pop(0).strip())
+        # '各市、县(市、区)教育局': a piece that is no name joins the next while that makes one
+        while pieces and not _name_like(piece) and _name_like(f"{piece}、{pieces[0].strip()}"):
+            piece = f"{piece}、{pieces.pop(0).strip()}"
+        etc = (re.match(_ETC_GROUP, piece) if "等" in piece and any(w in piece for w in ("有关", "相关", "其他", "其它"))
+               else None)
+        if etc and is_department_name(normalize_name(etc["group"])):
+            piece = f"{etc['names']}等"
         truncated = piece.endswith("等") and len(piece) > 1
         piece = piece.removesuffix("等") if truncated else piece
         own_role = None
@@ -227,6 +255,11 @@ def split_departments(text: str) -> list[tuple[str, str | None, bool]] | None:
             return None
         items.extend((name, own_role, truncated and name == names[-1]) for name in names)
     return items or None
+
+
+def _name_like(piece: str) -> bool:
+    name = normalize_name(_PAREN_ROLE_RE.sub(r"\g<name>", piece).removesuffix("等"))
+    return is_department_name(name)
 
 
 def _split_joined(piece: str) -> list[str] | None:

@@ -21,6 +21,7 @@ _YEAR_RE = re.compile(r"(20\d{2})\s*年")
 _ATTACHMENT_RE = re.compile(r"^附件\s*\d*\s*[::]?$")
 _PUNCT_END = re.compile(r"[。;；:：,，!！?？]$")
 MAX_TITLE = 80
+_FIELD_TITLE = r"^[•·\-\s]*(?:名\s*称|标\s*题|中文名|文件名称)\s*[::]\s*(?P<title>.+)$"  # compiled on first use
 
 
 @dataclass
@@ -67,18 +68,33 @@ def is_org_line(line: str) -> bool:
 
 
 def _title(lines: list[str], notice: re.Match | None, issuer: str | None) -> str | None:
-    """The plan's own title (the last title-like line), else the title inside the notice heading."""
-    for line in reversed(lines):
+    """The plan's own title: the last title-like line (joined with the line above when the
+    title wraps; a page's 名称/标题 field when it is that line with the issuer before it),
+    else the title inside the notice heading."""
+    fields = [m["title"].strip().strip("《》") for m in map(_field_title, lines) if m]
+    for index in range(len(lines) - 1, -1, -1):
+        field = _field_title(lines[index])
+        line = (field["title"] if field else lines[index]).strip(" |｜")
         if _ATTACHMENT_RE.match(line) or _NOTICE_RE.match(line):
             continue
         if _is_title_line(line):
-            return line.strip("《》")
+            above = lines[index - 1].strip() if index else ""
+            if (above and _YEAR_RE.search(above) and not _YEAR_RE.search(line) and not _PUNCT_END.search(above)
+                    and not parse_date_line(above) and not is_org_line(above) and len(above + line) <= MAX_TITLE):
+                return (above + line).strip("《》")  # '立山区政府2023年重点工作' / '任务分解和责任分工方案'
+            bare = re.sub(r"\s+", "", line.strip("《》"))
+            return next((f for f in fields if re.sub(r"\s+", "", f).endswith(bare) and f != bare), line.strip("《》"))
     if notice:
         title = notice["title"].strip("《》")
         if issuer and not title.startswith(issuer):
             title = issuer + title
         return title
     return None
+
+
+def _field_title(line: str) -> re.Match | None:
+    """A page's '名称:…' / '标 题:…' / '中文名:…' field."""
+    return re.match(_FIELD_TITLE, line) if ("称" in line or "题" in line or "中文名" in line) else None
 
 
 def _is_title_line(line: str) -> bool:

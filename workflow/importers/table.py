@@ -25,7 +25,7 @@ from workflow.importers.layout import (
     is_heading,
 )
 from workflow.importers.preamble import PlanMeta, read_meta
-from workflow.plans.model import Plan, Responsibility, Task
+from workflow.plans.model import Doubt, Plan, Responsibility, Task
 
 
 # --------------------------------------------------------------------------- rows
@@ -36,6 +36,7 @@ class RawRow:
     """One table row: a cell per column; None = missing (merged with the row above)."""
 
     cells: list[str | None]
+    remarks: list[str] = field(default_factory=list)  # what the reader was unsure of, said with the row's number
 
 
 def row_from_placed(placed: list[list[str]]) -> RawRow:
@@ -79,8 +80,59 @@ def build_plan(meta: PlanMeta, columns: list[Column], rows: list[RawRow], *, yea
         raise BadInput("表格只有表头,没有任务行:请在表头下方至少填写一行任务。")
     plan.tasks = state.tasks
     if any(has_traditional(c or "") for r in rows for c in r.cells):
-        warnings.append("文件含繁体字,处室名称和角色词已按简体识别")
+        warnings.append(TRADITIONAL_WARNING)
     plan.warnings = warnings
+    plan.doubts = doubts_from_warnings(warnings, {t.seq for t in plan.tasks})
+    return plan
+
+
+TRADITIONAL_WARNING = "文件含繁体字,处室名称和角色词已按简体识别"
+
+_WARNING_FIELDS = (
+    ("responsibilities", ("落实处室", "责任单位", "处室名称", "“等”", "责任", "牵头")),
+    ("due", ("完成时限",)),
+    ("requirement", ("具体要求", "不是任务行")),
+    ("recurrence", ("周期",)),
+)
+
+
+def doubts_from_warnings(warnings: list[str], seqs: set[int]) -> list[Doubt]:
+    """One doubt per warning: the task it names (when that task is in the plan) and the
+    field the warning is about, so a draft can mark that very cell."""
+    doubts = []
+    for warning in warnings:
+        if warning == TRADITIONAL_WARNING:
+            continue
+        number = warning[2:].split(" ", 1)[0] if warning.startswith("第 ") else ""
+        seq = int(number) if number.isdigit() and int(number) in seqs else None
+        field_name = next((f for f, words in _WARNING_FIELDS if any(w in warning for w in words)), None)
+        doubts.append(Doubt(warning, seq, field_name if seq is not None else None))
+    return doubts
+
+
+def plan_from_paragraphs(meta: PlanMeta, result, *, year: int | None, fallback_title: str | None = None,
+                         warnings: list[str] | None = None) -> Plan:
+    """The Plan of a paragraph-form document (paragraphs.ParaResult): same title, year and
+    deadline rules as a table's."""
+    warnings = list(warnings or []) + list(result.warnings)
+    plan_year = resolve_year(meta, year, warnings)
+    title = meta.title or fallback_title
+    if not title:
+        title = "分工方案"
+        warnings.append("未找到方案标题,已暂用“分工方案”,请在导出的 YAML 中更正")
+    plan = Plan(title=title, year=plan_year, tasks=[], issuer=meta.issuer, issued_on=meta.issued_on)
+    for found in result.tasks:
+        task = Task(seq=found.seq, requirement=found.requirement, responsibilities=found.responsibilities,
+                    chapter=found.chapter, section=found.section)
+        warnings.extend(f"第 {task.seq} 项:{w}" for w in found.warnings)
+        notes: list[str] = []
+        _set_deadline(plan, task, None, notes, warnings)
+        task.note = ";".join(notes) or None
+        plan.tasks.append(task)
+    if any(has_traditional(t.requirement) for t in plan.tasks):
+        warnings.append(TRADITIONAL_WARNING)
+    plan.warnings = warnings
+    plan.doubts = doubts_from_warnings(warnings, {t.seq for t in plan.tasks})
     return plan
 
 
@@ -109,8 +161,8 @@ def _plan_level_deadline(columns: list[Column], rows: list[RawRow]) -> str | Non
     values = [row.cells[at] for row in rows if _has_requirement(columns, row)]
     if len(values) < 2 or not values[0]:
         return None
-    if all(v in (None, "", values[0]) for v in values[1:]):
-        return values[0]
+    if all(v in (None, "", values[0]) for v in values[1:]) and any(v in (None, "") for v in values[1:]):
+        return values[0]  # written once (merged down); the same phrase on every row is per row
     return None
 
 
@@ -137,9 +189,11 @@ def _task(plan: Plan, columns: list[Column], row: RawRow, state: _State, warning
         text = next(c for c in row.cells if c)
         warnings.append(f"表格中的“{_short(text)}”不是任务行(没有具体要求和落实处室),已忽略")
         return None
-    seq = _seq(cells["seq"], state, warnings)
+    numbered = _numbered_requirement(cells)
+    seq = _seq(numbered[0] if numbered else cells["seq"], state, warnings)
+    warnings.extend(f"第 {seq} 行{remark}" for remark in row.remarks)
     title = _update_headings(state, (cells["task"] or "").splitlines())
-    requirement = _requirement(cells, seq, state, warnings)
+    requirement = numbered[1] if numbered else _requirement(cells, seq, state, warnings)
     if requirement is None:
         return None
     section = f"{state.section} / {title}" if title and state.section and state.section != title else state.section
@@ -149,9 +203,31 @@ def _task(plan: Plan, columns: list[Column], row: RawRow, state: _State, warning
     if cells["note"]:
         notes.insert(0, cells["note"].strip())
     deadline_text = _row_deadline(cells["deadline"], seq, state, warnings) if per_row_deadline else None
+    if not deadline_text and per_row_deadline and cells["note"] and _dated_note(cells["note"], plan.year):
+        deadline_text = cells["note"]  # '11月底前完成' in 备注: the table has no deadline of its own
+        warnings.append(f"第 {seq} 行的完成时限取自备注“{_short(cells['note'])}”,请核对")
     _set_deadline(plan, task, deadline_text, notes, warnings)
     task.note = ";".join(n for n in notes if n) or None
     return task
+
+
+_NUMBERED = r"^\s*(\d{1,3})\s*[.、．](?!\d)\s*(?P<text>\S.*)$"  # compiled on first use
+
+
+def _numbered_requirement(cells: dict[str, str | None]) -> tuple[str, str] | None:
+    """(number, text) when the row has no 序号 of its own and its requirement starts with one."""
+    if (cells["seq"] or "").strip() or not cells["requirement"]:
+        return None
+    match = re.match(_NUMBERED, cells["requirement"].strip(), re.S)
+    if match:
+        return match[1], "\n".join(line.strip() for line in match["text"].splitlines()).strip()
+    # '2.归集整理和主动公开历史规划' in the 工作任务 column: the task's numbered title leads its requirement
+    task_lines = (cells["task"] or "").strip().splitlines()
+    match = re.match(_NUMBERED, task_lines[-1].strip(), re.S) if task_lines else None
+    if not match:
+        return None
+    cells["task"] = "\n".join(task_lines[:-1]) or None
+    return match[1], f"{match['text'].strip()}\n{cells['requirement'].strip()}"
 
 
 def _is_stray_row(columns: list[Column], row: RawRow, cells: dict[str, str | None]) -> bool:
@@ -162,6 +238,10 @@ def _is_stray_row(columns: list[Column], row: RawRow, cells: dict[str, str | Non
 
 
 def _cell(columns: list[Column], row: RawRow, kind: str) -> str | None:
+    """The row's cell of that kind; several 工作任务-like columns (chapter, section) join."""
+    if kind == "task":
+        texts = [c for column, c in zip(columns, row.cells) if column.kind == "task" and c]
+        return "\n".join(texts) if texts else None
     at = _index(columns, kind)
     return None if at is None else row.cells[at]
 
@@ -234,22 +314,27 @@ def _responsibilities(columns: list[Column], row: RawRow, seq: int, state: _Stat
     """Responsibilities from every department column; a row with none inherits the row above."""
     found: list[Responsibility] = []
     notes: list[str] = []
+    unreadable = False
     for column, text in zip(columns, row.cells):
         if column.kind != "resp" or not text or not text.strip():
             continue
         parsed = grammar.parse_cell(text.strip(), column.role or "implement")
         if not parsed.responsibilities:
-            raise BadInput(f"第 {seq} 行的{column.title}“{_short(text)}”无法识别:应写成“X处牵头,Y处配合”或列出处室名称。")
+            unreadable = True
+            warnings.append(f"第 {seq} 行的{column.title}“{_short(text)}”无法识别,已留空:"
+                            f"应写成“X处牵头,Y处配合”或列出处室名称,请核对")
+            continue
         if not parsed.clean:
             warnings.append(f"第 {seq} 行的{column.title}中“{parsed.note}”不是处室名称,已作为备注保留,请核对")
         warnings.extend(f"第 {seq} 行:{w}" for w in parsed.warnings)
         found.extend(r for r in parsed.responsibilities if r not in found)
         if parsed.note:
             notes.append(parsed.note)
-    if found:
+    if found or unreadable:
         return found, notes
     if state.prev is None:
-        raise BadInput(f"第 {seq} 行没有落实处室,上方也没有可沿用的行:请填写落实处室。")
+        warnings.append(f"第 {seq} 行没有落实处室,上方也没有可沿用的行,已留空:请填写落实处室")
+        return [], notes
     warnings.append(f"第 {seq} 行未写落实处室,沿用第 {state.prev.seq} 行(合并单元格)")
     return [Responsibility(r.department, r.role, r.group) for r in state.prev.responsibilities], notes
 
@@ -263,6 +348,11 @@ def _row_deadline(text: str | None, seq: int, state: _State, warnings: list[str]
     return text or None
 
 
+def _dated_note(note: str, year: int) -> bool:
+    """A 备注 that is a deadline: short and naming a date phrase."""
+    return len(note.strip()) <= 20 and deadlines.parse_deadline(note, year).due is not None
+
+
 def _set_deadline(plan: Plan, task: Task, cell: str | None, notes: list[str], warnings: list[str]) -> None:
     """Task due/recurrence/ongoing from its 完成时限 cell, then from its requirement text.
 
@@ -274,8 +364,14 @@ def _set_deadline(plan: Plan, task: Task, cell: str | None, notes: list[str], wa
         notes.append(f"完成时限:{cell.strip()}")
     from_text = deadlines.parse_deadline(task.requirement, plan.year)
     task.recurrence = from_cell.recurrence or from_text.recurrence
-    task.ongoing = from_cell.ongoing or from_text.ongoing
-    due: dt.date | None = from_cell.due or from_text.due
+    if from_cell.found:  # the row's own 完成时限 rules; dates in the requirement are its content
+        task.ongoing, due = from_cell.ongoing, from_cell.due
+        dates = sorted({d for _, d in deadlines.find_dates(cell or "", plan.year, cell=True)})
+        if len(dates) > 1:
+            warnings.append(f"第 {task.seq} 行的完成时限“{_short(cell or '')}”含多个日期,已取最晚的 {dates[-1]},请核对")
+    else:
+        task.ongoing = from_text.ongoing
+        due = from_text.due
     task.due = None if due == plan.due else due
 
 
