@@ -79,6 +79,9 @@ def _register() -> None:
 
     app.add_typer(report_app, name="report")
     app.add_typer(calendar_app, name="calendar")
+    from workflow.commands.serve import serve
+
+    app.command("serve", epilog=examples("duban serve", "duban --db postgresql://duban@db/duban serve --host 0.0.0.0 --workers 4 --root-path /duban"))(serve)
     try:
         from workflow.commands.mail import mail_app, outbox_app, remind_app
     except ImportError:  # pragma: no cover - the mail commands are optional while being built
