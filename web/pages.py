@@ -302,7 +302,8 @@ def ledger_page(request: Request, visitor: Visitor = Depends(visitor_of), plan: 
     try:
         ledger = lib.ledger(app, visitor.person, plan=plan, quarter=quarter, as_of=as_of, by=by, dept=dept)
         html = lib.ledger_file(ledger, "html", by).decode("utf-8")
-        styles = _STYLE.findall(html)
+        # The ledger document's page-wide rules apply to its own block here, not to the page.
+        styles = [re.sub(r"(^|[},;\s])(html|body)(?=[\s,{:])", r"\1.ledger-doc", st) for st in _STYLE.findall(html)]
         found = _BODY.search(html)
         body = found.group(1) if found else html
         body = re.sub(r"<script.*?</script>", "", body, flags=re.S | re.I)
