@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import build_world, drive, migrated_sqlite
-from web_server import Server
+from web_server import Server, free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium 未安装(apt-get install chromium)")
@@ -28,7 +28,10 @@ def site(tmp_path_factory):
 
     url = migrated_sqlite(tmp_path_factory.mktemp("webui") / "duban.db")
     world = build_world(url)
-    server = Server(url, today="2021-08-02")
+    port = free_port()
+    config = tmp_path_factory.mktemp("webcfg") / "duban.toml"
+    config.write_text(f'[web]\nbase_url = "http://127.0.0.1:{port}"\nlink_days = 7\n', encoding="utf-8")
+    server = Server(url, today="2021-08-02", port=port, env={"DUBAN_CONFIG": str(config)})
     shots = Path(os.environ.get("DUBAN_WEB_SHOTS") or tempfile.mkdtemp(prefix="duban-shots-"))
     shots.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots: {shots}")
@@ -218,3 +221,57 @@ def test_every_page_renders_at_both_sizes(site):
     login.click('button[type="submit"]')
     assert "新同事" in login.inner_text("header")
     login.close()
+
+
+def _mail_to(world, kind: str, recipient: str, assignment_id: int) -> str:
+    from sqlmodel import select
+
+    from db.models import Notification
+
+    with world.session() as s:
+        return s.exec(select(Notification.text).where(Notification.kind == kind,
+                                                      Notification.assignment_id == assignment_id,
+                                                      Notification.recipient.contains(recipient))
+                      .order_by(Notification.id.desc())).first()
+
+
+def test_approve_from_the_mail_link_works_once(site):
+    import re
+
+    world, server, browser, _ = site
+    aid = world.assignment(1, "科监处")
+    with server.client(world.token("孙科监")) as c:
+        assert c.post(f"/api/v1/tasks/{aid}/start").status_code == 200
+        assert c.post(f"/api/v1/tasks/{aid}/submit", json={"summary": "已完成技术保障"}).status_code == 200
+    text = _mail_to(world, "submitted", "李审核", aid)
+    link = re.search(r"网页办理:(\S+)", text).group(1)
+    assert link.startswith(f"{server.url}/m/")
+    other = re.search(r"网页办理:(\S+)", _mail_to(world, "submitted", "王审核", aid)).group(1)
+    assert other != link  # each reviewer has a link of their own
+
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(link)
+    page.goto(link)  # opening it (twice) changes nothing
+    assert "已报送" in page.inner_text("h1")
+    assert [b.inner_text() for b in page.locator("form button").all()] == ["审核通过", "退回"]
+    shoot(site, page, "mail-link")
+    page.locator('form[action$="/approve"] button').click()
+    page.wait_for_load_state()
+    assert "审核通过成功" in page.inner_text(".flash.ok")
+    with world.session() as s:
+        from db.models import Assignment, Event
+        from sqlmodel import func, select
+
+        assert s.get(Assignment, aid).state == "done"
+        approvals = s.exec(select(func.count()).select_from(Event).where(
+            Event.assignment_id == aid, Event.trigger == "approve")).one()
+        actor = s.exec(select(Event.actor_id).where(Event.assignment_id == aid, Event.trigger == "approve")).one()
+    assert approvals == 1 and actor == world.ids["李审核"]
+    page.goto(link)  # the second time: refused, nothing to click
+    assert "已经使用过" in page.inner_text(".flash.bad") and page.locator("form button").count() == 0
+    with server.client() as c:  # and a replayed POST is refused too
+        again = c.post(f"/m/{link.rsplit('/', 1)[1]}/approve")
+    assert again.status_code == 409 and "已经使用过" in again.text
+    approved_mail = _mail_to(world, "approved", "孙科监", aid)
+    assert f"{server.url}/tasks/{aid}" in approved_mail  # departments' mails link to the item's page
+    page.close()

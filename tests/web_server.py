@@ -24,8 +24,8 @@ class Server:
     """`duban serve` on `db` with a fixed today; `url` is its base address."""
 
     def __init__(self, db: str, today: str = "2021-08-02", data_dir: Path | None = None,
-                 workers: int = 1, root_path: str = "", env: dict | None = None):
-        self.port = free_port()
+                 workers: int = 1, root_path: str = "", env: dict | None = None, port: int | None = None):
+        self.port = port or free_port()
         self.root_path = root_path
         self.url = f"http://127.0.0.1:{self.port}{root_path}"
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="duban-web-data-"))

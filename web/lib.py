@@ -516,3 +516,43 @@ def _jsonable(value: Any) -> Any:
 
 
 jsonable = _jsonable
+
+
+# ---------------------------------------------------------------- approve from the mail
+LINK_TRIGGERS = ("approve", "send_back", "approve_delay", "reject_delay")
+
+
+def link_view(app: App, secret: str) -> tuple[dict[str, Any], str, list[str]]:
+    """What a reviewer's mail link opens: (the item, the reviewer's name, the moves it offers).
+    Changes nothing; refuses an unknown, used or expired link with the library's sentence."""
+    from workflow import mail_links
+
+    with app.reader() as conn:
+        link = mail_links.find(conn, secret)
+        person = person_by_id(conn, link.user_id)
+    if person is None or not person.active:
+        raise NotPermitted("链接所属的审核人已停用,链接失效;请登录督办网页办理。")
+    view = show_task(app, person, link.assignment_id)
+    offered = [t for t in allowed_triggers(app, person, view) if t in LINK_TRIGGERS]
+    return view, person.name, offered
+
+
+def link_transition(app: App, secret: str, trigger: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Make the move a mail link offers, as its reviewer; the link is spent in the same
+    transaction, so it works once (a second click, even at the same moment, is refused)."""
+    from db.models import User
+    from workflow import mail_links
+    from workflow.commands.lifecycle import notifier  # TODO(lib): lifecycle.transition(ctx, …)
+    from workflow.engine import fire
+
+    if trigger not in LINK_TRIGGERS:
+        raise BadInput(f"邮件链接只能用于{'、'.join(states.trigger_label(t) for t in LINK_TRIGGERS)}。")
+    with app.session() as session:
+        link = mail_links.find(session.connection(), secret)
+        user = session.get(User, link.user_id)
+        if user is None or not user.active:
+            raise NotPermitted("链接所属的审核人已停用,链接失效;请登录督办网页办理。")
+        fire(session, link.assignment_id, trigger, user, clock=app.clock, fields=_fields(fields),
+             notifier=notifier(app), before_write=lambda: mail_links.spend(session.connection(), link))
+        person = person_by_id(session.connection(), user.id)
+    return show_task(app, person, link.assignment_id)

@@ -491,3 +491,36 @@ async def admin_action(request: Request, action: str, visitor: Visitor = Depends
 def api_docs(request: Request) -> Response:
     schema = request.app.openapi()
     return render(request, "docs.html", None, schema=schema)
+
+
+# ---------------------------------------------------------------- approve from the mail
+@router.get("/m/{secret}")
+def mail_link(request: Request, secret: str) -> Response:
+    """Shows the item and its buttons; nothing changes on GET."""
+    try:
+        view, reviewer, offered = lib.link_view(core(request), secret)
+    except DubanError as exc:
+        from web.app import error_status
+
+        return render(request, "mail_link.html", None, status=error_status(exc)[0], error=exc.message,
+                      view=None, offered=[], secret=secret)
+    actions = [(t, states.trigger_label(t), trigger_fields(t)) for t in offered]
+    return render(request, "mail_link.html", None, view=view, reviewer=reviewer, actions=actions,
+                  field_labels=FIELD_LABELS, secret=secret)
+
+
+@router.post("/m/{secret}/{trigger}")
+async def mail_link_act(request: Request, secret: str, trigger: str) -> Response:
+    """The link is the credential (bound to one reviewer and one item, single-use)."""
+    form = await request.form()
+    fields = {k: str(form.get(k) or "").strip() for k in ("comment",)
+              if k in trigger_fields(trigger) and str(form.get(k) or "").strip()}
+    try:
+        view = await run_in_threadpool(lib.link_transition, core(request), secret, trigger, fields)
+    except DubanError as exc:
+        from web.app import error_status
+
+        return render(request, "mail_link.html", None, status=error_status(exc)[0], error=exc.message,
+                      view=None, actions=[], secret=secret)
+    return render(request, "mail_link.html", None, view=view, actions=[], secret=secret,
+                  done=f"事项 {view['id']}:{states.trigger_label(trigger)}成功,现为“{view['state_label']}”。")

@@ -1,8 +1,8 @@
-"""The web front end's own rows: browser sessions and single-use mail links.
+"""Browser sessions (table web_session, migration 0007).
 
-Declared with SQLAlchemy Core (as db/tables.py); the schema is migration 0007. Only
-hashes of the secrets are stored: the cookie value and the link's secret are shown to
-the browser once, and a copy of the database gives nobody a working session or link.
+Only a hash of the cookie is stored: the cookie value is given to the browser once, and
+a copy of the database gives nobody a working session. The expiry lives in the row.
+(The single-use mail links are workflow/mail_links.py: the Notifier issues them.)
 """
 from __future__ import annotations
 
@@ -11,32 +11,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from db import tables
+from db.models import WebSession
 
-metadata = MetaData()  # never creates anything: migration 0007 owns the schema
+web_session = WebSession.__table__  # migration 0007 owns the schema
 
-web_session = Table(
-    "web_session", metadata,
-    Column("id", String(64), primary_key=True),
-    Column("user_id", Integer, nullable=False),
-    Column("token_hash", String(300), nullable=False),
-    Column("csrf", String(64), nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("expires_at", DateTime, nullable=False),
-)
-
-mail_link = Table(
-    "mail_link", metadata,
-    Column("id", String(64), primary_key=True),
-    Column("user_id", Integer, nullable=False),
-    Column("assignment_id", Integer, nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("expires_at", DateTime, nullable=False),
-    Column("used_at", DateTime),
-)
 
 SESSION_HOURS = 12
 
@@ -100,40 +82,3 @@ def sessions_of(conn: Connection, user_id: int) -> int:
 
     return conn.execute(select(func.count()).select_from(web_session)
                         .where(web_session.c.user_id == user_id)).scalar_one()
-
-
-# ---------------------------------------------------------------- mail links
-def issue_link(conn: Connection, user_id: int, assignment_id: int, days: int) -> str:
-    """A single-use secret for one reviewer and one assignment, valid `days` days."""
-    secret = secrets.token_urlsafe(24)
-    now = utcnow()
-    conn.execute(insert(mail_link).values(id=_digest(secret), user_id=user_id, assignment_id=assignment_id,
-                                          created_at=now, expires_at=now + dt.timedelta(days=days)))
-    return secret
-
-
-@dataclass(frozen=True)
-class Link:
-    id: str
-    user_id: int
-    assignment_id: int
-    expires_at: dt.datetime
-    used_at: dt.datetime | None
-
-    @property
-    def usable(self) -> bool:
-        return self.used_at is None and self.expires_at > utcnow()
-
-
-def find_link(conn: Connection, secret: str | None) -> Link | None:
-    if not secret or len(secret) > 100:
-        return None
-    row = conn.execute(select(mail_link).where(mail_link.c.id == _digest(secret))).first()
-    return Link(row.id, row.user_id, row.assignment_id, row.expires_at, row.used_at) if row else None
-
-
-def use_link(conn: Connection, link: Link) -> bool:
-    """Mark the link used; False if someone used it first (one guarded update)."""
-    result = conn.execute(update(mail_link).where(mail_link.c.id == link.id, mail_link.c.used_at.is_(None))
-                          .values(used_at=utcnow()))
-    return result.rowcount == 1

@@ -33,6 +33,10 @@ class Notifier:
     """
 
     templates_dir: Path | None = None
+    # The web front end's address ([web] base_url): reviewers' mails then carry a
+    # single-use approve link each (workflow/mail_links), departments' mails the item's page.
+    base_url: str | None = None
+    link_days: int = 7
     _directory: dict[dt.date, Directory] = field(default_factory=dict)
     _tasks: dict[int, tuple] = field(default_factory=dict)
 
@@ -60,12 +64,23 @@ class Notifier:
         items: list[Outgoing] = []
         for effect in kinds:
             context = self._context(session, row, event, directory)
+            to_reviewers = effect["audience"] == "reviewers"
+            if self.base_url and not to_reviewers:
+                context["link"] = f"{self.base_url}/tasks/{row['id']}"
             rendered = render(effect["kind"], context, self.templates_dir)
-            people = (directory.reviewers() if effect["audience"] == "reviewers"
-                      else directory.department(row["department_id"]))
+            people = directory.reviewers() if to_reviewers else directory.department(row["department_id"])
+            by_email = {u.email.lower(): u.id for u in directory.users.values()} if self.base_url else {}
             for name, email in people:
+                mail = rendered
+                user_id = by_email.get(email.lower()) if to_reviewers else None
+                if user_id is not None:  # a link of their own: bound to them and this item, single-use
+                    from workflow.mail_links import issue
+
+                    secret = issue(session.connection(), user_id, row["id"], self.link_days)
+                    mail = render(effect["kind"], {**context, "link": f"{self.base_url}/m/{secret}"},
+                                  self.templates_dir)
                 items.append(Outgoing(key=f"event:{event['id']}:{email.lower()}", kind=effect["kind"],
-                                      recipient=format_recipient(name, email), rendered=rendered,
+                                      recipient=format_recipient(name, email), rendered=mail,
                                       event_id=event["id"], assignment_id=row["id"]))
         return enqueue(session, items)
 

@@ -35,7 +35,8 @@ def _principal(session, name: str | None) -> User | None:
 
 def notifier(app: App) -> Notifier:
     """Renders with the office's own templates where the config names a folder."""
-    return Notifier(app.config().templates_dir)
+    config = app.config()
+    return Notifier(config.templates_dir, base_url=config.web.base_url, link_days=config.web.link_days)
 
 
 def data_dir(app: App) -> Path:
