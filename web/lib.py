@@ -135,6 +135,32 @@ def review_list(app: App, person: Person) -> list[dict[str, Any]]:
     return run_review_list(as_user(app, person))
 
 
+def review_first(app: App, person: Person, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` items of the review queue (the front page shows a few; the count
+    comes from overview()): review_queue's own query and view, with a LIMIT."""
+    from workflow import queries  # TODO(lib): a paginated review-queue read
+
+    a = tables.assignment
+    q = queries._base().where(a.c.state.in_(("submitted", "delay_requested")))
+    visible = queries.visible_departments(person)
+    if visible is not None:
+        q = q.where(a.c.department_id.in_(sorted(visible)))
+    q = q.order_by(a.c.updated_at, a.c.id).limit(limit)
+    today = app.clock.today()
+    with app.reader() as conn:
+        return [queries._view(r, today) | {"waiting_since": r.updated_at.isoformat(timespec="seconds")}
+                for r in conn.execute(q)]
+
+
+def overdue_first(app: App, person: Person, limit: int) -> list[dict[str, Any]]:
+    """The most overdue items first (task list --overdue), at most `limit`."""
+    from workflow.queries import list_assignments, visible_departments  # TODO(lib): lifecycle reads
+
+    with app.reader() as conn:
+        return list_assignments(conn, app.clock.today(), overdue=True, limit=limit,
+                                visible=visible_departments(person))
+
+
 def allowed_triggers(app: App, person: Person, view: dict[str, Any]) -> list[str]:
     """The triggers `person` may fire on this assignment now: the state machine's valid
     ones that its permission rule does not refuse (states.permission_problem)."""

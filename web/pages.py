@@ -160,10 +160,11 @@ def home(request: Request, visitor: Visitor = Depends(visitor_of)) -> Response:
     app, p = core(request), visitor.person
     if states.reads_all(p.roles):
         overview = lib.overview(app, p)
-        queue = lib.review_list(app, p)
-        overdue, overdue_total = lib.list_tasks(app, p, overdue=True, per_page=20)
-        return render(request, "home_office.html", visitor, overview=overview, queue=queue[:20],
-                      queue_total=len(queue), overdue=overdue, overdue_total=overdue_total)
+        counts = {s["state"]: s["count"] for s in overview["by_state"]}
+        return render(request, "home_office.html", visitor, overview=overview, queue=lib.review_first(app, p, 20),
+                      queue_total=counts["submitted"] + counts["delay_requested"],
+                      overdue=lib.overdue_first(app, p, 20),
+                      overdue_total=sum(d["red"] for d in overview["departments"]))
     mine, total = ([], 0)
     if p.department_id is not None:
         mine, total = lib.list_tasks(app, p, mine=True, per_page=PER_PAGE)
