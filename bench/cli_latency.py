@@ -36,10 +36,10 @@ def build(url: str) -> dict[str, str]:
     from db.migrate import upgrade
     from sqlmodel import Session
     from workflow.clock import Clock
-    from workflow.directory import add_department, add_user
-    from workflow.plan import plan_from_dict
-    from workflow.plans import store_plan
-    from workflow.publish import publish
+    from workflow.directory.store import add_department, add_user
+    from workflow.plans.model import plan_from_dict
+    from workflow.plans.store import store_plan
+    from workflow.plans.publish import publish
 
     upgrade(make_engine(url))
     clock = Clock(dt.date(2021, 7, 20))
@@ -53,7 +53,7 @@ def build(url: str) -> dict[str, str]:
             "tasks": [{"seq": i, "requirement": f"第{i}项任务", "responsibilities": [
                 {"department": "装财处", "role": "lead"}]} for i in range(1, 301)]}), clock)
         publish(s, plan, reviewer, clock)
-        from workflow.auth import issue_token
+        from workflow.access.tokens import issue_token
 
         token = issue_token(s, staff)
     env = clean_env() | {"DUBAN_DB": url, "DUBAN_USER": "张三", "DUBAN_TODAY": "2021-08-02"}

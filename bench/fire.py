@@ -35,13 +35,13 @@ from _report import result  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Assignment, User  # noqa: E402
-from workflow.audit import event_hash, verify  # noqa: E402
+from workflow.lifecycle.audit import event_hash, verify  # noqa: E402
 from workflow.clock import Clock  # noqa: E402
-from workflow.directory import add_department, add_user  # noqa: E402
-from workflow.engine import fire  # noqa: E402
-from workflow.plan import plan_from_dict  # noqa: E402
-from workflow.plans import store_plan  # noqa: E402
-from workflow.publish import publish  # noqa: E402
+from workflow.directory.store import add_department, add_user  # noqa: E402
+from workflow.lifecycle.engine import fire  # noqa: E402
+from workflow.plans.model import plan_from_dict  # noqa: E402
+from workflow.plans.store import store_plan  # noqa: E402
+from workflow.plans.publish import publish  # noqa: E402
 
 DEPTS = 10
 CLOCK = Clock(dt.date(2021, 8, 2))
@@ -157,8 +157,8 @@ def approve_all_run(path: Path) -> tuple[int, float]:
     """Submit everything with raw SQL, then time the bulk approval through the CLI's run function."""
     import io
 
-    from workflow.app import App
-    from workflow.commands.lifecycle import approve_all
+    from workflow.context import App
+    from commands.lifecycle import approve_all
 
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("UPDATE assignment SET state='submitted', submitted_by_id=(SELECT id FROM app_user u "

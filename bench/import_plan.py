@@ -97,10 +97,10 @@ def big_plan() -> None:
     from db.migrate import upgrade
     from db.models import User
     from workflow.clock import Clock
-    from workflow.directory import add_department, add_user
+    from workflow.directory.store import add_department, add_user
     from workflow.importers import parse_plan_text
-    from workflow.plans import store_plan
-    from workflow.publish import publish
+    from workflow.plans.store import store_plan
+    from workflow.plans.publish import publish
 
     clock = Clock(dt.date(2021, 7, 20))
     with tempfile.TemporaryDirectory() as tmp:

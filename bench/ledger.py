@@ -40,7 +40,7 @@ from sqlmodel import Session  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Assignment, Department, Event, Plan, Task, User  # noqa: E402
-from workflow.ledger import compute_ledger  # noqa: E402
+from workflow.ledger.compute import compute_ledger  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import result, where_time_goes  # noqa: E402

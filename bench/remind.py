@@ -48,7 +48,7 @@ from db.migrate import upgrade  # noqa: E402
 from db.models import Assignment, Department, Event, Plan, Task, User  # noqa: E402
 from workflow.calendar import WorkCalendar  # noqa: E402
 from workflow.config import Config, RemindPolicy  # noqa: E402
-from workflow.reminders import CHASED_STATES, plan_reminders, run_reminders  # noqa: E402
+from workflow.reminders.sweep import CHASED_STATES, plan_reminders, run_reminders  # noqa: E402
 
 from _report import result, where_time_goes  # noqa: E402
 

@@ -122,9 +122,9 @@ def measure(label: str, fn) -> tuple[float, float, object]:
 def operations(engine) -> list[tuple[str, object]]:
     from workflow.calendar import WorkCalendar
     from workflow.config import Config
-    from workflow.ledger import compute_ledger
-    from workflow.queries import list_assignments, review_queue
-    from workflow.reminders import run_reminders
+    from workflow.ledger.compute import compute_ledger
+    from workflow.lifecycle.queries import list_assignments, review_queue
+    from workflow.reminders.sweep import run_reminders
 
     def in_session(fn):
         def run():

@@ -46,7 +46,7 @@ from _report import result  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Assignment, Event, User  # noqa: E402
-from workflow.auth import MIN_N, hash_token, new_token  # noqa: E402
+from workflow.access.tokens import MIN_N, hash_token, new_token  # noqa: E402
 
 CLIENTS = 8
 PG_URL = os.environ.get("DUBAN_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -134,7 +134,7 @@ def reads(n: int, per_client: int) -> None:
     token = give_tokens(engine, ["用户0-0"])[reviewer]
     engine.dispose()
 
-    from workflow.queries import list_assignments
+    from workflow.lifecycle.queries import list_assignments
 
     base_engine = make_engine(url)
     baseline = []
@@ -191,10 +191,10 @@ def reads(n: int, per_client: int) -> None:
 # ---------------------------------------------------------------- 2 and 3. writes
 def build_fires(url: str, n: int) -> None:
     from fire import CLOCK, DEPTS
-    from workflow.directory import add_department, add_user
-    from workflow.plan import plan_from_dict
-    from workflow.plans import store_plan
-    from workflow.publish import publish
+    from workflow.directory.store import add_department, add_user
+    from workflow.plans.model import plan_from_dict
+    from workflow.plans.store import store_plan
+    from workflow.plans.publish import publish
 
     engine = make_engine(url)
     upgrade(engine)
@@ -215,7 +215,7 @@ def build_fires(url: str, n: int) -> None:
 
 def fire_rate(url: str) -> tuple[int, float]:
     from fire import CLOCK
-    from workflow.engine import fire
+    from workflow.lifecycle.engine import fire
 
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as s:

@@ -139,7 +139,7 @@ class World:
         """The user's token, issued on first use at the cheapest accepted scrypt cost (the
         suite runs the CLI about a thousand times; production tokens use auth.SCRYPT_N)."""
         if name not in self.tokens:
-            from workflow.auth import MIN_N, issue_token
+            from workflow.access.tokens import MIN_N, issue_token
 
             with self.session() as s:
                 if name not in self.ids:
@@ -148,7 +148,7 @@ class World:
         return self.tokens[name]
 
     def app(self, user: str | None = None, today: str = "2021-08-02"):
-        from workflow.app import App
+        from workflow.context import App
         from workflow.clock import Clock
 
         return App(db_url=self.url, actor_name=user, clock=Clock(dt.date.fromisoformat(today)),
@@ -182,10 +182,10 @@ class World:
 
 def build_world(url: str, plan: dict = PLAN, publish: bool = True) -> World:
     from workflow.clock import Clock
-    from workflow.directory import add_department, add_user
-    from workflow.plan import plan_from_dict
-    from workflow.plans import store_plan
-    from workflow.publish import publish as do_publish
+    from workflow.directory.store import add_department, add_user
+    from workflow.plans.model import plan_from_dict
+    from workflow.plans.store import store_plan
+    from workflow.plans.publish import publish as do_publish
 
     from cli_helpers import register_tokens
 
@@ -227,13 +227,13 @@ DOER = {"start": "张三", "submit": "张三", "request_delay": "张三", "appro
 
 def full_fields():
     """Every field any trigger may require, filled in."""
-    from workflow.engine import Fields
+    from workflow.lifecycle.engine import Fields
 
     return Fields(summary="办理情况", comment="意见", reason="理由", until=dt.date(2021, 12, 31))
 
 
 def drive(world: World, aid: int, state: str) -> None:
-    from workflow.commands.lifecycle import transition
+    from commands.lifecycle import transition
 
     for trigger in PATHS[state]:
         transition(world.app(DOER[trigger]), aid, trigger, full_fields())

@@ -13,7 +13,7 @@ import pytest
 
 from cli_helpers import run
 from conftest import World
-from workflow.ledger import DelayRecord, Ledger, LedgerRow, Totals
+from workflow.ledger.compute import DelayRecord, Ledger, LedgerRow, Totals
 from workflow.reports import annual
 from workflow.reports.annual import render_annual
 
@@ -25,8 +25,8 @@ REASON = "需等待市级平台接口开放" + INJECTION
 
 # ---------------------------------------------------------------- a year of work
 def act(world: World, aid: int, trigger: str, user: str, day: str, **fields) -> None:
-    from workflow.commands.lifecycle import transition
-    from workflow.engine import Fields
+    from commands.lifecycle import transition
+    from workflow.lifecycle.engine import Fields
 
     transition(world.app(user, today=day), aid, trigger, Fields(**fields))
 
@@ -55,7 +55,7 @@ def year(world: World) -> World:
 
 
 def ledger_of(world: World, as_of: dt.date = AS_OF) -> Ledger:
-    from workflow.ledger import compute_ledger
+    from workflow.ledger.compute import compute_ledger
 
     with world.session() as s:
         return compute_ledger(s, world.plan_id, as_of)

@@ -21,8 +21,8 @@ from sqlmodel import select
 
 from conftest import drive
 from db.models import Attachment
-from workflow.commands.lifecycle import transition
-from workflow.engine import Fields
+from commands.lifecycle import transition
+from workflow.lifecycle.engine import Fields
 from workflow.errors import NotPermitted
 
 CONTENT = b"%PDF-1.4 report on budget disclosure\n" + bytes(range(256)) * 16
@@ -37,10 +37,10 @@ def _submit_in_child(url: str, aid: int, user: str, data: str, upload: str, refu
     import datetime as dt
     import os
 
-    from workflow.app import App
+    from workflow.context import App
     from workflow.clock import Clock
-    from workflow.commands.lifecycle import transition
-    from workflow.engine import Fields
+    from commands.lifecycle import transition
+    from workflow.lifecycle.engine import Fields
     from workflow.errors import DubanError, LostRace
 
     os.environ["DUBAN_DATA"] = data
@@ -195,7 +195,7 @@ def test_missing_attachment_leaves_nothing(world, data, tmp_path):
 def test_discard_keeps_a_copy_it_made_when_a_record_uses_it(tmp_path):
     """The copy this command made is referenced anyway (its own commit went through before
     the error, or it restored a file a record had lost): it stays."""
-    from workflow.attachments import discard, store
+    from workflow.lifecycle.attachments import discard, store
 
     store_dir = tmp_path / "attachments"
     item = store(_upload(tmp_path / "up", "报告.pdf"), store_dir)
@@ -205,7 +205,7 @@ def test_discard_keeps_a_copy_it_made_when_a_record_uses_it(tmp_path):
 
 
 def test_discard_keeps_the_copy_when_the_database_cannot_answer(tmp_path):
-    from workflow.attachments import discard, store
+    from workflow.lifecycle.attachments import discard, store
 
     store_dir = tmp_path / "attachments"
     item = store(_upload(tmp_path / "up", "报告.pdf"), store_dir)
@@ -234,7 +234,7 @@ def test_a_command_waiting_on_a_removed_lock_file_locks_the_new_one(tmp_path):
     import threading
     import time
 
-    from workflow import attachments
+    from workflow.lifecycle import attachments
 
     store_dir = tmp_path / "attachments"
     holder = attachments._lock(store_dir, fcntl.LOCK_EX)

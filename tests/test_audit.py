@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import text
 
 from conftest import build_world
-from workflow.audit import export, verify
-from workflow.commands.lifecycle import transition
-from workflow.engine import Fields
+from workflow.lifecycle.audit import export, verify
+from commands.lifecycle import transition
+from workflow.lifecycle.engine import Fields
 
 
 def _busy(world):

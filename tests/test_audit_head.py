@@ -15,11 +15,11 @@ from sqlmodel import Session
 
 from conftest import build_world
 from db.models import Plan
-from workflow.audit import verify
+from workflow.lifecycle.audit import verify
 from workflow.clock import Clock
-from workflow.engine import Fields, fire
-from workflow.notify import Notifier
-from workflow.publish import publish
+from workflow.lifecycle.engine import Fields, fire
+from workflow.lifecycle.notify import Notifier
+from workflow.plans.publish import publish
 
 CLOCK = Clock(dt.date(2021, 8, 2))
 

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 import cli
 from cli_helpers import ROOT, duban_cmd, run, run_json
 from conftest import migrated_sqlite, snapshot
-from workflow import auth
+from workflow.access import tokens as auth
 from workflow.errors import NotAuthenticated, NotPermitted
 
 REFUSED = f"错误:{auth.REFUSAL}\n"
@@ -368,7 +368,7 @@ def test_revoke_and_reactivate(world):
 
 def test_library_callers_are_trusted(world):
     """Tests and the demo build App themselves: no token, the named actor acts."""
-    from workflow.commands.lifecycle import transition
+    from commands.lifecycle import transition
 
     result = transition(world.app("张三"), world.assignment(1, "装财处"), "start")
     assert result.to_state == "in_progress"
@@ -384,7 +384,7 @@ def test_library_callers_are_trusted(world):
 def test_credentials_are_keyed_by_database(tmp_path, monkeypatch):
     import io
 
-    from workflow import credentials
+    from workflow.access import credentials
 
     monkeypatch.chdir(tmp_path)
     same = {credentials.key(u) for u in ("x.db", "./x.db", f"sqlite:///{tmp_path / 'x.db'}", "sqlite:///x.db")}

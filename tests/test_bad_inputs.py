@@ -111,7 +111,7 @@ def template(tmp_path_factory) -> Template:
     from db.migrate import upgrade
     from workflow.clock import Clock
     from workflow.importers import load_plan
-    from workflow.plans import store_plan
+    from workflow.plans.store import store_plan
 
     folder = tmp_path_factory.mktemp("bad-inputs-world")
     built = folder / "built.db"

@@ -40,7 +40,7 @@ def open_rows(world: World, department: str | None = None) -> dict[int, dt.date]
 
 
 def dept_id(world: World, name: str) -> int:
-    from workflow.directory import find_department
+    from workflow.directory.store import find_department
 
     with world.session() as s:
         return find_department(s, name).id
@@ -52,8 +52,8 @@ def worked(world: World) -> World:
     drive(world, world.assignment(1, "装财处"), "done")
     drive(world, world.assignment(3, "装财处"), "cancelled")
     drive(world, world.assignment(1, "办公室"), "assigned")
-    from workflow.commands.lifecycle import transition
-    from workflow.engine import Fields
+    from commands.lifecycle import transition
+    from workflow.lifecycle.engine import Fields
 
     transition(world.app("孙科监"), world.assignment(1, "科监处"), "start", Fields())
     return world
@@ -119,8 +119,8 @@ def test_same_data_same_bytes_and_a_moved_due_date_updates_the_same_event(world)
     aid = world.assignment(1, "科监处")
     first = export(world)
     assert export(world) == first
-    from workflow.commands.lifecycle import transition
-    from workflow.engine import Fields
+    from commands.lifecycle import transition
+    from workflow.lifecycle.engine import Fields
 
     transition(world.app("孙科监"), aid, "request_delay", Fields(reason="等待接口", until=dt.date(2021, 12, 20)))
     transition(world.app("李审核"), aid, "approve_delay", Fields())

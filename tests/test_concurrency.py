@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from conftest import build_world, many_tasks_plan
-from workflow.audit import verify
+from workflow.lifecycle.audit import verify
 
 WORKERS = int(os.environ.get("DUBAN_CONCURRENCY_WORKERS", "8"))
 FIRES = int(os.environ.get("DUBAN_CONCURRENCY_FIRES", "200"))  # the 500: set it for the full run
@@ -42,7 +42,7 @@ def _worker(url: str, seed: int, ids: list[int], n: int, out: str) -> None:
     from db.engine import make_engine
     from db.models import User
     from workflow.clock import Clock
-    from workflow.engine import Fields, fire
+    from workflow.lifecycle.engine import Fields, fire
     from workflow.errors import DubanError
 
     rnd = random.Random(seed)

@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 
 from workflow.clock import Clock
-from workflow.commands.lifecycle import transition
-from workflow.directory import add_delegation
-from workflow.engine import Fields
+from commands.lifecycle import transition
+from workflow.directory.store import add_delegation
+from workflow.lifecycle.engine import Fields
 from workflow.errors import NotPermitted
-from workflow.queries import history
+from workflow.lifecycle.queries import history
 
 
 def _delegate(world, principal, delegate, start, end):
@@ -51,7 +51,7 @@ def test_delegate_cannot_approve_own_submission(world):
 
 
 def test_a_revoked_principals_delegation_stops(world):
-    from workflow.auth import revoke
+    from workflow.access.tokens import revoke
     from workflow.errors import NotFound
 
     aid = world.assignment(1, "装财处")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from workflow.directory_import import DeptRecord, alias_match, closest_names, parse_directory
+from workflow.directory.importer import DeptRecord, alias_match, closest_names, parse_directory
 from workflow.errors import BadInput
 
 CSV = """name,aliases,email,kind,head
@@ -143,7 +143,7 @@ def test_nul_byte_and_big5_are_named(tmp_path: Path) -> None:
 
 def test_import_refuses_an_alias_that_is_another_departments_name(world) -> None:
     """dept import agrees with dept add: a name or alias names one department only."""
-    from workflow.directory import list_departments, upsert_departments
+    from workflow.directory.store import list_departments, upsert_departments
     from workflow.errors import Refused
 
     record = DeptRecord(name="信息中心", aliases=["装财处"], email=None, kind="business", head=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from transitions import Machine
 
 import states
-from workflow import engine
+from workflow.lifecycle import engine
 
 
 def _fresh(state: str, trigger: str) -> states.Carrier:

@@ -12,7 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from cli_helpers import ROOT, duban_cmd, run
-from workflow.commands import fast_params
+from commands import fast_params
 
 
 def test_installs_on_this_typer():

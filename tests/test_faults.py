@@ -107,7 +107,7 @@ def test_postgresql_connection_killed_mid_fire(db_url):
     from db.engine import make_engine
     from db.models import User
     from workflow.clock import Clock
-    from workflow.engine import fire
+    from workflow.lifecycle.engine import fire
     from workflow.errors import DatabaseProblem
 
     world = build_world(db_url)

@@ -8,7 +8,7 @@ import pytest
 
 from workflow.errors import BadInput
 from workflow.importers import load_plan, parse_plan_text
-from workflow.plan import Plan
+from workflow.plans.model import Plan
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "plans"
 

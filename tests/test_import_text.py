@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from workflow.importers import load_plan, parse_plan_text
-from workflow.plan import Plan, plan_from_dict
+from workflow.plans.model import Plan, plan_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "examples" / "gz-sfj-2021.txt"

@@ -233,9 +233,9 @@ def _state(db: str, aid: int) -> tuple:
 def test_storage_is_exact_on_both_backends(db_url):
     """The same corpus through fire() on SQLite and PostgreSQL: read back byte for byte."""
     from conftest import build_world
-    from workflow.commands import lifecycle
-    from workflow.engine import Fields
-    from workflow.queries import history
+    from commands import lifecycle
+    from workflow.lifecycle.engine import Fields
+    from workflow.lifecycle.queries import history
 
     world = build_world(db_url)
     aid = world.assignment(1, "装财处")

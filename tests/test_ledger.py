@@ -191,8 +191,8 @@ def test_an_unknown_suffix_writes_nothing(demo_db, tmp_path):
 # ---------------------------------------------------------------- both backends, in process
 def test_time_travel_on_each_backend(world):
     """A send-back before the cut-off counts, an approval after it does not."""
-    from workflow.commands.lifecycle import transition
-    from workflow.ledger import compute_ledger
+    from commands.lifecycle import transition
+    from workflow.ledger.compute import compute_ledger
 
     aid = world.assignment(1, "装财处")
     for day, trigger in [("2021-08-02", "start"), ("2021-09-01", "submit"), ("2021-09-02", "send_back"),
@@ -211,9 +211,9 @@ def test_time_travel_on_each_backend(world):
 
 
 def test_a_rejected_delay_keeps_the_date_and_goes_red(world):
-    from workflow.commands.lifecycle import transition
-    from workflow.engine import Fields
-    from workflow.ledger import compute_ledger
+    from commands.lifecycle import transition
+    from workflow.lifecycle.engine import Fields
+    from workflow.ledger.compute import compute_ledger
 
     aid = world.assignment(1, "装财处")
     transition(world.app("张三", today="2021-11-20"), aid, "request_delay",
@@ -226,9 +226,9 @@ def test_a_rejected_delay_keeps_the_date_and_goes_red(world):
 
 
 def test_late_approval_counts_as_late(world):
-    from workflow.ledger import compute_ledger
+    from workflow.ledger.compute import compute_ledger
 
-    from workflow.commands.lifecycle import transition
+    from commands.lifecycle import transition
 
     aid = world.assignment(1, "装财处")  # due 2021-11-30
     drive(world, aid, "submitted")
@@ -241,7 +241,7 @@ def test_late_approval_counts_as_late(world):
 
 
 def test_quarter_parsing():
-    from workflow.ledger import quarter_end
+    from workflow.ledger.compute import quarter_end
 
     assert quarter_end("2021Q1") == ("2021Q1", dt.date(2021, 3, 31))
     assert quarter_end("2021q4") == ("2021Q4", dt.date(2021, 12, 31))

@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 
 import states
-from workflow.ledger import DelayRecord, Ledger, LedgerRow, Totals
+from workflow.ledger.compute import DelayRecord, Ledger, LedgerRow, Totals
 from workflow.reports import FORMATS, atomic_path, write_ledger
 from workflow.reports import tabular as tab
 from workflow.reports.csv_out import write_csv

@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import select
 
 from db.models import Assignment, Event
-from workflow.commands import lifecycle
-from workflow.engine import Fields
+from commands import lifecycle
+from workflow.lifecycle.engine import Fields
 from workflow.errors import InvalidMove, MissingField, NotPermitted
-from workflow.queries import history
+from workflow.lifecycle.queries import history
 
 
 def state_of(world, aid):

@@ -33,7 +33,7 @@ def service_token(engine, user_id: int) -> str:
     from sqlmodel import Session
 
     from db.models import User
-    from workflow.auth import MIN_N, issue_token
+    from workflow.access.tokens import MIN_N, issue_token
 
     with Session(engine) as s:
         return issue_token(s, s.get(User, user_id), n=MIN_N)
@@ -127,7 +127,7 @@ def test_mail_test_file_and_smtp(setup):
 
 def test_daemon_once_and_lock(setup):
     from db.engine import make_engine
-    from workflow.commands.mail import daemon_lock
+    from commands.mail import daemon_lock
 
     once = invoke(setup, "remind", "daemon", "--once")
     assert once.exit_code == 0, once.output

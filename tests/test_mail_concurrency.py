@@ -18,7 +18,7 @@ from mailkit import SmtpSink, World, wait_for
 from notifications.outbox import Outgoing, enqueue, format_recipient, message_id
 from notifications.render import Rendered
 from workflow.errors import Refused
-from workflow.remind_lock import daemon_lock, sweep_lock
+from workflow.reminders.lock import daemon_lock, sweep_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 D = dt.date

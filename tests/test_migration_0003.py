@@ -12,7 +12,7 @@ from db.migrate import current_revision, head_revision, upgrade
 from db.models import Assignment, Department, Notification, Plan, ReminderLog, Task, User
 from workflow.calendar import WorkCalendar
 from workflow.config import Config, RemindPolicy
-from workflow.reminders import run_reminders
+from workflow.reminders.sweep import run_reminders
 
 DAY = dt.date(2021, 9, 30)
 NOW = dt.datetime(2021, 7, 20, 9)

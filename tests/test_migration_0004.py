@@ -13,10 +13,10 @@ from db.migrate import alembic_config, current_revision, upgrade
 from db.models import User
 from test_migration_0003 import blank_engine  # noqa: F401  (the fixture: an empty database per backend)
 from test_migrations import T0, _fill_first_schema
-from workflow.audit import verify
+from workflow.lifecycle.audit import verify
 from workflow.clock import Clock
-from workflow.engine import Fields, fire
-from workflow.notify import Notifier
+from workflow.lifecycle.engine import Fields, fire
+from workflow.lifecycle.notify import Notifier
 
 
 def _heads(engine, sql: str) -> dict[int, str | None]:

@@ -94,8 +94,8 @@ def test_first_schema_upgrades_to_head_with_data_intact(db_url):
     # and the upgraded database keeps working: verify the backfilled chain, read a ledger
     from sqlmodel import Session
 
-    from workflow.audit import verify
-    from workflow.ledger import compute_ledger
+    from workflow.lifecycle.audit import verify
+    from workflow.ledger.compute import compute_ledger
 
     with engine.connect() as conn:
         assert verify(conn) == (6, [])

@@ -11,8 +11,8 @@ import pytest
 import states
 from conftest import DOER, PATHS, build_world, drive, full_fields, many_tasks_plan, migrated_sqlite, snapshot
 from workflow.clock import Clock
-from workflow.commands.lifecycle import transition
-from workflow.directory import add_user
+from commands.lifecycle import transition
+from workflow.directory.store import add_user
 from workflow.errors import NotPermitted
 
 # Every role on the assignment's own department (装财处), another department, and (for the

@@ -98,7 +98,7 @@ def _stop_while_blocked(cluster: PrivateCluster, url: str, plan_id: int, mode: s
 def _chain_intact(url: str) -> bool:
     from sqlalchemy import create_engine
 
-    from workflow.audit import verify
+    from workflow.lifecycle.audit import verify
 
     engine = create_engine(url)
     try:

@@ -10,9 +10,9 @@ from cli_helpers import ROOT, run, run_json
 from conftest import PLAN, build_world, migrated_sqlite, snapshot
 from db.models import Assignment
 from workflow.errors import NotFound
-from workflow.plan import plan_from_dict
-from workflow.plans import store_plan
-from workflow.publish import periods, publish
+from workflow.plans.model import plan_from_dict
+from workflow.plans.store import store_plan
+from workflow.plans.publish import periods, publish
 
 
 def _count(world):
@@ -110,7 +110,7 @@ def test_seed_through_cli(tmp_path):
 def test_summary_most_urgent_first():
     import datetime as dt
 
-    from workflow.publish import department_summary
+    from workflow.plans.publish import department_summary
 
     def row(dept_id, name, role, due):
         return {"department_id": dept_id, "department": name, "role": role, "due_date": dt.date.fromisoformat(due)}
@@ -149,7 +149,7 @@ def test_publish_prints_the_summary_most_urgent_first(db_url):
 
 def test_resolve_files_that_are_not_usable_are_refused(tmp_path):
     from workflow.errors import BadInput
-    from workflow.publish import load_resolution
+    from workflow.plans.publish import load_resolution
 
     def refused(text: str | None) -> str:
         path = tmp_path / "r.yaml"

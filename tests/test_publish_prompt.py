@@ -20,11 +20,11 @@ from sqlmodel import func, select as sql_select
 from cli_helpers import duban_cmd, run
 from conftest import DEPARTMENTS, PLAN, build_world
 from db.models import Assignment, Department, Task
-from workflow.commands.plan_cmds import run_publish
-from workflow.commands.resolve_prompt import Prompt
+from commands.plan import run_publish
+from commands.resolve_prompt import Prompt
 from workflow.errors import BadInput, NotPermitted
-from workflow.groups import parse_selection
-from workflow.publish import load_resolution
+from workflow.plans.groups import parse_selection
+from workflow.plans.publish import load_resolution
 
 GROUPED = PLAN | {"title": "相关处室测试计划", "tasks": PLAN["tasks"] + [
     {"seq": 4, "requirement": "做好政策解读。", "responsibilities": [

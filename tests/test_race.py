@@ -17,7 +17,7 @@ def _racer(url: str, aid: int, user: str, barrier, results) -> None:
     from db.engine import make_engine
     from db.models import User
     from workflow.clock import Clock
-    from workflow.engine import Fields, fire
+    from workflow.lifecycle.engine import Fields, fire
     from workflow.errors import DubanError
 
     engine = make_engine(url)

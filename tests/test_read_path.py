@@ -18,11 +18,11 @@ from cli_helpers import ROOT, XDG_CONFIG_HOME, duban_cmd, run, run_json
 from conftest import drive
 from db import tables
 from workflow.errors import NotAuthenticated
-from workflow.queries import history, list_assignments, review_queue, visible_departments
+from workflow.lifecycle.queries import history, list_assignments, review_queue, visible_departments
 
 # Never loaded by a listing; each one was, or could easily be, by a stray top-level import.
 HEAVY = {"sqlmodel", "pydantic", "db.models", "transitions", "alembic", "jinja2", "openpyxl", "docx",
-         "yaml", "chinese_calendar", "icalendar", "workflow.directory", "workflow.plans", "workflow.engine",
+         "yaml", "chinese_calendar", "icalendar", "workflow.directory.store", "workflow.plans.store", "workflow.lifecycle.engine",
          "workflow.reports", "workflow.config", "notifications", "smtplib"}
 
 

@@ -13,10 +13,11 @@ import pytest
 from cli_helpers import run, run_json
 from conftest import build_world, migrated_sqlite
 from workflow.clock import Clock
-from workflow.commands import lifecycle, task_cmds
-from workflow.commands.ledger_cmd import LedgerOptions, run_ledger
-from workflow.directory import add_user
-from workflow.engine import Fields
+from commands import lifecycle
+from commands import task as task_cmds
+from commands.ledger import LedgerOptions, run_ledger
+from workflow.directory.store import add_user
+from workflow.lifecycle.engine import Fields
 from workflow.errors import NotFound, NotPermitted
 
 ALL = "all"

@@ -6,7 +6,7 @@ import pytest
 
 import states
 from conftest import DOER, PATHS, build_world, drive, full_fields, many_tasks_plan, snapshot
-from workflow.commands.lifecycle import transition
+from commands.lifecycle import transition
 from workflow.errors import InvalidMove
 
 # The table of DESIGN §3, written out again here on purpose: a test that derived its

@@ -9,9 +9,9 @@ from db.models import Assignment, Notification, ReminderLog
 from mailkit import World, make_db, stamp
 from workflow.calendar import WorkCalendar
 from workflow.config import Config, RemindPolicy
-from workflow.recipients import (Directory, department_recipients, escalation_recipients,
+from workflow.directory.recipients import (Directory, department_recipients, escalation_recipients,
                                  reviewer_recipients)
-from workflow.reminders import plan_reminders, run_reminders
+from workflow.reminders.sweep import plan_reminders, run_reminders
 
 D = dt.date
 POLICY = RemindPolicy()  # before 5 and 1, overdue every 3, escalate after 5, review wait 3

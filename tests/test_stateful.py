@@ -14,8 +14,8 @@ from sqlmodel import select
 import states
 from conftest import USERS, build_world, migrated_sqlite, snapshot
 from db.models import Assignment, Event
-from workflow.commands.lifecycle import transition
-from workflow.engine import Fields
+from commands.lifecycle import transition
+from workflow.lifecycle.engine import Fields
 from workflow.errors import DubanError
 
 TEXT = st.one_of(st.none(), st.just(""), st.text(min_size=1, max_size=30))

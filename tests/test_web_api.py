@@ -161,7 +161,7 @@ def test_review_queue_and_bulk_approve_skips_own_submission(served):
     drive_submit = [("start", {}), ("submit", {"summary": "已更新"})]
     with world.session() as s:  # a member of 规范性文件审查处 to submit its assignment
         from workflow.clock import Clock
-        from workflow.directory import add_user
+        from workflow.directory.store import add_user
         import datetime as dt
 
         world.ids["韩文审"] = add_user(s, "韩文审", "hw@example.gov.cn", ["staff"], "规范性文件审查处",
@@ -235,9 +235,9 @@ def test_audit_verify_and_openapi_and_local_docs(served):
 def test_revoked_user_and_rotated_token_end_api_and_sessions_at_once(served):
     import datetime as dt
 
-    from workflow.auth import MIN_N, issue_token, revoke
+    from workflow.access.tokens import MIN_N, issue_token, revoke
     from workflow.clock import Clock
-    from workflow.directory import add_user
+    from workflow.directory.store import add_user
 
     world, server = served
     with world.session() as s:

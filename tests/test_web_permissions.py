@@ -24,7 +24,7 @@ OWN_DEPARTMENT = {"张三", "钱处长"}
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory):
     from workflow.clock import Clock
-    from workflow.directory import add_user
+    from workflow.directory.store import add_user
 
     url = migrated_sqlite(tmp_path_factory.mktemp("webperm") / "duban.db")
     world = build_world(url, many_tasks_plan(len(CASES)))

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from workflow.app import Person
+from workflow.context import Person
 from workflow.errors import BadInput
 
 from web import lib
@@ -175,7 +175,7 @@ async def _read_body(request: Request, field: str = "attachments"):
     kind = request.headers.get("content-type", "")
     if not kind.startswith("multipart/form-data"):
         return await _json(request), [], None
-    from workflow.attachments import DEFAULT_MAX_BYTES  # TODO(lib): lifecycle attachment limits
+    from workflow.lifecycle.attachments import DEFAULT_MAX_BYTES  # TODO(lib): lifecycle attachment limits
 
     form = await request.form(max_files=MAX_UPLOAD_FILES, max_fields=50)
     fields: dict[str, Any] = {}

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from workflow.app import App  # TODO(lib): workflow.context.Context
+from workflow.context import App  # TODO(lib): workflow.context.Context
 from workflow.clock import Clock, parse_date
 from workflow.errors import (BadInput, DatabaseProblem, DubanError, InvalidMove, LostRace, NotAuthenticated,
                              NotFound, NotPermitted)

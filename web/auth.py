@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from workflow.app import Person
+from workflow.context import Person
 from workflow.errors import NotAuthenticated
 
 from web import lib, store

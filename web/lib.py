@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 import states
 from db import tables
-from workflow.app import App, Person  # TODO(lib): workflow.context.Context
+from workflow.context import App, Person  # TODO(lib): workflow.context.Context
 from workflow.errors import BadInput, NotFound, NotPermitted, Refused, shown
 
 
@@ -43,7 +43,7 @@ def authenticate(app: App, token: str | None) -> Person:
     """The active user a bearer token belongs to (the library's check, once per token per
     process: scrypt is slow on purpose). Every later request re-reads the user row, so a
     rotated token or a revoked user is refused at once."""
-    from workflow.auth import check_token  # TODO(lib): workflow.access.tokens
+    from workflow.access.tokens import check_token  # TODO(lib): workflow.access.tokens
 
     key = hashlib.sha256((token or "").encode("utf-8", "replace")).hexdigest()
     with app.reader() as conn:
@@ -75,7 +75,7 @@ def as_user(app: App, person: Person) -> App:
 
 def me(app: App, person: Person) -> dict[str, Any]:
     """`duban whoami --json`'s keys (without token_from: a browser has no token file)."""
-    from workflow.directory import user_views  # TODO(lib): workflow.directory
+    from workflow.directory.store import user_views  # TODO(lib): workflow.directory
 
     with app.session() as s:
         view = next(v for v in user_views(s) if v.id == person.id)
@@ -108,7 +108,7 @@ def list_tasks(app: App, person: Person, *, dept: str | None = None, state: str 
                overdue: bool = False, mine: bool = False, plan: str | None = None,
                page: int = 1, per_page: int = 50) -> tuple[list[dict[str, Any]], int]:
     """`task list` with its filters, one page of it, most urgent first; and the total."""
-    from workflow.commands.task_cmds import run_list  # TODO(lib): lifecycle reads service (task list)
+    from commands.task import run_list  # TODO(lib): lifecycle reads service (task list)
 
     rows = run_list(as_user(app, person), dept=dept or None, state=state or None, overdue=overdue,
                     mine=mine, plan=plan or None)
@@ -117,20 +117,20 @@ def list_tasks(app: App, person: Person, *, dept: str | None = None, state: str 
 
 
 def show_task(app: App, person: Person, assignment_id: int) -> dict[str, Any]:
-    from workflow.commands.lifecycle import view  # TODO(lib): lifecycle reads service (task show)
+    from commands.lifecycle import view  # TODO(lib): lifecycle reads service (task show)
 
     return view(as_user(app, person), assignment_id)
 
 
 def task_history(app: App, person: Person, assignment_id: int) -> list[dict[str, Any]]:
-    from workflow.queries import history, visible_departments  # TODO(lib): lifecycle reads service
+    from workflow.lifecycle.queries import history, visible_departments  # TODO(lib): lifecycle reads service
 
     with app.reader() as conn:
         return history(conn, assignment_id, visible_departments(person))
 
 
 def review_list(app: App, person: Person) -> list[dict[str, Any]]:
-    from workflow.commands.task_cmds import run_review_list  # TODO(lib): review list service
+    from commands.task import run_review_list  # TODO(lib): review list service
 
     return run_review_list(as_user(app, person))
 
@@ -138,7 +138,7 @@ def review_list(app: App, person: Person) -> list[dict[str, Any]]:
 def review_first(app: App, person: Person, limit: int) -> list[dict[str, Any]]:
     """The first `limit` items of the review queue (the front page shows a few; the count
     comes from overview()): review_queue's own query and view, with a LIMIT."""
-    from workflow import queries  # TODO(lib): a paginated review-queue read
+    from workflow.lifecycle import queries  # TODO(lib): a paginated review-queue read
 
     a = tables.assignment
     q = queries._base().where(a.c.state.in_(("submitted", "delay_requested")))
@@ -154,7 +154,7 @@ def review_first(app: App, person: Person, limit: int) -> list[dict[str, Any]]:
 
 def overdue_first(app: App, person: Person, limit: int) -> list[dict[str, Any]]:
     """The most overdue items first (task list --overdue), at most `limit`."""
-    from workflow.queries import list_assignments, visible_departments  # TODO(lib): lifecycle reads
+    from workflow.lifecycle.queries import list_assignments, visible_departments  # TODO(lib): lifecycle reads
 
     with app.reader() as conn:
         return list_assignments(conn, app.clock.today(), overdue=True, limit=limit,
@@ -196,7 +196,7 @@ def attachment_file(app: App, person: Person, assignment_id: int, sha256: str) -
 
 
 def data_dir(app: App) -> Path:
-    from workflow.commands.lifecycle import data_dir as _data_dir  # TODO(lib): Context.data_dir
+    from commands.lifecycle import data_dir as _data_dir  # TODO(lib): Context.data_dir
 
     return _data_dir(app)
 
@@ -206,9 +206,9 @@ def transition(app: App, person: Person, assignment_id: int, trigger: str, field
                uploads: list[Upload] | None = None, expected_version: int | None = None,
                on_behalf: str | None = None) -> dict[str, Any]:
     """Fire one trigger as `person`; returns the assignment as `task show --json` shows it."""
-    from workflow.attachments import staged  # TODO(lib): lifecycle.transition(ctx, id, trigger, fields, attachments)
-    from workflow.commands.lifecycle import _principal, _referenced, notifier
-    from workflow.engine import Fields, fire
+    from workflow.lifecycle.attachments import staged  # TODO(lib): lifecycle.transition(ctx, id, trigger, fields, attachments)
+    from commands.lifecycle import _principal, _referenced, notifier
+    from workflow.lifecycle.engine import Fields, fire
 
     if trigger not in states.TRANSITION_BY_TRIGGER:
         raise BadInput(f"未知操作“{shown(trigger)}”;可用操作:{'、'.join(states.TRANSITION_BY_TRIGGER)}。")
@@ -238,7 +238,7 @@ def _safe_name(name: str) -> str:
 
 def _fields(values: dict[str, Any]):
     from workflow.clock import parse_date
-    from workflow.engine import Fields
+    from workflow.lifecycle.engine import Fields
 
     known = {"summary", "comment", "reason", "until"}
     unknown = [k for k in values if k not in known]
@@ -255,8 +255,8 @@ def bulk_approve(app: App, person: Person, ids: list[int] | None = None, departm
     """Approve each given (or each submitted, optionally of one department) assignment;
     one event each; refusals (separation of duties, not submitted…) are skipped with the
     library's sentence."""
-    from workflow.commands.lifecycle import notifier  # TODO(lib): lifecycle bulk approve service
-    from workflow.engine import Fields, fire
+    from commands.lifecycle import notifier  # TODO(lib): lifecycle bulk approve service
+    from workflow.lifecycle.engine import Fields, fire
 
     runner = as_user(app, person)
     approved: list[int] = []
@@ -269,7 +269,7 @@ def bulk_approve(app: App, person: Person, ids: list[int] | None = None, departm
             a = tables.assignment
             q = select(a.c.id).where(a.c.state == "submitted").order_by(a.c.id)
             if department:
-                from workflow.directory import find_department
+                from workflow.directory.store import find_department
 
                 found = find_department(session, department)
                 if found is None:
@@ -289,7 +289,7 @@ def bulk_approve(app: App, person: Person, ids: list[int] | None = None, departm
 
 # ---------------------------------------------------------------- plans
 def plan_list(app: App, person: Person) -> list[dict[str, Any]]:
-    from workflow.plans import list_plans  # TODO(lib): plans service
+    from workflow.plans.store import list_plans  # TODO(lib): plans service
 
     with app.session() as s:
         return _jsonable(list_plans(s))
@@ -297,7 +297,7 @@ def plan_list(app: App, person: Person) -> list[dict[str, Any]]:
 
 def plan_import(app: App, person: Person, upload: Upload, *, dry_run: bool, year: int | None) -> dict[str, Any]:
     """`plan import [--dry-run] --json`: the plan as understood, its warnings, and its id once stored."""
-    from workflow.commands import plan_cmds  # TODO(lib): plans.import_plan(ctx, source, options)
+    from commands import plan as plan_cmds  # TODO(lib): plans.import_plan(ctx, source, options)
 
     runner = as_user(app, person)
     if not dry_run:
@@ -308,7 +308,7 @@ def plan_import(app: App, person: Person, upload: Upload, *, dry_run: bool, year
     plan.warnings += plan_cmds._publish_warnings(runner, plan)
     result = _jsonable(plan.to_dict()) | {"warnings": plan.warnings, "dry_run": dry_run}
     if not dry_run:
-        from workflow.plans import store_plan
+        from workflow.plans.store import store_plan
 
         with runner.session() as session:
             row = store_plan(session, plan, app.clock)
@@ -318,9 +318,9 @@ def plan_import(app: App, person: Person, upload: Upload, *, dry_run: bool, year
 
 def pending_groups(app: App, person: Person, ref: str) -> tuple[list[Any], list[str]]:
     """The "相关" groups the office must name before publishing, and the directory's names."""
-    from workflow.directory import list_departments  # TODO(lib): plans.publish service
-    from workflow.plans import find_plan
-    from workflow.publish import check_can_publish, pending_groups as pending
+    from workflow.directory.store import list_departments  # TODO(lib): plans.publish service
+    from workflow.plans.store import find_plan
+    from workflow.plans.publish import check_can_publish, pending_groups as pending
 
     with as_user(app, person).session() as session:
         check_can_publish(as_user(app, person).actor(session))
@@ -330,9 +330,9 @@ def pending_groups(app: App, person: Person, ref: str) -> tuple[list[Any], list[
 
 
 def plan_publish(app: App, person: Person, ref: str, resolution: dict) -> dict[str, Any]:
-    from workflow.notify import Notifier  # TODO(lib): plans.publish(ctx, plan, resolution)
-    from workflow.plans import find_plan
-    from workflow.publish import publish
+    from workflow.lifecycle.notify import Notifier  # TODO(lib): plans.publish(ctx, plan, resolution)
+    from workflow.plans.store import find_plan
+    from workflow.plans.publish import publish
 
     runner = as_user(app, person)
     with runner.session() as session:
@@ -349,7 +349,7 @@ def plan_export(app: App, person: Person, ref: str) -> tuple[str, str]:
     """(file name, canonical YAML) of a plan."""
     import yaml
 
-    from workflow.plans import find_plan, plan_of  # TODO(lib): plans service
+    from workflow.plans.store import find_plan, plan_of  # TODO(lib): plans service
 
     with app.session() as session:
         row = find_plan(session, ref)
@@ -366,7 +366,7 @@ LEDGER_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8",
 
 def ledger(app: App, person: Person, *, plan: str | None = None, quarter: str | None = None,
            as_of: str | None = None, by: str = "task", dept: str | None = None):
-    from workflow.commands.ledger_cmd import LedgerOptions, run_ledger  # TODO(lib): ledger.build(ctx, query)
+    from commands.ledger import LedgerOptions, run_ledger  # TODO(lib): ledger.build(ctx, query)
 
     return run_ledger(as_user(app, person), LedgerOptions(plan=plan or None, quarter=quarter or None,
                                                           as_of=as_of or None, by=by, dept=dept or None))
@@ -390,9 +390,9 @@ def ledger_file(ledger_obj, fmt: str, by: str) -> bytes:
 
 def annual_report(app: App, person: Person, plan: str | None, fmt: str, as_of: str | None) -> bytes:
     from workflow.clock import parse_date  # TODO(lib): reports annual service
-    from workflow.commands.report_cmds import _render, default_as_of
-    from workflow.ledger import compute_ledger
-    from workflow.plans import find_plan
+    from commands.report import _render, default_as_of
+    from workflow.ledger.compute import compute_ledger
+    from workflow.plans.store import find_plan
 
     if fmt not in ("md", "html", "docx"):
         raise BadInput(f"format 的值“{shown(fmt)}”无效,应为 md、html 或 docx。")
@@ -410,7 +410,7 @@ def annual_report(app: App, person: Person, plan: str | None, fmt: str, as_of: s
 
 def audit_verify(app: App, person: Person) -> dict[str, Any]:
     """`audit verify --json`'s keys, and the library's sentence for the first break."""
-    from workflow.audit import verify  # TODO(lib): audit service
+    from workflow.lifecycle.audit import verify  # TODO(lib): audit service
 
     with app.reader() as conn:
         checked, breaks = verify(conn)
@@ -426,7 +426,7 @@ def audit_verify(app: App, person: Person) -> dict[str, Any]:
 
 
 def audit_export(app: App, person: Person) -> str:
-    from workflow.audit import export  # TODO(lib): audit service
+    from workflow.lifecycle.audit import export  # TODO(lib): audit service
 
     runner = as_user(app, person)
     with runner.session() as s:
@@ -439,29 +439,29 @@ def audit_export(app: App, person: Person) -> str:
 
 # ---------------------------------------------------------------- users and departments
 def user_list(app: App, person: Person) -> list[dict[str, Any]]:
-    from workflow.directory import user_views  # TODO(lib): directory service
+    from workflow.directory.store import user_views  # TODO(lib): directory service
 
     with app.session() as s:
         return [dataclasses.asdict(v) for v in user_views(s)]
 
 
 def department_list(app: App) -> list[dict[str, Any]]:
-    from workflow.directory import KINDS, list_departments
+    from workflow.directory.store import KINDS, list_departments
 
     with app.session() as s:
         return [d.model_dump() | {"kind_label": KINDS.get(d.kind, d.kind)} for d in list_departments(s)]
 
 
 def user_add(app: App, person: Person, name: str, email: str, roles: list[str], dept: str | None) -> tuple[dict, str]:
-    from workflow.commands.auth_cmds import add_user_with_token  # TODO(lib): access service
+    from commands.auth import add_user_with_token  # TODO(lib): access service
 
     user, token = add_user_with_token(as_user(app, person), name, email, roles, dept or None)
     return {"id": user.id, "name": user.name, "email": user.email, "roles": user.roles}, token
 
 
 def user_revoke(app: App, person: Person, name: str) -> None:
-    from workflow.auth import revoke  # TODO(lib): access service
-    from workflow.commands.auth_cmds import _find_user
+    from workflow.access.tokens import revoke  # TODO(lib): access service
+    from commands.auth import _find_user
 
     runner = as_user(app, person)
     with runner.session() as s:
@@ -470,8 +470,8 @@ def user_revoke(app: App, person: Person, name: str) -> None:
 
 
 def user_rotate(app: App, person: Person, name: str) -> str:
-    from workflow.auth import issue_token  # TODO(lib): access service
-    from workflow.commands.auth_cmds import _find_user, _not_admin
+    from workflow.access.tokens import issue_token  # TODO(lib): access service
+    from commands.auth import _find_user, _not_admin
 
     runner = as_user(app, person)
     with runner.session() as s:
@@ -484,8 +484,8 @@ def user_rotate(app: App, person: Person, name: str) -> str:
 
 
 def department_add(app: App, person: Person, name: str, email: str | None, kind: str) -> None:
-    from workflow.commands.auth_cmds import DIRECTORY_ADMIN  # TODO(lib): directory service
-    from workflow.directory import add_department
+    from commands.auth import DIRECTORY_ADMIN  # TODO(lib): directory service
+    from workflow.directory.store import add_department
 
     runner = as_user(app, person)
     with runner.session() as s:
@@ -495,7 +495,7 @@ def department_add(app: App, person: Person, name: str, email: str | None, kind:
 
 def delegation_add(app: App, person: Person, to: str, start: str, until: str) -> None:
     from workflow.clock import parse_date  # TODO(lib): directory service
-    from workflow.directory import add_delegation
+    from workflow.directory.store import add_delegation
 
     runner = as_user(app, person)
     with runner.session() as s:
@@ -506,7 +506,7 @@ def delegation_add(app: App, person: Person, to: str, start: str, until: str) ->
 def overview(app: App, person: Person) -> dict[str, Any]:
     """Counts by state and, per department, how many assignments have each light (the
     library's light function, applied to (department, state, due date) groups)."""
-    from workflow.queries import light, visible_departments  # TODO(lib): lifecycle reads (lights)
+    from workflow.lifecycle.queries import light, visible_departments  # TODO(lib): lifecycle reads (lights)
 
     a, d = tables.assignment, tables.department
     visible = visible_departments(person)
@@ -568,8 +568,8 @@ def link_transition(app: App, secret: str, trigger: str, fields: dict[str, Any])
     transaction, so it works once (a second click, even at the same moment, is refused)."""
     from db.models import User
     from workflow import mail_links
-    from workflow.commands.lifecycle import notifier  # TODO(lib): lifecycle.transition(ctx, …)
-    from workflow.engine import fire
+    from commands.lifecycle import notifier  # TODO(lib): lifecycle.transition(ctx, …)
+    from workflow.lifecycle.engine import fire
 
     if trigger not in LINK_TRIGGERS:
         raise BadInput(f"邮件链接只能用于{'、'.join(states.trigger_label(t) for t in LINK_TRIGGERS)}。")

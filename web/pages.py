@@ -221,7 +221,7 @@ async def task_action(request: Request, assignment_id: int, trigger: str,
 
 
 async def _uploads(form: Any, folder: Path) -> list[lib.Upload]:
-    from workflow.attachments import DEFAULT_MAX_BYTES  # TODO(lib): lifecycle attachment limits
+    from workflow.lifecycle.attachments import DEFAULT_MAX_BYTES  # TODO(lib): lifecycle attachment limits
 
     uploads = []
     for value in form.getlist("attachments"):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from workflow.errors import BadInput
 from workflow.importers.decode import decode_bytes, refuse_nul
-from workflow.plan import Plan
+from workflow.plans.model import Plan
 
 MAX_BYTES = 20 * 1024 * 1024  # refuse larger files before reading them
 MAX_UNPACKED = 50 * 1024 * 1024  # a .docx/.xlsx unpacking to more is refused (zip bomb)

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from workflow.errors import BadInput
-from workflow.plan import Plan, plan_from_dict
+from workflow.plans.model import Plan, plan_from_dict
 
 _YAML_TASKS_RE = re.compile(r"^tasks\s*:", re.MULTILINE)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from workflow.errors import BadInput
 from workflow.importers.table import Grid, plan_from_grids
-from workflow.plan import Plan
+from workflow.plans.model import Plan
 
 
 def load_docx(data: bytes, year: int | None = None, name: str | None = None) -> Plan:

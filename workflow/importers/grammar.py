@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from workflow.importers.hanzi import to_simplified
-from workflow.plan import Responsibility
+from workflow.plans.model import Responsibility
 
 # Role phrases (longest first where one is a prefix or suffix of another) → roles.
 ROLE_PHRASES: dict[str, tuple[str, ...]] = {

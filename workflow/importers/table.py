@@ -25,7 +25,7 @@ from workflow.importers.layout import (
     is_heading,
 )
 from workflow.importers.preamble import PlanMeta, read_meta
-from workflow.plan import Plan, Responsibility, Task
+from workflow.plans.model import Plan, Responsibility, Task
 
 
 # --------------------------------------------------------------------------- rows

@@ -22,7 +22,7 @@ from workflow.importers.deadlines import parse_date_line
 from workflow.importers.preamble import is_org_line, read_meta
 from workflow.importers.layout import Column
 from workflow.importers.table import RawRow
-from workflow.plan import Plan
+from workflow.plans.model import Plan
 
 _DELIMITERS = ("|", "｜", "\t")
 _MARKDOWN_RULE_RE = re.compile(r"^[|｜\s:：\-—–+]*[-—–]{3,}[|｜\s:：\-—–+]*$")

@@ -14,7 +14,7 @@ from typing import Any
 
 from workflow.errors import BadInput
 from workflow.importers.table import Grid, plan_from_grids
-from workflow.plan import Plan
+from workflow.plans.model import Plan
 
 
 MAX_COLUMNS = 200  # a plan table has a handful of columns; more is not a plan

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterator
 
 if TYPE_CHECKING:
-    from workflow.ledger import Ledger
+    from workflow.ledger.compute import Ledger
 
 # "table" (terminal) and "json" are printed by the CLI itself; the rest are files.
 FORMATS = ("table", "csv", "xlsx", "html", "md", "json")

@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
-from workflow.ledger import Ledger, LedgerRow, Totals, period_label
+from workflow.ledger.compute import Ledger, LedgerRow, Totals, period_label
 
 SECTION_TITLE = "政务公开工作要点落实情况"
 OTHER_CHAPTER = "其他"

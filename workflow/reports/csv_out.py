@@ -11,7 +11,7 @@ import csv
 import os
 from typing import IO
 
-from workflow.ledger import Ledger
+from workflow.ledger.compute import Ledger
 from workflow.reports import is_stream, open_text
 from workflow.reports.tabular import DATE, DETAIL_COLUMNS, INT, detail_rows, headers, is_formula_like
 

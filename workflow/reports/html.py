@@ -20,7 +20,7 @@ from typing import IO, Any, Iterator, Sequence
 import jinja2
 
 import states
-from workflow.ledger import Ledger, LedgerRow, Totals
+from workflow.ledger.compute import Ledger, LedgerRow, Totals
 from workflow.reports import open_text
 from workflow.reports.tabular import (
     DEPARTMENT_TOTAL_COLUMNS, DETAIL_COLUMNS, INT, LIGHT, LIGHT_FILL, LIGHT_INK, OVERDUE_COLOUR,

@@ -25,8 +25,8 @@ from sqlmodel import Session
 
 import states
 from db.models import Assignment, Department, Plan, Task
-from workflow.ledger import period_label
-from workflow.plan import RESPONSIBILITY_ROLES
+from workflow.ledger.compute import period_label
+from workflow.plans.model import RESPONSIBILITY_ROLES
 
 PRODID = "-//duban//督办//ZH"
 CALNAME = "督办事项"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
-from workflow.ledger import Ledger
+from workflow.ledger.compute import Ledger
 from workflow.reports.tabular import (
     DEPARTMENT_TOTAL_COLUMNS, DETAIL_COLUMNS, INT, PERCENT, STATE_TOTAL_COLUMNS, Column,
     as_of_line, department_totals, detail_rows, state_totals, summary,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 import states
-from workflow.ledger import LIGHT_LABELS, DelayRecord, Ledger, LedgerRow, Totals
+from workflow.ledger.compute import LIGHT_LABELS, DelayRecord, Ledger, LedgerRow, Totals
 
 VIEWS = ("task", "department")
 

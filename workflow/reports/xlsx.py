@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
-from workflow.ledger import Ledger
+from workflow.ledger.compute import Ledger
 from workflow.reports import atomic_path, is_stream
 from workflow.reports.tabular import (
     DATE, DEPARTMENT_TOTAL_COLUMNS, DETAIL_COLUMNS, INT, LIGHT, LIGHT_FILL, LIGHT_INK, PERCENT,

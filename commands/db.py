@@ -1,0 +1,44 @@
+"""`duban db`: create or upgrade the database."""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from commands.common import JSON, app_of, ex, group, print_json
+
+
+db_app = group("db", "数据库:初始化与升级。", "duban db init", "duban --db postgresql://postgres@127.0.0.1/test db init")
+
+
+@db_app.command("init", epilog=ex("duban db init --admin 吴管理 --email wu@sfj.gz.gov.cn",
+                                  "duban db init", "DUBAN_DB=postgresql://postgres@127.0.0.1/test duban db init"))
+def db_init(ctx: typer.Context,
+            admin: Annotated[Optional[str], typer.Option("--admin", help="同时创建第一位管理员(仅当还没有管理员时),并显示其令牌一次")] = None,
+            email: Annotated[Optional[str], typer.Option("--email", help="配合 --admin:管理员的邮箱")] = None,
+            as_json: JSON = False) -> None:
+    """创建数据库或升级到最新结构;重复执行是安全的。"""
+    from db.migrate import current_revision, upgrade
+    from workflow.access.tokens import has_admin
+    from workflow.errors import BadInput, Refused
+
+    app = app_of(ctx)
+    if bool(admin) != bool(email):
+        raise BadInput("--admin 与 --email 需要一起使用,例如 duban db init --admin 吴管理 --email wu@sfj.gz.gov.cn。")
+    engine = app.engine(check_schema=False)
+    if admin and has_admin(engine):  # refuse before changing anything
+        raise Refused("数据库中已有管理员;新用户请由管理员用 duban user add 添加。")
+    before = current_revision(engine)
+    upgrade(engine)
+    after = current_revision(engine)
+    if not as_json:
+        print(f"数据库已是最新结构({after})。" if before == after else
+              f"数据库已{'升级' if before else '创建'}:{before or '空'} → {after}。", file=app.out)
+    if admin:
+        from commands.auth import create_first_admin, show_token
+
+        user, token = create_first_admin(app, admin, email)
+        show_token(app, user, token, as_json, {"revision": after})
+    elif as_json:
+        print_json(app, {"revision": after})
+

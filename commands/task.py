@@ -1,0 +1,209 @@
+"""Run functions for reading assignments: task list/show/history and review list."""
+from __future__ import annotations
+from typing import Annotated, Optional
+from pathlib import Path
+
+import typer
+
+from commands.common import FOR, ID, JSON, app_of, ex, group
+
+from typing import TYPE_CHECKING, Any
+
+import states
+from workflow.context import App
+from commands.common import print_json
+from commands.output import LIGHTS, clip, print_table
+from workflow.errors import BadInput, NotFound, NotPermitted, shown
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.engine import Connection
+
+
+def run_list(app: App, *, dept: str | None, state: str | None, overdue: bool, mine: bool,
+             plan: str | None) -> list[dict[str, Any]]:
+    """Over a Core connection: the listing builds no ORM class (see db/tables.py)."""
+    from workflow.lifecycle.queries import list_assignments, visible_departments
+
+    if mine and dept:
+        raise BadInput("--mine 与 --dept 只能二选一。")
+    with app.reader() as conn:
+        viewer = app.read_viewer(conn)
+        visible = visible_departments(viewer)
+        department_id = None
+        if mine:
+            actor = app.read_actor(conn)
+            if actor.department_id is None:
+                raise BadInput(f"{actor.name}不属于任何处室,--mine 无法使用;请改用 --dept。")
+            department_id = actor.department_id
+        elif dept:
+            found = _named_department(conn, dept)
+            if found is None:
+                raise NotFound(f"处室“{shown(dept)}”不存在;可用 duban dept list 查看。")
+            _check_visible(viewer, visible, found.id)
+            department_id = found.id
+        plan_id = _named_plan(conn, plan) if plan else None
+        return list_assignments(conn, app.clock.today(), plan_id=plan_id,
+                                department_id=department_id, state=state, overdue=overdue,
+                                visible=visible)
+
+
+def _named_department(conn: "Connection", name: str) -> Any:
+    """find_department, on an ORM session over `conn` (built only when --dept is given)."""
+    from sqlmodel import Session
+
+    from workflow.directory.store import find_department
+
+    with Session(bind=conn) as session:
+        return find_department(session, name)
+
+
+def _named_plan(conn: "Connection", ref: str) -> int:
+    """find_plan's id, on an ORM session over `conn` (built only when --plan is given)."""
+    from sqlmodel import Session
+
+    from workflow.plans.store import find_plan
+
+    with Session(bind=conn) as session:
+        return find_plan(session, ref).id
+
+
+def _check_visible(viewer, visible, department_id: int) -> None:
+    """Asking for another department by name is refused plainly, not answered with nothing."""
+    if visible is not None and department_id not in visible:
+        raise NotPermitted(f"{viewer.name}只能查看本处室的事项;审核人、督查和管理员可以查看所有处室。")
+
+
+def print_view(app: App, v: dict[str, Any]) -> None:
+    out = app.out
+    print(f"事项 {v['id']}  {v['plan_title']} 第 {v['task']} 项", file=out)
+    print(f"处室:{v['department']}({v['role_label']})  期次:{v['period'] or '—'}", file=out)
+    print(f"状态:{v['state_label']}  完成时限:{v['due_date']}  {LIGHTS[v['light']]}  版本:{v['version']}", file=out)
+    print(f"具体要求:{v['requirement']}", file=out)
+    allowed = "、".join(f"{states.trigger_label(t)}({t})" for t in v["valid_triggers"]) or "无(已结束)"
+    print(f"可执行:{allowed}", file=out)
+    for a in v["attachments"]:
+        print(f"附件:{a['name']}  {a['size']} 字节  sha256 {a['sha256']}", file=out)
+
+
+def run_history(app: App, assignment_id: int, as_json: bool) -> None:
+    from workflow.lifecycle.queries import history, visible_departments
+
+    with app.reader() as conn:  # Core only, as run_list
+        rows = history(conn, assignment_id, visible_departments(app.read_viewer(conn)))
+    if as_json:
+        print_json(app, rows)
+        return
+    print_table(app.out, ["时间", "操作", "从", "到", "操作人", "说明"],
+                [[r["at"].replace("T", " "), r["trigger_label"], states.state_label(r["from"]) if r["from"] else "—",
+                  states.state_label(r["to"]),
+                  r["actor"] + (f"(代{r['on_behalf_of']})" if r["on_behalf_of"] else ""),
+                  clip(_detail(r), 50)] for r in rows])
+
+
+def _detail(r: dict[str, Any]) -> str:
+    data = r["data"] or {}
+    if r["trigger"] in ("request_delay", "approve_delay", "reject_delay"):
+        extra = f"{data.get('old_due')} → {data.get('requested_due')}"
+        return f"{r['comment'] or ''}({extra})" if r["comment"] else extra
+    return r["comment"] or ""
+
+
+def run_review_list(app: App) -> list[dict[str, Any]]:
+    from workflow.lifecycle.queries import review_queue, visible_departments
+
+    with app.reader() as conn:  # Core only, as run_list
+        return review_queue(conn, app.clock.today(), visible_departments(app.read_viewer(conn)))
+
+
+# ---------------------------------------------------------------- the typer commands
+task_app = group("task", "事项:查看、签收、报送、撤销、重新办理。",
+                  "duban --as 张三 task list --mine", "duban --as 张三 task start 12",
+                  "duban --as 张三 task submit 12 --summary 已完成预决算公开")
+
+
+def _print_assignments(app, rows: list[dict]) -> None:
+    print_table(app.out, ["编号", "任务", "处室", "角色", "期次", "状态", "时限", "提示"],
+                [[r["id"], r["task"], clip(r["department"], 18), r["role_label"], r["period"] or "—",
+                  r["state_label"], r["due_date"], LIGHTS[r["light"]]] for r in rows])
+    print(f"共 {len(rows)} 项。", file=app.out)
+
+
+@task_app.command("list", epilog=ex("duban --as 张三 task list --mine", "duban task list --dept 装财处 --state in_progress",
+                                    "duban task list --overdue --json"))
+def task_list(ctx: typer.Context,
+              dept: Annotated[Optional[str], typer.Option("--dept", help="只看某处室")] = None,
+              state: Annotated[Optional[str], typer.Option("--state", help="只看某状态,如 in_progress")] = None,
+              overdue: Annotated[bool, typer.Option("--overdue", help="只看已逾期")] = False,
+              mine: Annotated[bool, typer.Option("--mine", help="只看操作人所在处室")] = False,
+              plan: Annotated[Optional[str], typer.Option("--plan", help="只看某计划")] = None,
+              as_json: JSON = False) -> None:
+    """列出事项,最紧急的在前(逾期、临期、正常)。"""
+    rows = run_list(app_of(ctx), dept=dept, state=state, overdue=overdue, mine=mine, plan=plan)
+    app = app_of(ctx)
+    if as_json:
+        print_json(app, rows)
+    else:
+        _print_assignments(app, rows)
+
+
+@task_app.command("show", epilog=ex("duban task show 12", "duban task show 12 --json"))
+def task_show(ctx: typer.Context, assignment_id: ID, as_json: JSON = False) -> None:
+    """显示一个事项的详情与可执行的操作。"""
+    from commands import lifecycle
+    app = app_of(ctx)
+    view = lifecycle.view(app, assignment_id)
+    if as_json:
+        print_json(app, view)
+    else:
+        print_view(app, view)
+
+
+@task_app.command("history", epilog=ex("duban task history 12", "duban task history 12 --json"))
+def task_history(ctx: typer.Context, assignment_id: ID, as_json: JSON = False) -> None:
+    """显示一个事项的全部办理记录。"""
+    run_history(app_of(ctx), assignment_id, as_json)
+
+
+@task_app.command("start", epilog=ex("duban --as 张三 task start 12"))
+def task_start(ctx: typer.Context, assignment_id: ID, for_user: FOR = None, as_json: JSON = False) -> None:
+    """签收事项,开始办理。"""
+    from commands import lifecycle
+
+    lifecycle.transition(app_of(ctx), assignment_id, "start", on_behalf=for_user, as_json=as_json)
+
+
+@task_app.command("submit", epilog=ex("duban --as 张三 task submit 12 --summary 已在门户网站公开2021年部门预算",
+                                     "duban --as 张三 task submit 12 --summary 见附件 --attach 公开截图.png"))
+def task_submit(ctx: typer.Context, assignment_id: ID,
+                summary: Annotated[Optional[str], typer.Option("--summary", help="办理情况(必填)")] = None,
+                attach: Annotated[Optional[list[Path]], typer.Option("--attach", help="附件文件,可多次使用")] = None,
+                for_user: FOR = None, as_json: JSON = False) -> None:
+    """报送办理结果,等待政务公开办审核。"""
+    from commands import lifecycle
+    from workflow.lifecycle.engine import Fields
+
+    lifecycle.transition(app_of(ctx), assignment_id, "submit", Fields(summary=summary),
+                         on_behalf=for_user, attach=attach, as_json=as_json)
+
+
+@task_app.command("cancel", epilog=ex("duban --as 李审核 task cancel 12 --reason 方案调整,本项取消"))
+def task_cancel(ctx: typer.Context, assignment_id: ID,
+                reason: Annotated[Optional[str], typer.Option("--reason", help="撤销理由(必填)")] = None,
+                as_json: JSON = False) -> None:
+    """撤销事项(计划调整时)。"""
+    from commands import lifecycle
+    from workflow.lifecycle.engine import Fields
+
+    lifecycle.transition(app_of(ctx), assignment_id, "cancel", Fields(reason=reason), as_json=as_json)
+
+
+@task_app.command("reopen", epilog=ex("duban --as 李审核 task reopen 12 --reason 公开内容需更新"))
+def task_reopen(ctx: typer.Context, assignment_id: ID,
+                reason: Annotated[Optional[str], typer.Option("--reason", help="重新办理的理由(必填)")] = None,
+                as_json: JSON = False) -> None:
+    """重新办理已办结的事项。"""
+    from commands import lifecycle
+    from workflow.lifecycle.engine import Fields
+
+    lifecycle.transition(app_of(ctx), assignment_id, "reopen", Fields(reason=reason), as_json=as_json)
+

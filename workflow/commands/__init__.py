@@ -1,1 +1,0 @@
-"""Command run functions and typer sub-apps, split out of cli.py to keep it thin."""

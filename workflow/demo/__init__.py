@@ -1,0 +1,1 @@
+"""The demo: a whole plan year replayed through the services."""

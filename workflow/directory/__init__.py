@@ -1,0 +1,1 @@
+"""The directory: departments, users, delegations, name matching, import, mail recipients."""

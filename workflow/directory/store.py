@@ -1,0 +1,174 @@
+"""The department directory and the users: adding, listing, and resolving names.
+
+Plans name departments as people write them (简称, 全称, 别名); publishing needs the
+one department each name means, and a clear error listing every name it cannot find.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+import states
+from db.models import Department, User
+from workflow.clock import Clock
+from workflow.directory.names import closest_names, match_department, normalise  # noqa: F401 (re-exported)
+from workflow.errors import BadInput, NotFound, Refused
+
+KINDS: dict[str, str] = {"office": "综合/办公室", "business": "业务处室", "unit": "局属单位"}
+EMAIL_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+MAX_NAME = 100
+
+
+def check_name(name: str, what: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise BadInput(f"{what}不能为空。")
+    if len(name) > MAX_NAME or any(ch in name for ch in "\x00\r\n\t"):
+        shown = "".join(ch if ch.isprintable() else "�" for ch in name[:40])  # never echo a control character
+        raise BadInput(f"{what}“{shown}…”无效:应为不超过 {MAX_NAME} 字的一行文字。")
+    return name
+
+
+def check_email(email: str) -> str:
+    email = (email or "").strip()
+    if not EMAIL_RE.match(email) or len(email) > 320:
+        raise BadInput(f"邮箱“{email[:80]}”格式无效,应形如 name@example.gov.cn。")
+    return email
+
+
+def add_department(session: Session, name: str, email: str | None, aliases: list[str],
+                   kind: str = "business", head: str | None = None) -> Department:
+    name = check_name(name, "处室名称")
+    if kind not in KINDS:
+        raise BadInput(f"处室类别“{kind}”无效,应为 office、business 或 unit。")
+    aliases = [check_name(a, "别名") for a in aliases]
+    for n in [name, *aliases]:
+        if find_department(session, n, fuzzy=False):
+            raise Refused(f"处室名称或别名“{n}”已被使用;可用 duban dept list 查看。")
+    dept = Department(name=name, email=check_email(email) if email else None, aliases=aliases,
+                      kind=kind, head=head)
+    session.add(dept)
+    session.commit()
+    return dept
+
+
+def list_departments(session: Session) -> list[Department]:
+    return list(session.exec(select(Department).order_by(Department.id)).all())
+
+
+def find_department(session: Session | None, name: str, fuzzy: bool = True,
+                    departments: list[Department] | None = None) -> Department | None:
+    """The department a name means (see directory_names.match_department); reads the
+    directory from `session` unless `departments` is given."""
+    departments = departments if departments is not None else list_departments(session)
+    return match_department(name, departments, fuzzy)
+
+
+def add_user(session: Session, name: str, email: str, roles: list[str], department: str | None,
+             clock: Clock) -> User:
+    name = check_name(name, "用户名")
+    email = check_email(email)
+    bad = [r for r in roles if r not in states.ROLES]
+    if bad or not roles:
+        raise BadInput(f"角色“{'、'.join(bad) or '(未指定)'}”无效,应为:{'、'.join(states.ROLES)}。")
+    dept_id = None
+    if department:
+        dept = find_department(session, department)
+        if dept is None:
+            raise NotFound(f"处室“{department}”不存在;可用 duban dept list 查看。")
+        dept_id = dept.id
+    elif set(roles) & {"staff", "head"}:
+        raise BadInput("处室人员(staff/head)必须用 --dept 指定所属处室。")
+    if session.exec(select(User).where(User.name == name)).first():
+        raise Refused(f"用户“{name}”已存在。")
+    user = User(name=name, email=email, roles=sorted(set(roles)), department_id=dept_id,
+                created_at=clock.now())
+    session.add(user)
+    session.commit()
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.id)).all())
+
+
+@dataclass
+class UserView:
+    id: int
+    name: str
+    email: str
+    department: str | None
+    roles: list[str]
+    active: bool
+
+
+def user_views(session: Session) -> list[UserView]:
+    depts = {d.id: d.name for d in list_departments(session)}
+    return [UserView(u.id, u.name, u.email, depts.get(u.department_id), u.roles, u.active)
+            for u in list_users(session)]
+
+
+def _check_names_free(departments, touched: set[str]) -> None:
+    """Refuse, as add_department does, a name or alias that another department already uses
+    (checked on the directory as the import leaves it, for the departments it touched)."""
+    owner: dict[str, str] = {}
+    for dept in sorted(departments, key=lambda d: d.name in touched):  # untouched first
+        for n in dict.fromkeys([dept.name, *(dept.aliases or [])]):
+            other = owner.setdefault(n, dept.name)
+            if other != dept.name and (dept.name in touched or other in touched):
+                raise Refused(f"处室名称或别名“{n}”已被处室“{other}”使用,不能再用于处室“{dept.name}”;可用 duban dept list 查看。")
+
+
+def upsert_departments(session: Session, records: list) -> tuple[list[str], list[str]]:
+    """Create or update departments from directory records, all in one transaction.
+
+    Each record has name, aliases, email, kind and head (see workflow.directory_import).
+    """
+    created, updated = [], []
+    try:
+        existing = {d.name: d for d in list_departments(session)}
+        for rec in records:
+            name = check_name(rec.name, "处室名称")
+            kind = rec.kind or "business"
+            if kind not in KINDS:
+                raise BadInput(f"处室“{name}”的类别“{kind}”无效,应为 office、business 或 unit。")
+            email = check_email(rec.email) if rec.email else None
+            dept = existing.get(name)
+            if dept is None:
+                dept = Department(name=name)
+                created.append(name)
+                existing[name] = dept
+            else:
+                updated.append(name)
+            dept.aliases = [check_name(a, "别名") for a in rec.aliases]
+            dept.email, dept.kind, dept.head = email, kind, rec.head
+            session.add(dept)
+        _check_names_free(existing.values(), {check_name(r.name, "处室名称") for r in records})
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return created, updated
+
+
+def add_delegation(session: Session, principal: User, delegate_name: str, starts_on, ends_on,
+                   clock: Clock):
+    """Let `delegate_name` act for `principal` (代办) from starts_on to ends_on inclusive."""
+    from db.models import Delegation
+
+    delegate = session.exec(select(User).where(User.name == delegate_name)).first()
+    if delegate is None or not delegate.active:
+        raise NotFound(f"用户“{delegate_name}”不存在或已停用;可用 duban user list 查看。")
+    if delegate.id == principal.id:
+        raise BadInput("不能授权给自己。")
+    if ends_on < starts_on:
+        raise BadInput(f"代办结束日期 {ends_on} 早于开始日期 {starts_on}。")
+    if (ends_on - starts_on).days > 366:
+        raise BadInput("代办期限最长一年。")
+    row = Delegation(from_user_id=principal.id, to_user_id=delegate.id, starts_on=starts_on,
+                     ends_on=ends_on, created_at=clock.now())
+    session.add(row)
+    session.commit()
+    return row, delegate

@@ -1,0 +1,1 @@
+"""Plans: the canonical model, storing/listing/exporting, publishing, department groups."""

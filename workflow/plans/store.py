@@ -1,0 +1,91 @@
+"""Plans in the database: store an imported plan, find it, list it, export it.
+
+Distribution (publishing assignments) lives in workflow/publish.py.
+"""
+from __future__ import annotations
+
+from sqlmodel import Session, func, select
+
+from db.models import Assignment, Plan as PlanRow, Task as TaskRow
+from workflow.clock import Clock
+from workflow.errors import NotFound, Refused
+from workflow.plans.model import Plan, plan_from_dict
+
+
+def store_plan(session: Session, plan: Plan, clock: Clock) -> PlanRow:
+    """Create the plan and its tasks in one transaction; refuses a second copy."""
+    existing = session.exec(select(PlanRow).where(PlanRow.title == plan.title,
+                                                  PlanRow.year == plan.year)).first()
+    if existing:
+        raise Refused(f"计划“{plan.title}”已导入(编号 {existing.id});如需重新导入请先修改标题或删除原计划。")
+    row = PlanRow(title=plan.title, issuer=plan.issuer, year=plan.year, issued_on=plan.issued_on,
+                  distribute_by=plan.distribute_by, due=plan.due, delay_rule=plan.delay_rule,
+                  source=plan.to_dict(), created_at=clock.now())
+    session.add(row)
+    session.flush()
+    for t in plan.tasks:
+        session.add(TaskRow(
+            plan_id=row.id, seq=t.seq, chapter=t.chapter, section=t.section,
+            requirement=t.requirement, note=t.note, due=t.due, recurrence=t.recurrence,
+            ongoing=t.ongoing,
+            responsibilities=[{"department": r.department, "role": r.role, "group": r.group}
+                              for r in t.responsibilities]))
+    session.commit()
+    return row
+
+
+MAX_ID = 2**63 - 1  # the largest id a database column holds
+MAX_TITLE_SEARCH = 500  # longer names are compared whole (a LIKE pattern has a size limit)
+MAX_MATCHES = 10  # plans listed when a name is ambiguous
+
+
+def find_plan(session: Session, ref: str | int | None) -> PlanRow:
+    """A plan by id or by (part of) its title; with no ref, the only or latest plan."""
+    if ref is None or ref == "":
+        row = session.exec(select(PlanRow).order_by(PlanRow.id.desc())).first()
+        if row is None:
+            raise NotFound("还没有任何计划;请先用 duban plan import 导入。")
+        return row
+    text = str(ref).strip()
+    shown = text if len(text) <= 40 else text[:40] + "…"
+    if text.isascii() and text.isdigit():
+        number = int(text)
+        row = session.get(PlanRow, number) if number <= MAX_ID else None
+        if row:
+            return row
+    if len(text) > MAX_TITLE_SEARCH:  # too long for a LIKE pattern: only the whole title matches
+        rows = session.exec(select(PlanRow).where(PlanRow.title == text).limit(MAX_MATCHES + 1)).all()
+        if not rows:
+            raise NotFound(f"计划“{shown}”不存在(超过 {MAX_TITLE_SEARCH} 字的名称须与计划标题完全一致);可用 duban plan list 查看。")
+    else:
+        rows = session.exec(select(PlanRow).where(PlanRow.title.contains(text, autoescape=True))
+                            .order_by(PlanRow.id).limit(MAX_MATCHES + 1)).all()
+    if len(rows) == 1:
+        return rows[0]
+    if len(rows) > 1:
+        names = "、".join(f"{r.id}:{r.title[:60]}" for r in rows[:MAX_MATCHES])
+        more = "等" if len(rows) > MAX_MATCHES else ""
+        raise Refused(f"“{shown}”匹配到多个计划({names}{more}),请用编号指定。")
+    raise NotFound(f"计划“{shown}”不存在;可用 duban plan list 查看。")
+
+
+def list_plans(session: Session) -> list[dict]:
+    counts = dict(session.exec(
+        select(Assignment.plan_id, func.count()).group_by(Assignment.plan_id)).all())
+    tasks = dict(session.exec(select(TaskRow.plan_id, func.count()).group_by(TaskRow.plan_id)).all())
+    return [
+        {"id": p.id, "title": p.title, "year": p.year, "issuer": p.issuer,
+         "issued_on": p.issued_on, "due": p.due, "tasks": tasks.get(p.id, 0),
+         "assignments": counts.get(p.id, 0), "published": p.published_at is not None}
+        for p in session.exec(select(PlanRow).order_by(PlanRow.id)).all()
+    ]
+
+
+def plan_of(row: PlanRow) -> Plan:
+    """The canonical Plan stored with the row (what `plan export` writes)."""
+    return plan_from_dict(row.source, source=f"计划 {row.id}")
+
+
+def tasks_of(session: Session, plan_id: int) -> list[TaskRow]:
+    return list(session.exec(select(TaskRow).where(TaskRow.plan_id == plan_id)
+                             .order_by(TaskRow.seq)).all())

@@ -1,0 +1,1 @@
+"""Reminders: the daily sweep and its locks."""
