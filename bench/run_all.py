@@ -21,7 +21,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-SCRIPTS = ["fire", "import_plan", "dispatch", "remind", "ledger", "cli_latency", "scale"]
+SCRIPTS = ["fire", "import_plan", "dispatch", "remind", "ledger", "cli_latency", "scale", "web"]
 
 
 def machine() -> str:

@@ -334,10 +334,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=25, help="requests per client per read case")
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--skip-reads", action="store_true")
+    parser.add_argument("--skip-writes", action="store_true")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores (shared with whatever else runs)")
     if not args.skip_reads:
         reads(args.n, args.requests)
+    if args.skip_writes:
+        return
     writes("sqlite", sqlite_urls(), args.fires)
     if args.sqlite_only:
         return

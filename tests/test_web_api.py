@@ -5,6 +5,7 @@ each test works on its own assignments so the tests do not depend on each other'
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
 import uuid
 
@@ -77,6 +78,11 @@ def test_task_list_filters_pagination_and_scope(served):
         kejian = c.get("/api/v1/tasks", params={"dept": "科监处", "per_page": 500}).json()
         bad_state = c.get("/api/v1/tasks", params={"state": "nonsense"})
     assert everything["total"] == len(everything["items"]) > 4
+    from workflow.lifecycle.queries import list_assignments  # the CLI's order, page by page
+
+    with world.session() as s:
+        cli_order = [v["id"] for v in list_assignments(s, dt.date(2021, 8, 2))]
+    assert [i["id"] for i in everything["items"]] == cli_order
     assert page["items"] == everything["items"][2:4] and page["total"] == everything["total"]
     assert {i["department"] for i in kejian["items"]} == {"科监处"}
     assert bad_state.status_code == 422 and "状态“nonsense”无效" in bad_state.json()["error"]

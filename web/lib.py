@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 import states
 from db import tables
@@ -107,13 +107,48 @@ def administers(person: Person) -> bool:
 def list_tasks(app: App, person: Person, *, dept: str | None = None, state: str | None = None,
                overdue: bool = False, mine: bool = False, plan: str | None = None,
                page: int = 1, per_page: int = 50) -> tuple[list[dict[str, Any]], int]:
-    """`task list` with its filters, one page of it, most urgent first; and the total."""
-    from commands.task import run_list  # TODO(lib): lifecycle reads service (task list)
+    """`task list` with its filters, one page of it in the CLI's order, and the total.
 
-    rows = run_list(as_user(app, person), dept=dept or None, state=state or None, overdue=overdue,
-                    mine=mine, plan=plan or None)
-    start = (page - 1) * per_page
-    return rows[start:start + per_page], len(rows)
+    The CLI's order (red, yellow, green by due date, then the closed ones) is, for open
+    states, the due-date order itself (a light only depends on how far the due date is),
+    so a page is `ORDER BY closed, due, seq, id LIMIT … OFFSET …`: the database reads one
+    page, not the whole list."""
+    # TODO(lib): a paginated task-list read in the library; this reuses its pieces.
+    from commands.task import _check_visible, _named_department, _named_plan
+    from workflow.lifecycle import queries
+
+    if state and state not in states.STATE_BY_NAME:
+        queries.list_assignments(None, app.clock.today(), state=state)  # the library's refusal
+    if mine and dept:
+        raise BadInput("--mine 与 --dept 只能二选一。")
+    a, t = tables.assignment, tables.task
+    today = app.clock.today()
+    visible = queries.visible_departments(person)
+    conditions = []
+    with app.reader() as conn:
+        if mine:
+            if person.department_id is None:
+                raise BadInput(f"{person.name}不属于任何处室,--mine 无法使用;请改用 --dept。")
+            conditions.append(a.c.department_id == person.department_id)
+        elif dept:
+            found = _named_department(conn, dept)
+            if found is None:
+                raise NotFound(f"处室“{shown(dept)}”不存在;可用 duban dept list 查看。")
+            _check_visible(person, visible, found.id)
+            conditions.append(a.c.department_id == found.id)
+        if plan:
+            conditions.append(a.c.plan_id == _named_plan(conn, plan))
+        if visible is not None:
+            conditions.append(a.c.department_id.in_(sorted(visible)))
+        if state:
+            conditions.append(a.c.state == state)
+        if overdue:
+            conditions += [a.c.due_date < today, a.c.state.in_(states.OPEN_STATES)]
+        total = conn.execute(select(func.count()).select_from(a).where(*conditions)).scalar_one()
+        closed = case((a.c.state.in_(states.OPEN_STATES), 0), else_=1)
+        q = (queries._base().where(*conditions).order_by(closed, a.c.due_date, t.c.seq, a.c.id)
+             .limit(per_page).offset((page - 1) * per_page))
+        return [queries._view(r, today) for r in conn.execute(q)], total
 
 
 def show_task(app: App, person: Person, assignment_id: int) -> dict[str, Any]:
@@ -510,19 +545,19 @@ def overview(app: App, person: Person) -> dict[str, Any]:
 
     a, d = tables.assignment, tables.department
     visible = visible_departments(person)
-    q = (select(d.c.name, a.c.state, a.c.due_date, func.count().label("n"))
-         .select_from(a.join(d, d.c.id == a.c.department_id))
-         .group_by(d.c.name, a.c.state, a.c.due_date))
+    q = (select(a.c.department_id, a.c.state, a.c.due_date, func.count().label("n"))
+         .group_by(a.c.department_id, a.c.state, a.c.due_date))
     if visible is not None:
         q = q.where(a.c.department_id.in_(sorted(visible)))
     today = app.clock.today()
     by_state: dict[str, int] = {}
     per_dept: dict[str, dict[str, int]] = {}
     with app.reader() as conn:
-        for name, state, due, n in conn.execute(q):
+        names = dict(conn.execute(select(d.c.id, d.c.name)).all())
+        for dept_id, state, due, n in conn.execute(q):
             by_state[state] = by_state.get(state, 0) + n
             colour = light(state, due, today) or "closed"
-            bucket = per_dept.setdefault(name, {"red": 0, "yellow": 0, "green": 0, "closed": 0})
+            bucket = per_dept.setdefault(names.get(dept_id, ""), {"red": 0, "yellow": 0, "green": 0, "closed": 0})
             bucket[colour] += n
     rows = sorted(per_dept.items(), key=lambda kv: (-kv[1]["red"], -kv[1]["yellow"], kv[0]))
     return {"by_state": [{"state": s.name, "label": s.label, "count": by_state.get(s.name, 0)}
