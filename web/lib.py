@@ -176,11 +176,12 @@ def review_first(app: App, person: Person, limit: int) -> list[dict[str, Any]]:
     from workflow.lifecycle import queries  # TODO(lib): a paginated review-queue read
 
     a = tables.assignment
-    q = queries._base().where(a.c.state.in_(("submitted", "delay_requested")))
+    first = select(a.c.id).where(a.c.state.in_(("submitted", "delay_requested")))
     visible = queries.visible_departments(person)
     if visible is not None:
-        q = q.where(a.c.department_id.in_(sorted(visible)))
-    q = q.order_by(a.c.updated_at, a.c.id).limit(limit)
+        first = first.where(a.c.department_id.in_(sorted(visible)))
+    first = first.order_by(a.c.updated_at, a.c.id).limit(limit)  # narrow rows sort fast; join only these
+    q = queries._base().where(a.c.id.in_(first)).order_by(a.c.updated_at, a.c.id)
     today = app.clock.today()
     with app.reader() as conn:
         return [queries._view(r, today) | {"waiting_since": r.updated_at.isoformat(timespec="seconds")}
@@ -480,6 +481,13 @@ def user_list(app: App, person: Person) -> list[dict[str, Any]]:
         return [dataclasses.asdict(v) for v in user_views(s)]
 
 
+def department_names(app: App) -> list[str]:
+    """The directory's names, for a filter's choices (a Core read: no ORM objects)."""
+    d = tables.department
+    with app.reader() as conn:
+        return list(conn.execute(select(d.c.name).order_by(d.c.id)).scalars())
+
+
 def department_list(app: App) -> list[dict[str, Any]]:
     from workflow.directory.store import KINDS, list_departments
 
@@ -538,6 +546,34 @@ def delegation_add(app: App, person: Person, to: str, start: str, until: str) ->
 
 
 # ---------------------------------------------------------------- the front page
+_FRONT: dict[tuple, Any] = {}
+_FRONT_LOCK = threading.Lock()
+
+
+def front_page_cached(app: App, person: Person, kind: str, compute) -> Any:
+    """The front page's reads, kept per process until the record changes: every change of
+    an assignment writes an event and moves its plan's chain head (one transaction), so
+    the set of chain heads is a watermark of the whole record. A cached answer is reused
+    only for the same watermark, the same day and the same read scope."""
+    from db.models import ChainHead
+    from workflow.lifecycle.queries import visible_departments
+
+    h = ChainHead.__table__
+    with app.reader() as conn:
+        mark = tuple(conn.execute(select(h.c.plan_id, h.c.last_hash).order_by(h.c.plan_id)).all())
+    visible = visible_departments(person)
+    key = (kind, app.db_url, app.clock.today(), None if visible is None else tuple(sorted(visible)), mark)
+    with _FRONT_LOCK:
+        if key in _FRONT:
+            return _FRONT[key]
+    value = compute()
+    with _FRONT_LOCK:
+        if len(_FRONT) > 256:
+            _FRONT.clear()
+        _FRONT[key] = value
+    return value
+
+
 def overview(app: App, person: Person) -> dict[str, Any]:
     """Counts by state and, per department, how many assignments have each light (the
     library's light function, applied to (department, state, due date) groups)."""

@@ -159,11 +159,12 @@ async def logout(request: Request, visitor: Visitor = Depends(visitor_of)) -> Re
 def home(request: Request, visitor: Visitor = Depends(visitor_of)) -> Response:
     app, p = core(request), visitor.person
     if states.reads_all(p.roles):
-        overview = lib.overview(app, p)
+        overview = lib.front_page_cached(app, p, "overview", lambda: lib.overview(app, p))
         counts = {s["state"]: s["count"] for s in overview["by_state"]}
-        return render(request, "home_office.html", visitor, overview=overview, queue=lib.review_first(app, p, 20),
-                      queue_total=counts["submitted"] + counts["delay_requested"],
-                      overdue=lib.overdue_first(app, p, 20),
+        queue = lib.front_page_cached(app, p, "queue", lambda: lib.review_first(app, p, 20))
+        overdue = lib.front_page_cached(app, p, "overdue", lambda: lib.overdue_first(app, p, 20))
+        return render(request, "home_office.html", visitor, overview=overview, queue=queue,
+                      queue_total=counts["submitted"] + counts["delay_requested"], overdue=overdue,
                       overdue_total=sum(d["red"] for d in overview["departments"]))
     mine, total = ([], 0)
     if p.department_id is not None:
@@ -181,7 +182,7 @@ def task_list(request: Request, visitor: Visitor = Depends(visitor_of), dept: st
     rows, total = lib.list_tasks(app, visitor.person, dept=dept, state=state, overdue=bool(overdue),
                                  mine=bool(mine), plan=plan, page=page, per_page=PER_PAGE)
     pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
-    departments = [d["name"] for d in lib.department_list(app)] if states.reads_all(visitor.person.roles) else []
+    departments = lib.department_names(app) if states.reads_all(visitor.person.roles) else []
     query = urllib.parse.urlencode({k: v for k, v in filters.items() if v})
     return render(request, "tasks.html", visitor, rows=rows, total=total, page=page, pages=pages,
                   filters=filters, departments=departments, query=query)
