@@ -311,3 +311,29 @@ def test_attachment_downloads_as_attachment(served):
     with server.client() as other:
         sign_in(other, world.token("孙科监"))
         assert other.get(f"/tasks/{aid}/files/{sha}").status_code == 404
+
+
+def test_front_page_follows_every_change(served):
+    import re
+
+    world, server = served
+    aid = world.assignment(1, "办公室")
+    with server.client() as browser:
+        sign_in(browser, world.token("李审核"))
+
+        def submitted() -> int:
+            page = browser.get("/").text
+            return int(re.search(r"<b>(\d+)</b><span>已报送</span>", page).group(1))
+
+        before = submitted()
+        assert submitted() == before  # the second read comes from the cache
+        with world.session() as s:
+            from workflow.clock import Clock
+            from workflow.directory.store import add_user
+
+            world.ids["办公室甲"] = add_user(s, "办公室甲", "bg@example.gov.cn", ["staff"], "办公室",
+                                             Clock(dt.date(2021, 7, 20))).id
+        with api(served, "办公室甲") as c:
+            c.post(f"/api/v1/tasks/{aid}/start")
+            assert c.post(f"/api/v1/tasks/{aid}/submit", json={"summary": "已办"}).status_code == 200
+        assert submitted() == before + 1
