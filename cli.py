@@ -14,9 +14,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from workflow.context import App
 from workflow.clock import Clock, parse_date
-from commands.common import app_of, print_json
+from commands.common import App, app_of, print_json
 from workflow.errors import DubanError, database_problem
 
 __version__ = "0.1.0"

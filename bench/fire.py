@@ -157,7 +157,7 @@ def approve_all_run(path: Path) -> tuple[int, float]:
     """Submit everything with raw SQL, then time the bulk approval through the CLI's run function."""
     import io
 
-    from workflow.context import App
+    from commands.common import App
     from commands.lifecycle import approve_all
 
     con = sqlite3.connect(path, isolation_level=None)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from workflow.context import App
+from commands.common import App
 from commands.common import app_of, print_json
 from workflow.errors import BadInput, NotFound
 

@@ -1,16 +1,62 @@
 """What every typer command needs: the App built by the root callback, and output helpers.
 
+App is the workflow's Context plus what only a terminal has: its streams, whether it is
+interactive, and the DUBAN_* environment variables it is filled from.
+
 Errors are not caught here: a DubanError raised by any command propagates to
 cli.main(), which prints its one sentence to stderr and exits with its code.
 """
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Optional
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Optional, TextIO
 
 import typer
 
-from workflow.context import App
+from workflow.context import DEFAULT_DATA_DIR, Context
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("DUBAN_DATA") or DEFAULT_DATA_DIR)
+
+
+@dataclass
+class App(Context):
+    """The Context of one command-line run, with the terminal's streams."""
+
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    interactive: bool = False
+    data_dir: Path = field(default_factory=_data_dir)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "App":
+        """Fill what the caller did not give from DUBAN_* environment variables."""
+        values: dict[str, Any] = {
+            "db_url": os.environ.get("DUBAN_DB"),
+            "actor_name": os.environ.get("DUBAN_USER"),
+            "config_path": Path(os.environ["DUBAN_CONFIG"]) if os.environ.get("DUBAN_CONFIG") else None,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def config(self) -> Any:
+        """The config; its warnings (a readable password file, …) go to stderr once."""
+        fresh = self._config is None
+        config = super().config()
+        if fresh:
+            for line in config.warnings:
+                print(f"警告:{line}", file=self.err)
+        return config
+
+    def say(self, line: str) -> None:
+        """A confirmation line: printed on a terminal, silent when piped."""
+        if self.interactive:
+            print(line, file=self.out)
 
 
 def app_of(ctx: typer.Context) -> App:

@@ -1,4 +1,4 @@
-"""`duban demo`: a whole plan year, replayed."""
+"""`duban demo`: a whole plan year, replayed through the services; this module prints it."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +6,22 @@ from typing import Annotated
 
 import typer
 
-from commands.common import app_of
+from commands.common import App, app_of
+
+
+class _Printer:
+    """The demo's narrator on the terminal."""
+
+    def __init__(self, app: App):
+        self.app = app
+
+    def line(self, text: str) -> None:
+        print(text, file=self.app.out)
+
+    def totals(self, ledger) -> None:
+        from commands.ledger import print_totals
+
+        print_totals(self.app, ledger)
 
 
 def demo(ctx: typer.Context,
@@ -14,5 +29,5 @@ def demo(ctx: typer.Context,
     """演示:导入示例计划(广州市司法局 2021),按时间线走完一年,打印结果表。"""
     from workflow.demo.run import run_demo
 
-    run_demo(app_of(ctx), folder)
-
+    app = app_of(ctx)
+    run_demo(app, folder, _Printer(app))

@@ -5,18 +5,17 @@ directly with an App whose streams and clock they chose.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from workflow.context import App
+from commands.common import App
 from workflow.clock import parse_date
 from commands.common import app_of, print_json
 from commands.output import LIGHTS, clip, print_table
-from workflow.errors import BadInput, NotFound, NotPermitted, shown
+from workflow.errors import BadInput
 
 if TYPE_CHECKING:
     from workflow.ledger.compute import Ledger
@@ -39,54 +38,12 @@ class LedgerOptions:
 
 def run_ledger(app: App, opts: LedgerOptions) -> "Ledger":
     """Compute the ledger the options ask for (refusing bad options before any work)."""
-    from workflow.calendar import calendar_from_config
-    from workflow.directory.store import find_department
-    from workflow.ledger.compute import calendar_light, compute_ledger, quarter_end
-    from db.models import Department
-    from workflow.plans.store import find_plan
-    from workflow.lifecycle.queries import visible_departments
+    from workflow.ledger.service import LedgerQuery, build
 
     if opts.by not in VIEWS:
         raise BadInput(f"--by 的值“{opts.by}”无效,应为 task(按任务)或 department(按处室)。")
-    quarter, as_of = _when(app, opts, quarter_end)
-    config = app.config()
-    calendar = calendar_from_config(config.calendar)
-    light = calendar_light(config.remind.warn_window, calendar.workdays_between)
-    with app.session() as session:
-        viewer = app.viewer(session)
-        visible = visible_departments(viewer)
-        plan = find_plan(session, opts.plan)
-        dept = None
-        if opts.dept:
-            found = find_department(session, opts.dept)
-            if found is None:
-                raise NotFound(f"处室“{shown(opts.dept)}”不存在;可用 duban dept list 查看。")
-            if visible is not None and found.id not in visible:
-                raise NotPermitted(f"{viewer.name}只能查看本处室的台账;审核人、督查和管理员可以查看所有处室。")
-            dept = found.name
-        elif visible is not None:  # staff and heads: their own department, as if --dept were given
-            own = session.get(Department, next(iter(visible))) if visible else None
-            dept = own.name if own else ""
-        ledger = compute_ledger(session, plan.id, as_of, quarter=quarter,
-                                warn_days=config.remind.warn_window, light=light)
-    return ledger.for_department(dept) if dept is not None else ledger
-
-
-def _when(app: App, opts: LedgerOptions, quarter_end) -> tuple[str | None, dt.date]:
-    """The ledger's day: a quarter's last day, --as-of, or today; never in the future."""
-    today = app.clock.today()
-    if opts.quarter and opts.as_of:
-        raise BadInput("--quarter 与 --as-of 只能二选一。")
-    if opts.quarter:
-        try:
-            quarter, end = quarter_end(opts.quarter)
-        except ValueError as exc:
-            raise BadInput(str(exc)) from None
-        return quarter, min(end, today)
-    as_of = parse_date(opts.as_of, "--as-of") if opts.as_of else today
-    if as_of > today:
-        raise BadInput(f"--as-of {as_of} 晚于今天({today});台账只能反映已经发生的情况。")
-    return None, as_of
+    as_of = parse_date(opts.as_of, "--as-of") if opts.as_of else None
+    return build(app, LedgerQuery(plan=opts.plan, quarter=opts.quarter, as_of=as_of, dept=opts.dept))
 
 
 def pick_format(opts: LedgerOptions) -> str:
@@ -122,21 +79,29 @@ def emit(app: App, ledger: "Ledger", fmt: str, opts: LedgerOptions) -> None:
         app.say(f"已写入 {opts.out}:{len(ledger.rows)} 项事项,统计截至 {ledger.as_of}。")
 
 
+# The detail columns a terminal has room for, from the shared column model of every format.
+TERMINAL_COLUMNS = ("序号", "处室", "职责", "期次", "状态", "完成时限", "灯", "报送日期", "办结日期",
+                    "逾期天数", "退回次数", "延期情况", "具体要求")
+
+
 def print_ledger(app: App, ledger: "Ledger", by: str) -> None:
-    """The totals, then one line per assignment."""
-    from workflow.ledger.compute import urgency_key
+    """The totals, then one line per assignment: the shared DETAIL_COLUMNS (reports/tabular.py)
+    a terminal has room for, long text clipped."""
+    from workflow.reports.tabular import DETAIL_COLUMNS, LIGHT, detail_rows
 
     print_totals(app, ledger)
     out = app.out
     print(file=out)
-    rows = ledger.rows
-    if by == "department":
-        rows = sorted(rows, key=lambda r: (r.department, urgency_key(r)))
-    print_table(out, ["事项", "序号", "处室", "职责", "期次", "状态", "完成时限", "灯", "报送", "办结",
-                      "逾期天数", "退回", "延期", "具体要求"],
-                [[r.assignment_id, r.task_seq, r.department, r.role_label, r.period or "", r.state_label,
-                  r.due, LIGHTS[r.light], r.submitted_on or "", r.approved_on or "", r.days_late or "",
-                  r.send_backs or "", _delays(r), clip(r.requirement, 30)] for r in rows])
+    columns = [c for c in DETAIL_COLUMNS if c.header in TERMINAL_COLUMNS]
+
+    def cell(column, row) -> str:
+        if column.kind == LIGHT:
+            return LIGHTS[row.light]
+        text = column.text(row)
+        return clip(text, 30) if column.wide else text
+
+    print_table(out, ["事项"] + [c.header for c in columns],
+                [[r.assignment_id] + [cell(c, r) for c in columns] for r in detail_rows(ledger, by)])
 
 
 def print_totals(app: App, ledger: "Ledger") -> None:

@@ -46,8 +46,7 @@ def _require_office(app: Any) -> None:
 
 
 STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "失败"}
-KIND_LABELS = {"before": "即将到期", "due_today": "今日到期", "overdue": "逾期",
-               "escalation": "升级", "review_waiting": "待审核"}
+from workflow.reminders import KIND_LABELS  # noqa: E402
 
 
 @mail_app.callback()
@@ -296,21 +295,11 @@ def remind_run(
 
 
 def _remind_once(app: Any, dry_run: bool) -> Any:
-    from workflow.calendar import calendar_from_config
-    from workflow.reminders.sweep import run_reminders
-    from workflow.reminders.lock import sweep_lock
+    from workflow.reminders import service
 
-    config = app.config()
-    calendar = calendar_from_config(config.calendar,
-                                    on_warning=lambda line: print(f"警告:{line}", file=app.err))
-    # A dry run writes nothing, so it needs no lock; a real sweep waits for any other
-    # sweep to commit, then sees its reminder_log rows and sends only what is new.
-    lock = contextlib.nullcontext() if dry_run else sweep_lock(app.engine())
-    with lock, app.session() as session:
-        report = run_reminders(session, app.clock.today(), config.remind, calendar, config,
-                               dry_run=dry_run)
-        if not dry_run:
-            session.commit()
+    report = service.run(app, dry_run=dry_run)
+    for line in report.warnings:  # the calendar's fallback notice, once per process and year
+        print(f"警告:{line}", file=app.err)
     return report
 
 

@@ -5,7 +5,9 @@ import unicodedata
 from typing import Any, Iterable, TextIO
 
 
-LIGHTS = {"red": "🔴逾期", "yellow": "🟡临期", "green": "🟢正常", "": "—"}
+from workflow.ledger.lights import ORDER, icon_label
+
+LIGHTS = {light: icon_label(light) for light in ORDER}  # "🔴逾期", …; "—" when closed
 
 
 def width(text: str) -> int:

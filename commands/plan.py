@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workflow.context import App
+from commands.common import App
 from commands.common import print_json
 from commands.output import clip, print_table
 from workflow.errors import BadInput, DubanError

@@ -17,7 +17,7 @@ from workflow.errors import BadInput
 from workflow.plans.model import RESPONSIBILITY_ROLES
 
 if TYPE_CHECKING:  # pragma: no cover
-    from workflow.context import App
+    from commands.common import App
     from workflow.plans.publish import PendingGroup, Resolution
 
 EACH = "逐项"  # the answer that asks for every task separately

@@ -36,6 +36,7 @@ def serve(ctx: typer.Context,
         env["DUBAN_CONFIG"] = str(app.config_path)
     if app.clock.fixed_today:
         env["DUBAN_TODAY"] = app.clock.today().isoformat()
+    env["DUBAN_DATA"] = str(app.data_dir)
     print(f"督办网页:http://{host}:{port}{root_path}/ (接口 {root_path}/api/v1/,说明 {root_path}/api/v1/docs);"
           f"按 Ctrl+C 停止。", flush=True)
     uvicorn.run("web.app:factory", factory=True, host=host, port=port, workers=workers,

@@ -1,76 +1,22 @@
-"""Run functions for reading assignments: task list/show/history and review list."""
+"""`duban task`: list, show, history, and the moves of a department (start, submit) and of
+the office (cancel, reopen, escalate). Reads and moves are workflow.lifecycle.service's."""
 from __future__ import annotations
-from typing import Annotated, Optional
+
 from pathlib import Path
+from typing import Annotated, Any, Optional
 
 import typer
 
-from commands.common import FOR, ID, JSON, app_of, ex, group
-
-from typing import TYPE_CHECKING, Any
-
 import states
-from workflow.context import App
-from commands.common import print_json
+from commands.common import FOR, ID, JSON, App, app_of, ex, group, print_json
 from commands.output import LIGHTS, clip, print_table
-from workflow.errors import BadInput, NotFound, NotPermitted, shown
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sqlalchemy.engine import Connection
 
 
 def run_list(app: App, *, dept: str | None, state: str | None, overdue: bool, mine: bool,
              plan: str | None) -> list[dict[str, Any]]:
-    """Over a Core connection: the listing builds no ORM class (see db/tables.py)."""
-    from workflow.lifecycle.queries import list_assignments, visible_departments
+    from workflow.lifecycle.service import TaskQuery, list_tasks
 
-    if mine and dept:
-        raise BadInput("--mine 与 --dept 只能二选一。")
-    with app.reader() as conn:
-        viewer = app.read_viewer(conn)
-        visible = visible_departments(viewer)
-        department_id = None
-        if mine:
-            actor = app.read_actor(conn)
-            if actor.department_id is None:
-                raise BadInput(f"{actor.name}不属于任何处室,--mine 无法使用;请改用 --dept。")
-            department_id = actor.department_id
-        elif dept:
-            found = _named_department(conn, dept)
-            if found is None:
-                raise NotFound(f"处室“{shown(dept)}”不存在;可用 duban dept list 查看。")
-            _check_visible(viewer, visible, found.id)
-            department_id = found.id
-        plan_id = _named_plan(conn, plan) if plan else None
-        return list_assignments(conn, app.clock.today(), plan_id=plan_id,
-                                department_id=department_id, state=state, overdue=overdue,
-                                visible=visible)
-
-
-def _named_department(conn: "Connection", name: str) -> Any:
-    """find_department, on an ORM session over `conn` (built only when --dept is given)."""
-    from sqlmodel import Session
-
-    from workflow.directory.store import find_department
-
-    with Session(bind=conn) as session:
-        return find_department(session, name)
-
-
-def _named_plan(conn: "Connection", ref: str) -> int:
-    """find_plan's id, on an ORM session over `conn` (built only when --plan is given)."""
-    from sqlmodel import Session
-
-    from workflow.plans.store import find_plan
-
-    with Session(bind=conn) as session:
-        return find_plan(session, ref).id
-
-
-def _check_visible(viewer, visible, department_id: int) -> None:
-    """Asking for another department by name is refused plainly, not answered with nothing."""
-    if visible is not None and department_id not in visible:
-        raise NotPermitted(f"{viewer.name}只能查看本处室的事项;审核人、督查和管理员可以查看所有处室。")
+    return list_tasks(app, TaskQuery(dept=dept, state=state, overdue=overdue, mine=mine, plan=plan))
 
 
 def print_view(app: App, v: dict[str, Any]) -> None:
@@ -86,10 +32,9 @@ def print_view(app: App, v: dict[str, Any]) -> None:
 
 
 def run_history(app: App, assignment_id: int, as_json: bool) -> None:
-    from workflow.lifecycle.queries import history, visible_departments
+    from workflow.lifecycle.service import history
 
-    with app.reader() as conn:  # Core only, as run_list
-        rows = history(conn, assignment_id, visible_departments(app.read_viewer(conn)))
+    rows = history(app, assignment_id)
     if as_json:
         print_json(app, rows)
         return
@@ -109,14 +54,13 @@ def _detail(r: dict[str, Any]) -> str:
 
 
 def run_review_list(app: App) -> list[dict[str, Any]]:
-    from workflow.lifecycle.queries import review_queue, visible_departments
+    from workflow.lifecycle.service import review_queue
 
-    with app.reader() as conn:  # Core only, as run_list
-        return review_queue(conn, app.clock.today(), visible_departments(app.read_viewer(conn)))
+    return review_queue(app)
 
 
 # ---------------------------------------------------------------- the typer commands
-task_app = group("task", "事项:查看、签收、报送、撤销、重新办理。",
+task_app = group("task", "事项:查看、签收、报送、撤销、重新办理、督办升级。",
                   "duban --as 张三 task list --mine", "duban --as 张三 task start 12",
                   "duban --as 张三 task submit 12 --summary 已完成预决算公开")
 
@@ -207,3 +151,13 @@ def task_reopen(ctx: typer.Context, assignment_id: ID,
 
     lifecycle.transition(app_of(ctx), assignment_id, "reopen", Fields(reason=reason), as_json=as_json)
 
+
+@task_app.command("escalate", epilog=ex("duban --as 李审核 task escalate 12 --comment 已逾期两周,请处室负责人督促办理"))
+def task_escalate(ctx: typer.Context, assignment_id: ID,
+                  comment: Annotated[Optional[str], typer.Option("--comment", help="督办意见(必填)")] = None,
+                  as_json: JSON = False) -> None:
+    """督办升级:把已逾期的事项升级给处室负责人督办(审核人;通知处室负责人和督查)。"""
+    from commands import lifecycle
+    from workflow.lifecycle.engine import Fields
+
+    lifecycle.transition(app_of(ctx), assignment_id, "escalate", Fields(comment=comment), as_json=as_json)

@@ -57,10 +57,12 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+import states
+
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
-EVENT_KINDS = ("distributed", "submitted", "approved", "sent_back", "delay_requested",
-               "delay_approved", "delay_rejected", "cancelled", "reopened")
+# Publishing's mail, then each transition's (states/ says which transition mails what).
+EVENT_KINDS = ("distributed",) + states.MAIL_KINDS
 DIGEST_KINDS = ("reminder", "escalation", "review_waiting")
 KINDS = EVENT_KINDS + DIGEST_KINDS + ("test",)
 

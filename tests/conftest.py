@@ -148,7 +148,7 @@ class World:
         return self.tokens[name]
 
     def app(self, user: str | None = None, today: str = "2021-08-02"):
-        from workflow.context import App
+        from commands.common import App
         from workflow.clock import Clock
 
         return App(db_url=self.url, actor_name=user, clock=Clock(dt.date.fromisoformat(today)),
@@ -222,7 +222,7 @@ PATHS: dict[str, list[str]] = {
 }
 DOER = {"start": "张三", "submit": "张三", "request_delay": "张三", "approve": "李审核",
         "send_back": "李审核", "approve_delay": "李审核", "reject_delay": "李审核",
-        "cancel": "吴管理", "reopen": "吴管理"}
+        "cancel": "吴管理", "reopen": "吴管理", "escalate": "李审核"}
 
 
 def full_fields():

@@ -37,7 +37,7 @@ def _submit_in_child(url: str, aid: int, user: str, data: str, upload: str, refu
     import datetime as dt
     import os
 
-    from workflow.context import App
+    from commands.common import App
     from workflow.clock import Clock
     from commands.lifecycle import transition
     from workflow.lifecycle.engine import Fields

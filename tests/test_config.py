@@ -165,7 +165,7 @@ def test_readable_file_with_password_warns_on_stderr(tmp_path, capsys):
 
 
 def test_app_config_uses_load_config(tmp_path):
-    from workflow.context import App
+    from commands.common import App
 
     path = write(tmp_path, '[remind]\noverdue_every = 4\n')
     assert App(config_path=path).config().remind.overdue_every == 4

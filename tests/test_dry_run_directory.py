@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from cli_helpers import ROOT, duban_cmd, init_db, run, run_json
-from workflow.context import App
+from commands.common import App
 from commands import plan as plan_cmds
 from db.peek import DepartmentName, peek_departments, sqlite_path
 

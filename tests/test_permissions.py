@@ -44,7 +44,10 @@ EXPECTED = {
     "approve": REVIEWERS, "send_back": REVIEWERS,
     "approve_delay": REVIEWERS, "reject_delay": REVIEWERS,
     "cancel": OFFICE_SIDE, "reopen": OFFICE_SIDE,
+    "escalate": REVIEWERS,
 }
+# Escalation needs an overdue assignment (the plan's items are due 2021-11-30).
+TODAY = {"escalate": "2021-12-06"}
 SOURCE = {t.trigger: t.sources[0] for t in states.TRANSITIONS}
 CASES = [(t, a) for t in EXPECTED for a in ACTORS]
 
@@ -76,13 +79,14 @@ def test_permission(big_world, index):
     trigger, actor = CASES[index]
     aid = big_world.assignment(index + 1, "装财处")
     drive(big_world, aid, SOURCE[trigger])
+    app = big_world.app(actor, **({"today": TODAY[trigger]} if trigger in TODAY else {}))
     if actor in EXPECTED[trigger]:
-        result = transition(big_world.app(actor), aid, trigger, full_fields())
+        result = transition(app, aid, trigger, full_fields())
         assert result.trigger == trigger
     else:
         before = snapshot(big_world)
         with pytest.raises(NotPermitted):
-            transition(big_world.app(actor), aid, trigger, full_fields())
+            transition(app, aid, trigger, full_fields())
         assert snapshot(big_world) == before
 
 

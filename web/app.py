@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from workflow.context import App  # TODO(lib): workflow.context.Context
+from workflow.context import DEFAULT_DATA_DIR, Context
 from workflow.clock import Clock, parse_date
 from workflow.errors import (BadInput, DatabaseProblem, DubanError, InvalidMove, LostRace, NotAuthenticated,
                              NotFound, NotPermitted)
@@ -31,19 +31,17 @@ class Settings:
     config_path: Path | None = None
     today: str | None = None  # a fixed "today" (demos and tests), as --today
     data_dir: str | None = None
-    session_hours: int = 12
+    session_hours: int = 12  # these three come from duban.toml [web]
     link_days: int = 7
     base_url: str | None = None
 
     @classmethod
     def from_env(cls) -> "Settings":
+        """What `duban serve` hands its worker processes (the CLI's own DUBAN_* variables)."""
         env = os.environ
         return cls(db_url=env.get("DUBAN_DB"),
                    config_path=Path(env["DUBAN_CONFIG"]) if env.get("DUBAN_CONFIG") else None,
-                   today=env.get("DUBAN_TODAY") or None, data_dir=env.get("DUBAN_DATA") or None,
-                   session_hours=int(env.get("DUBAN_WEB_SESSION_HOURS") or 12),
-                   link_days=int(env.get("DUBAN_WEB_LINK_DAYS") or 7),
-                   base_url=env.get("DUBAN_WEB_BASE_URL") or None)
+                   today=env.get("DUBAN_TODAY") or None, data_dir=env.get("DUBAN_DATA") or None)
 
 
 ERROR_KINDS: list[tuple[type[DubanError], int, str]] = [  # TODO(lib): the library's kind mapping
@@ -67,9 +65,13 @@ def error_status(exc: DubanError) -> tuple[int, str]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     clock = Clock(parse_date(settings.today, "DUBAN_TODAY") if settings.today else None)
-    core = App(db_url=settings.db_url, clock=clock, config_path=settings.config_path)
+    core = Context(db_url=settings.db_url, clock=clock, config_path=settings.config_path,
+                   data_dir=Path(settings.data_dir) if settings.data_dir else DEFAULT_DATA_DIR)
     core.engine()  # refuse an absent or old database now, not at the first request
-    core.config()
+    config = core.config()
+    settings.session_hours = config.web.session_hours
+    settings.link_days = config.web.link_days
+    settings.base_url = config.web.base_url
 
     app = FastAPI(title="duban 督办 API", version="1", docs_url=None, redoc_url=None,
                   openapi_url="/api/v1/openapi.json",

@@ -22,7 +22,7 @@ from sqlalchemy import case, func, select
 
 import states
 from db import tables
-from workflow.context import App, Person  # TODO(lib): workflow.context.Context
+from workflow.context import Context as App, Person
 from workflow.errors import BadInput, NotFound, NotPermitted, Refused, shown
 
 
@@ -110,20 +110,24 @@ def list_tasks(app: App, person: Person, *, dept: str | None = None, state: str 
     """`task list` with its filters, one page of it in the CLI's order, and the total.
 
     The CLI's order (red, yellow, green by due date, then the closed ones) is, for open
-    states, the due-date order itself (a light only depends on how far the due date is),
-    so a page is `ORDER BY closed, due, seq, id LIMIT … OFFSET …`: the database reads one
-    page, not the whole list."""
-    # TODO(lib): a paginated task-list read in the library; this reuses its pieces.
-    from commands.task import _check_visible, _named_department, _named_plan
+    states, the due-date order itself (a light depends only on how far off the due date
+    is: workflow/ledger/lights), so a page is `ORDER BY closed, due, seq, id LIMIT …
+    OFFSET …` and the database reads one page, not the whole list. The filters, their
+    refusals and the views are the library's (lifecycle.service.list_tasks does the same
+    for the whole list; tests/test_web_api.py checks the two orders agree)."""
+    # TODO(lib): a paginated lifecycle.service.list_tasks; this reuses its pieces.
+    from workflow.access.scope import check_visible, visible_departments
+    from workflow.ledger.lights import lights_for
     from workflow.lifecycle import queries
+    from workflow.lifecycle.service import _named_department, _named_plan
 
     if state and state not in states.STATE_BY_NAME:
-        queries.list_assignments(None, app.clock.today(), state=state)  # the library's refusal
+        queries.list_assignments(None, app.clock.today(), state=state)  # raises the library's sentence
     if mine and dept:
         raise BadInput("--mine 与 --dept 只能二选一。")
     a, t = tables.assignment, tables.task
     today = app.clock.today()
-    visible = queries.visible_departments(person)
+    visible = visible_departments(person)
     conditions = []
     with app.reader() as conn:
         if mine:
@@ -134,7 +138,7 @@ def list_tasks(app: App, person: Person, *, dept: str | None = None, state: str 
             found = _named_department(conn, dept)
             if found is None:
                 raise NotFound(f"处室“{shown(dept)}”不存在;可用 duban dept list 查看。")
-            _check_visible(person, visible, found.id)
+            check_visible(person, visible, found.id, "事项")
             conditions.append(a.c.department_id == found.id)
         if plan:
             conditions.append(a.c.plan_id == _named_plan(conn, plan))
@@ -148,72 +152,71 @@ def list_tasks(app: App, person: Person, *, dept: str | None = None, state: str 
         closed = case((a.c.state.in_(states.OPEN_STATES), 0), else_=1)
         q = (queries._base().where(*conditions).order_by(closed, a.c.due_date, t.c.seq, a.c.id)
              .limit(per_page).offset((page - 1) * per_page))
-        return [queries._view(r, today) for r in conn.execute(q)], total
+        light = lights_for(app)
+        return [queries._view(r, today, light) for r in conn.execute(q)], total
 
 
 def show_task(app: App, person: Person, assignment_id: int) -> dict[str, Any]:
-    from commands.lifecycle import view  # TODO(lib): lifecycle reads service (task show)
+    from workflow.lifecycle import service
 
-    return view(as_user(app, person), assignment_id)
+    return service.show(as_user(app, person), assignment_id)
 
 
 def task_history(app: App, person: Person, assignment_id: int) -> list[dict[str, Any]]:
-    from workflow.lifecycle.queries import history, visible_departments  # TODO(lib): lifecycle reads service
+    from workflow.lifecycle import service
 
-    with app.reader() as conn:
-        return history(conn, assignment_id, visible_departments(person))
+    return service.history(as_user(app, person), assignment_id)
 
 
 def review_list(app: App, person: Person) -> list[dict[str, Any]]:
-    from commands.task import run_review_list  # TODO(lib): review list service
+    from workflow.lifecycle import service
 
-    return run_review_list(as_user(app, person))
+    return service.review_queue(as_user(app, person))
 
 
 def review_first(app: App, person: Person, limit: int) -> list[dict[str, Any]]:
     """The first `limit` items of the review queue (the front page shows a few; the count
     comes from overview()): review_queue's own query and view, with a LIMIT."""
-    from workflow.lifecycle import queries  # TODO(lib): a paginated review-queue read
+    from workflow.access.scope import visible_departments  # TODO(lib): a paginated review-queue read
+    from workflow.ledger.lights import lights_for
+    from workflow.lifecycle import queries
 
     a = tables.assignment
     first = select(a.c.id).where(a.c.state.in_(("submitted", "delay_requested")))
-    visible = queries.visible_departments(person)
+    visible = visible_departments(person)
     if visible is not None:
         first = first.where(a.c.department_id.in_(sorted(visible)))
     first = first.order_by(a.c.updated_at, a.c.id).limit(limit)  # narrow rows sort fast; join only these
     q = queries._base().where(a.c.id.in_(first)).order_by(a.c.updated_at, a.c.id)
-    today = app.clock.today()
+    today, light = app.clock.today(), lights_for(app)
     with app.reader() as conn:
-        return [queries._view(r, today) | {"waiting_since": r.updated_at.isoformat(timespec="seconds")}
+        return [queries._view(r, today, light) | {"waiting_since": r.updated_at.isoformat(timespec="seconds")}
                 for r in conn.execute(q)]
 
 
 def overdue_first(app: App, person: Person, limit: int) -> list[dict[str, Any]]:
     """The most overdue items first (task list --overdue), at most `limit`."""
-    from workflow.lifecycle.queries import list_assignments, visible_departments  # TODO(lib): lifecycle reads
-
-    with app.reader() as conn:
-        return list_assignments(conn, app.clock.today(), overdue=True, limit=limit,
-                                visible=visible_departments(person))
+    return list_tasks(app, person, overdue=True, per_page=limit)[0]
 
 
 def allowed_triggers(app: App, person: Person, view: dict[str, Any]) -> list[str]:
     """The triggers `person` may fire on this assignment now: the state machine's valid
-    ones that its permission rule does not refuse (states.permission_problem)."""
-    # TODO(lib): lifecycle.allowed_triggers — this builds the same "last actors" as fire()
-    from db.models import Assignment
+    ones that its permission rule does not refuse (states.permission_problem, with the
+    row's last actors as fire() reads them: states.last_actor_columns)."""
+    from db.models import Assignment  # TODO(lib): lifecycle.allowed_triggers, if it comes
 
     a = Assignment.__table__
+    columns = states.last_actor_columns()
+    wanted = sorted({c for cols in columns.values() for c in cols})
     with app.reader() as conn:
-        row = conn.execute(select(a.c.department_id, a.c.submitted_by_id, a.c.submitted_for_id,
-                                  a.c.delay_requested_by_id).where(a.c.id == view["id"])).first()
+        row = conn.execute(select(a.c.department_id, *(a.c[c] for c in wanted)).where(a.c.id == view["id"])).first()
     if row is None:
         return []
-    last = {"submit": {i for i in (row.submitted_by_id, row.submitted_for_id) if i},
-            "request_delay": {i for i in (row.delay_requested_by_id,) if i}}
+    row = row._mapping
+    last = {trigger: {row[c] for c in cols if row[c]} for trigger, cols in columns.items()}
     actor = states.Actor(person.id, frozenset(person.roles), person.department_id)
     return [t for t in states.triggers_from(view["state"])
-            if states.permission_problem(states.TRANSITION_BY_TRIGGER[t], actor, row.department_id, last) is None]
+            if states.permission_problem(states.TRANSITION_BY_TRIGGER[t], actor, row["department_id"], last) is None]
 
 
 def attachment_file(app: App, person: Person, assignment_id: int, sha256: str) -> tuple[str, Path]:
@@ -232,39 +235,29 @@ def attachment_file(app: App, person: Person, assignment_id: int, sha256: str) -
 
 
 def data_dir(app: App) -> Path:
-    from commands.lifecycle import data_dir as _data_dir  # TODO(lib): Context.data_dir
-
-    return _data_dir(app)
+    return Path(app.data_dir)
 
 
 # ---------------------------------------------------------------- moves
 def transition(app: App, person: Person, assignment_id: int, trigger: str, fields: dict[str, Any],
                uploads: list[Upload] | None = None, expected_version: int | None = None,
                on_behalf: str | None = None) -> dict[str, Any]:
-    """Fire one trigger as `person`; returns the assignment as `task show --json` shows it."""
-    from workflow.lifecycle.attachments import staged  # TODO(lib): lifecycle.transition(ctx, id, trigger, fields, attachments)
-    from commands.lifecycle import _principal, _referenced, notifier
-    from workflow.lifecycle.engine import Fields, fire
+    """Fire one trigger as `person` (lifecycle.service.transition); returns the assignment as
+    `task show --json` shows it."""
+    from workflow.lifecycle import service
 
     if trigger not in states.TRANSITION_BY_TRIGGER:
         raise BadInput(f"未知操作“{shown(trigger)}”;可用操作:{'、'.join(states.TRANSITION_BY_TRIGGER)}。")
-    the = _fields(fields)
-    runner = as_user(app, person)
-    store_dir = data_dir(app) / "attachments"
     named = []
     for up in uploads or []:  # the stored label is the uploaded file's own name
         target = up.path.with_name(_safe_name(up.name))
         up.path.rename(target)
         up.path = target
         named.append(target)
-    with staged(named, store_dir, _referenced(runner)) as stored:
-        the.attachments = stored
-        with runner.session() as session:
-            actor = runner.actor(session)
-            fire(session, assignment_id, trigger, actor, clock=app.clock, fields=the,
-                 on_behalf_of=_principal(session, on_behalf), notifier=notifier(runner),
-                 expected_version=expected_version)
-    return show_task(app, person, assignment_id)
+    runner = as_user(app, person)
+    service.transition(runner, assignment_id, trigger, _fields(fields), named, on_behalf=on_behalf,
+                       expected_version=expected_version)
+    return service.show(runner, assignment_id)
 
 
 def _safe_name(name: str) -> str:
@@ -288,39 +281,12 @@ def _fields(values: dict[str, Any]):
 
 def bulk_approve(app: App, person: Person, ids: list[int] | None = None, department: str | None = None,
                  comment: str | None = None) -> dict[str, Any]:
-    """Approve each given (or each submitted, optionally of one department) assignment;
-    one event each; refusals (separation of duties, not submitted…) are skipped with the
-    library's sentence."""
-    from commands.lifecycle import notifier  # TODO(lib): lifecycle bulk approve service
-    from workflow.lifecycle.engine import Fields, fire
+    """lifecycle.service.approve_all: the given ids (or every submitted one, optionally of one
+    department); one event each; what fire() refuses is skipped with its sentence."""
+    from workflow.lifecycle import service
 
-    runner = as_user(app, person)
-    approved: list[int] = []
-    skipped: list[dict[str, Any]] = []
-    with runner.session() as session:
-        actor = runner.actor(session)
-        if "reviewer" not in actor.roles:
-            raise NotPermitted(f"{actor.name}不是审核人,不能批量审核。")
-        if ids is None:
-            a = tables.assignment
-            q = select(a.c.id).where(a.c.state == "submitted").order_by(a.c.id)
-            if department:
-                from workflow.directory.store import find_department
-
-                found = find_department(session, department)
-                if found is None:
-                    raise NotFound(f"处室“{shown(department)}”不存在;可用 duban dept list 查看。")
-                q = q.where(a.c.department_id == found.id)
-            ids = list(session.execute(q).scalars())
-        mailer = notifier(runner)
-        for assignment_id in ids:
-            try:
-                fire(session, assignment_id, "approve", actor, clock=app.clock,
-                     fields=Fields(comment=comment), notifier=mailer)
-                approved.append(assignment_id)
-            except Refused as exc:
-                skipped.append({"id": assignment_id, "reason": exc.message})
-    return {"approved": approved, "skipped": skipped}
+    report = service.approve_all(as_user(app, person), department or None, comment or None, ids=ids)
+    return {"approved": report.approved, "skipped": [{"id": i, "reason": r} for i, r in report.skipped]}
 
 
 # ---------------------------------------------------------------- plans
@@ -402,10 +368,14 @@ LEDGER_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8",
 
 def ledger(app: App, person: Person, *, plan: str | None = None, quarter: str | None = None,
            as_of: str | None = None, by: str = "task", dept: str | None = None):
-    from commands.ledger import LedgerOptions, run_ledger  # TODO(lib): ledger.build(ctx, query)
+    from workflow.clock import parse_date
+    from workflow.ledger.service import LedgerQuery, build
 
-    return run_ledger(as_user(app, person), LedgerOptions(plan=plan or None, quarter=quarter or None,
-                                                          as_of=as_of or None, by=by, dept=dept or None))
+    if by not in ("task", "department"):
+        raise BadInput(f"by 的值“{shown(by)}”无效,应为 task(按任务)或 department(按处室)。")
+    return build(as_user(app, person), LedgerQuery(plan=plan or None, quarter=quarter or None,
+                                                   as_of=parse_date(as_of, "as_of") if as_of else None,
+                                                   dept=dept or None))
 
 
 def ledger_file(ledger_obj, fmt: str, by: str) -> bytes:
@@ -462,11 +432,12 @@ def audit_verify(app: App, person: Person) -> dict[str, Any]:
 
 
 def audit_export(app: App, person: Person) -> str:
+    from workflow.access.scope import EXPORT_EVENTS
     from workflow.lifecycle.audit import export  # TODO(lib): audit service
 
     runner = as_user(app, person)
     with runner.session() as s:
-        runner.require(s, states.reads_all, "无权导出全部办理记录:只有审核人、督查或管理员可以导出。")
+        runner.require(s, states.reads_all, EXPORT_EVENTS)
     out = io.StringIO()
     with app.reader() as conn:
         export(conn, out)
@@ -503,12 +474,13 @@ def user_add(app: App, person: Person, name: str, email: str, roles: list[str], 
 
 
 def user_revoke(app: App, person: Person, name: str) -> None:
+    from workflow.access.scope import REVOKE_USER
     from workflow.access.tokens import revoke  # TODO(lib): access service
     from commands.auth import _find_user
 
     runner = as_user(app, person)
     with runner.session() as s:
-        runner.require(s, states.administers, "无权停用用户:只有管理员可以停用用户。")
+        runner.require(s, states.administers, REVOKE_USER)
         revoke(s, _find_user(s, name))
 
 
@@ -527,7 +499,7 @@ def user_rotate(app: App, person: Person, name: str) -> str:
 
 
 def department_add(app: App, person: Person, name: str, email: str | None, kind: str) -> None:
-    from commands.auth import DIRECTORY_ADMIN  # TODO(lib): directory service
+    from workflow.access.scope import DIRECTORY_ADMIN  # TODO(lib): directory service
     from workflow.directory.store import add_department
 
     runner = as_user(app, person)
@@ -577,7 +549,8 @@ def front_page_cached(app: App, person: Person, kind: str, compute) -> Any:
 def overview(app: App, person: Person) -> dict[str, Any]:
     """Counts by state and, per department, how many assignments have each light (the
     library's light function, applied to (department, state, due date) groups)."""
-    from workflow.lifecycle.queries import light, visible_departments  # TODO(lib): lifecycle reads (lights)
+    from workflow.access.scope import visible_departments
+    from workflow.ledger.lights import lights_for
 
     a, d = tables.assignment, tables.department
     visible = visible_departments(person)
@@ -585,7 +558,7 @@ def overview(app: App, person: Person) -> dict[str, Any]:
          .group_by(a.c.department_id, a.c.state, a.c.due_date))
     if visible is not None:
         q = q.where(a.c.department_id.in_(sorted(visible)))
-    today = app.clock.today()
+    today, light = app.clock.today(), lights_for(app)
     by_state: dict[str, int] = {}
     per_dept: dict[str, dict[str, int]] = {}
     with app.reader() as conn:
@@ -639,8 +612,8 @@ def link_transition(app: App, secret: str, trigger: str, fields: dict[str, Any])
     transaction, so it works once (a second click, even at the same moment, is refused)."""
     from db.models import User
     from workflow import mail_links
-    from commands.lifecycle import notifier  # TODO(lib): lifecycle.transition(ctx, …)
     from workflow.lifecycle.engine import fire
+    from workflow.lifecycle.service import notifier
 
     if trigger not in LINK_TRIGGERS:
         raise BadInput(f"邮件链接只能用于{'、'.join(states.trigger_label(t) for t in LINK_TRIGGERS)}。")

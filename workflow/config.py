@@ -21,10 +21,12 @@ import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from notifications.backends import DEFAULT_SENDER, MailConfig
 from workflow.errors import BadInput
+
+if TYPE_CHECKING:  # pragma: no cover
+    from notifications.backends import MailConfig
 
 DEFAULT_FILE = Path("duban.toml")
 BACKENDS = ("file", "smtp", "console")
@@ -62,7 +64,7 @@ class WebConfig:
 
 @dataclass
 class Config:
-    mail: MailConfig = field(default_factory=MailConfig)
+    mail: "MailConfig" = field(default_factory=lambda: _default_mail())
     web: WebConfig = field(default_factory=WebConfig)
     remind: RemindPolicy = field(default_factory=RemindPolicy)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
@@ -158,18 +160,30 @@ def _build(data: dict[str, Any], base: Path) -> Config:
             what = "一个表(如 [mail])" if expected is dict else "字符串路径"
             raise BadInput(f"配置项 {key} 应为{what}。")
     mail = _section(data, "mail", _MAIL_KEYS)
-    remind = _section(data, "remind", _REMIND_KEYS)
-    calendar = _section(data, "calendar", _CALENDAR_KEYS)
+    remind, calendar = _policy(data)
     web = _section(data, "web", _WEB_KEYS)
     templates = data.get("templates_dir")
     return Config(
         mail=_mail(mail, base),
         web=_web(web),
-        remind=_remind(remind),
-        calendar=CalendarConfig(holidays=_dates(calendar, "holidays"),
-                                workdays=_dates(calendar, "workdays")),
+        remind=remind,
+        calendar=calendar,
         templates_dir=_path(templates, base) if templates else None,
     )
+
+
+def _policy(data: dict[str, Any]) -> tuple[RemindPolicy, CalendarConfig]:
+    remind = _section(data, "remind", _REMIND_KEYS)
+    calendar = _section(data, "calendar", _CALENDAR_KEYS)
+    return _remind(remind), CalendarConfig(holidays=_dates(calendar, "holidays"),
+                                           workdays=_dates(calendar, "workdays"))
+
+
+def load_policy(path: Path | None = None) -> tuple[RemindPolicy, CalendarConfig]:
+    """Only [remind] and [calendar] of the file load_config would read, validated the same
+    way: what the traffic lights of a listing need, without building the mail settings."""
+    source = _pick_file(path)
+    return _policy(_read_toml(source) if source else {})
 
 
 def _section(data: dict[str, Any], name: str,
@@ -185,7 +199,17 @@ def _section(data: dict[str, Any], name: str,
     return section
 
 
-def _mail(section: dict[str, Any], base: Path) -> MailConfig:
+def _default_mail() -> "MailConfig":
+    from notifications.backends import MailConfig
+
+    return MailConfig()
+
+
+def _mail(section: dict[str, Any], base: Path) -> "MailConfig":
+    # The mail layer is loaded only when mail settings are built: a listing reads the
+    # lights' policy (load_policy) without it.
+    from notifications.backends import DEFAULT_SENDER, MailConfig
+
     mail = MailConfig()
     mail.backend = _choice("mail.backend", section.get("backend", mail.backend), BACKENDS)
     mail.sender = _sender(section.get("from", DEFAULT_SENDER))

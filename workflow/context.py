@@ -1,23 +1,22 @@
-"""The dependencies a command runs with: database, clock, acting user, config, streams.
+"""The Context every service runs with: database (session factory), clock, config, data
+directory and the acting user. It never prints and never reads the environment: a front
+end fills it (cli.py through commands.common.App, which adds the terminal streams; a web
+handler with its request's user).
 
-cli.py builds one App from the global options; tests build their own and call the
-run functions directly (the `gh` habit). Heavy imports (sqlmodel) happen lazily so
-that `duban --help` stays fast; listings read over `reader()`, a Core connection, and
-never load sqlmodel at all (db/tables.py says why).
+Heavy imports (sqlmodel) happen lazily so that `duban --help` stays fast; listings read
+over `reader()`, a Core connection, and never load sqlmodel at all (db/tables.py says why).
 
-Who is acting: cli.py sets `authenticate=True` and the token, and then only the token
-says who the user is (`--as` may only confirm it). Library callers that build an App
-themselves (tests, the demo's replay) are trusted: they name the actor, or name nobody
-and read everything.
+Who is acting: a front end sets `authenticate=True` and the token, and then only the
+token says who the user is (`actor_name` may only confirm it). Library callers that
+build a Context themselves (tests, the demo's replay) are trusted: they name the actor,
+or name nobody and read everything.
 """
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from workflow.clock import Clock
 from workflow.errors import BadInput, NotAuthenticated, NotFound, NotPermitted, Refused
@@ -49,32 +48,22 @@ class _Users(NamedTuple):
     by_name: Callable[[str], Any]
 
 
+DEFAULT_DATA_DIR = Path("duban-files")
+
+
 @dataclass
-class App:
+class Context:
     db_url: str | None = None
     actor_name: str | None = None
     clock: Clock = field(default_factory=Clock)
     config_path: Path | None = None
-    out: TextIO = field(default_factory=lambda: sys.stdout)
-    err: TextIO = field(default_factory=lambda: sys.stderr)
-    interactive: bool = False
+    data_dir: Path = DEFAULT_DATA_DIR  # attachments are stored under data_dir/attachments
     synchronous: str = "FULL"
     token: str | None = field(default=None, repr=False)
     authenticate: bool = False
     _engine: Any = None
     _config: Any = None
     _user_id: int | None = None  # the authenticated user, once the token has been checked
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> "App":
-        """Fill what the caller did not give from DUBAN_* environment variables."""
-        values: dict[str, Any] = {
-            "db_url": os.environ.get("DUBAN_DB"),
-            "actor_name": os.environ.get("DUBAN_USER"),
-            "config_path": Path(os.environ["DUBAN_CONFIG"]) if os.environ.get("DUBAN_CONFIG") else None,
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
 
     def engine(self, check_schema: bool = True) -> "Engine":
         """The engine, created on first use; refuses an uninitialised database."""
@@ -125,10 +114,11 @@ class App:
         return Session(self.engine(), expire_on_commit=False)
 
     def config(self) -> Any:
+        """The loaded duban.toml; its warnings are kept in `config().warnings`, not printed."""
         if self._config is None:
             from workflow.config import load_config
 
-            self._config = load_config(self.config_path)
+            self._config = load_config(self.config_path, warn=lambda line: None)
         return self._config
 
     def reader(self) -> "Connection":
@@ -186,11 +176,6 @@ class App:
         if user is not None and not allowed(user.roles):
             raise NotPermitted(f"{user.name}{refusal}")
         return user
-
-    def say(self, line: str) -> None:
-        """A confirmation line: printed on a terminal, silent when piped."""
-        if self.interactive:
-            print(line, file=self.out)
 
 
 def _short(exc: BaseException) -> str:

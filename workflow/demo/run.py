@@ -3,22 +3,41 @@
 Follows ../shared/SCENARIO.md: import and distribution in July, acknowledgement in
 August, quarterly submissions, a send-back loop, a delay request, reminders on China's
 working-day calendar, and the state of every assignment at year end. Everything goes
-through the same run functions as the CLI, on a SQLite file in a folder of its own;
-the mails land as .eml files in that folder.
+through the services (workflow/*/service.py) the CLI calls, on a SQLite file in a folder
+of its own; the mails land as .eml files in that folder. The demo never prints: it
+tells its story to a Narrator the front end gives it (commands/demo.py prints it).
 """
 from __future__ import annotations
 
 import datetime as dt
 import shutil
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
-from workflow.context import App
 from workflow.clock import Clock
+from workflow.context import Context
 
 if TYPE_CHECKING:
     from workflow.ledger.compute import Ledger
+
+
+class Narrator(Protocol):
+    """How the demo tells its year: one line at a time, and a ledger's totals."""
+
+    def line(self, text: str) -> None: ...
+
+    def totals(self, ledger: "Ledger") -> None: ...
+
+
+@dataclass
+class DemoContext(Context):
+    """The replay's Context: a trusted library caller on its own database, with a narrator."""
+
+    narrator: Any = None
+
+
+App = DemoContext  # the steps' name for it
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -36,7 +55,7 @@ USERS = [  # name, department, roles
 STAFF_OF = {"局政务公开办": "李敏", "办公室": "黄伟", "装财处": "张伟", "科监处": "刘洋"}
 
 
-def run_demo(app: App, folder: Path) -> None:
+def run_demo(ctx: Context, folder: Path, narrator: Narrator) -> None:
     from workflow.demo import steps as demo_steps
 
     folder = folder.resolve()
@@ -46,8 +65,8 @@ def run_demo(app: App, folder: Path) -> None:
     (folder / "duban.toml").write_text(
         f'[mail]\nbackend = "file"\ndir = "{folder / "outbox"}"\n', encoding="utf-8")
     # The replay is a trusted library caller on its own database: it names each actor.
-    base = replace(app, db_url=f"sqlite:///{folder / 'duban.db'}", config_path=folder / "duban.toml",
-                   authenticate=False, token=None, _user_id=None, _engine=None, _config=None)
+    base = DemoContext(db_url=f"sqlite:///{folder / 'duban.db'}", config_path=folder / "duban.toml",
+                       clock=ctx.clock, synchronous=ctx.synchronous, narrator=narrator)
     demo_steps.replay(base, folder)
 
 
@@ -82,35 +101,36 @@ def at(app: App, day: str, user: str | None = None) -> App:
 
 
 def say(app: App, day: str, text: str) -> None:
-    print(f"{day}  {text}", file=app.out)
+    app.narrator.line(f"{day}  {text}")
 
 
 def quarter_ledger(app: App, quarter: str) -> "Ledger":
     """What the office looks at after a quarter ends: the ledger's totals as of its last day."""
-    from commands.ledger import LedgerOptions, print_totals, run_ledger
+    from workflow.ledger.service import LedgerQuery, build
 
-    ledger = run_ledger(app, LedgerOptions(quarter=quarter))
-    print(file=app.out)
-    print_totals(app, ledger)
+    ledger = build(app, LedgerQuery(quarter=quarter))
+    app.narrator.line("")
+    app.narrator.totals(ledger)
     return ledger
 
 
 def year_end(app: App, folder: Path) -> list[Path]:
     """The Q4 ledger on screen; the ledgers and the annual-report section as files."""
-    from commands.ledger import LedgerOptions, run_ledger
-    from commands.report import write_atomically
-    from workflow.reports import write_ledger
+    from workflow.ledger.service import LedgerQuery, build
+    from workflow.reports import atomic_path, write_ledger
     from workflow.reports.annual import render_annual
 
     q4 = quarter_ledger(app, "2021Q4")
     files = []
-    q3 = run_ledger(app, LedgerOptions(quarter="2021Q3"))
+    q3 = build(app, LedgerQuery(quarter="2021Q3"))
     for ledger, name, fmt in ((q3, "台账-2021Q3.xlsx", "xlsx"), (q4, "台账-2021Q4.xlsx", "xlsx"),
                               (q4, "台账-2021Q4.html", "html")):
         write_ledger(ledger, fmt, folder / name, "task")
         files.append(folder / name)
     for fmt in ("docx", "md"):
         path = folder / f"年度报告-政务公开工作要点落实情况.{fmt}"
-        write_atomically(path, render_annual(q4, fmt))
+        data = render_annual(q4, fmt)
+        with atomic_path(path) as part:
+            part.write_bytes(data) if isinstance(data, bytes) else part.write_text(data, encoding="utf-8")
         files.append(path)
     return files

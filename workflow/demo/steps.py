@@ -1,4 +1,4 @@
-"""The dated steps of the demo year (SCENARIO.md), each through the CLI's run functions."""
+"""The dated steps of the demo year (SCENARIO.md), each through the services."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,9 +6,8 @@ import datetime as dt
 from sqlmodel import select
 
 from db.models import Assignment, Department, Task, User
-from workflow.context import App
-from commands import lifecycle
-from workflow.demo.run import EXAMPLES, STAFF_OF, USERS, at, quarter_ledger, say, write_tokens, year_end
+from workflow.demo.run import App, EXAMPLES, STAFF_OF, USERS, at, quarter_ledger, say, write_tokens, year_end
+from workflow.lifecycle import service as lifecycle
 from workflow.lifecycle.engine import Fields
 from workflow.errors import DubanError
 
@@ -43,17 +42,17 @@ def replay(app: App, folder) -> None:
         if text == "2021-10-08":  # the first working day after Q3 and the National Day holiday
             quarter_ledger(at(app, text), "2021Q3")
     files = year_end(at(app, "2021-12-31"), folder)
-    print(f"\n台账与年度报告:{'、'.join(f.name for f in files)},已写入 {folder}。", file=app.out)
+    app.narrator.line(f"\n台账与年度报告:{'、'.join(f.name for f in files)},已写入 {folder}。")
     mails = list((folder / "outbox").glob("*.eml")) if (folder / "outbox").exists() else []
-    print(f"\n邮件:{len(mails)} 封,已写入 {folder / 'outbox'}(可用邮件客户端打开 .eml 文件)。", file=app.out)
+    app.narrator.line(f"\n邮件:{len(mails)} 封,已写入 {folder / 'outbox'}(可用邮件客户端打开 .eml 文件)。")
     tokens = write_tokens(app, folder)
-    print(f"数据库:{folder / 'duban.db'};演示用户的登录令牌在 {tokens}(仅本人可读)。"
+    app.narrator.line(f"数据库:{folder / 'duban.db'};演示用户的登录令牌在 {tokens}(仅本人可读)。"
           f"以审核人李敏的身份继续体验,例如:\n"
           f"  export DUBAN_TOKEN=$(cat {tokens / '李敏'})\n"
           f"  duban --db {folder / 'duban.db'} --today 2021-12-31 task list --overdue\n"
           f"  duban --db {folder / 'duban.db'} task history 1\n"
           f"网页:duban --db {folder / 'duban.db'} --today 2021-12-31 serve,在浏览器打开 http://127.0.0.1:8080/ ,"
-          f"粘贴 {tokens / '李敏'} 中的令牌,以审核人李敏的身份登录。", file=app.out)
+          f"粘贴 {tokens / '李敏'} 中的令牌,以审核人李敏的身份登录。")
 
 
 def _days(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -113,7 +112,7 @@ def _act(app: App, day: str, who: str, aid: int, trigger: str, fields: Fields | 
         lifecycle.transition(at(app, day, who), aid, trigger, fields)
         return True
     except DubanError as exc:
-        print(f"{day}  (拒绝)事项 {aid}:{exc.message}", file=app.out)
+        app.narrator.line(f"{day}  (拒绝)事项 {aid}:{exc.message}")
         return False
 
 
@@ -223,9 +222,10 @@ def december_reviews(app: App, day: str) -> None:
 def remind(app: App, day: str) -> None:
     """Run the reminder sweep and send the outbox, as cron would each working morning."""
     from notifications.outbox import dispatch
-    from commands.mail import KIND_LABELS, _remind_once
+    from workflow.reminders import service as reminders
+    from workflow.reminders import KIND_LABELS
 
-    report = _remind_once(app, dry_run=False)
+    report = reminders.run(app)
     sent = dispatch(app.engine(), app.config().mail)
     if report.enqueued:
         items = "、".join(f"{KIND_LABELS.get(k, k)} {n} 项" for k, n in report.items.items())

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-LIGHT_LABELS = {"red": "逾期", "yellow": "临期", "green": "正常", "": "—"}
+from workflow.ledger.lights import LABELS as LIGHT_LABELS, ORDER as _LIGHT_ORDER, Lights  # noqa: E402
 DELAY_OUTCOMES = {"approved": "同意", "rejected": "不同意", "pending": "待审核"}
 
 
@@ -199,20 +199,11 @@ def quarter_end(text: str) -> tuple[str, dt.date]:
 # ---------------------------------------------------------------- computation
 LightFn = Callable[[str, dt.date, dt.date], str]
 _DELAY_TRIGGERS = ("request_delay", "approve_delay", "reject_delay")
-_LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, "": 3}
 
 
 def calendar_light(warn_days: int, workdays_between: Callable[[dt.date, dt.date], int] | None = None) -> LightFn:
-    """The traffic light as of a day: red past due, yellow within `warn_days` (working
-    days when a calendar is given, the same rule the reminders use), green otherwise."""
-    def light(state: str, due: dt.date, today: dt.date) -> str:
-        if state in ("done", "cancelled"):
-            return ""
-        if due < today:
-            return "red"
-        ahead = workdays_between(today, due) if workdays_between else (due - today).days
-        return "yellow" if ahead <= warn_days else "green"
-    return light
+    """The traffic light of workflow/ledger/lights.py with this window (and calendar)."""
+    return Lights(warn_days, workdays_between)
 
 
 def compute_ledger(session: Any, plan_id: int, as_of: dt.date, *, quarter: str | None = None,
@@ -229,7 +220,7 @@ def compute_ledger(session: Any, plan_id: int, as_of: dt.date, *, quarter: str |
     if plan is None:
         from workflow.errors import NotFound
         raise NotFound(f"计划 {plan_id} 不存在;可用 duban plan list 查看。")
-    light = light or calendar_light(warn_days)
+    light = light or Lights(warn_days)
     cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     base = _assignments(session, plan_id)
     rows = _replay(session, plan_id, cutoff, base, as_of, light)

@@ -130,7 +130,7 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
     if on_behalf_of is not None:
         _check_delegation(session, actor, on_behalf_of, clock.today())
     _check_permission(transition, actor, principal, row)
-    values = _check_fields(transition, fields, row)
+    values = _check_fields(transition, fields, row, clock.today())
 
     carrier = _run_machine(row["state"], trigger)
 
@@ -139,8 +139,8 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
     now = clock.now()
     changes: dict[str, Any] = {"state": carrier.state, "updated_at": now,
                                "version": row["version"] + 1}
-    event_data = _event_data(session, trigger, row, values)
-    changes.update(_row_changes(trigger, row, actor, principal, event_data))
+    event_data = _event_data(session, transition, row, values)
+    changes.update(_row_changes(transition, actor, principal, session, row, event_data))
     result = _update_statement(frozenset(changes)).execute(
         conn, {**changes, "aid": assignment_id, "expected": row["version"]})
     if result.rowcount != 1:
@@ -221,12 +221,12 @@ def _check_state(row: dict[str, Any], transition: states.Transition) -> None:
     raise InvalidMove(f"事项 {row['id']} 当前为“{here}”,不能{transition.label};此状态下可执行:{allowed}。")
 
 
+_LAST_ACTOR_COLUMNS = states.last_actor_columns()  # trigger → row columns saying who last did it
+
+
 def _check_permission(transition: states.Transition, actor: User, principal: User,
                       row: dict[str, Any]) -> None:
-    last = {
-        "submit": {i for i in (row["submitted_by_id"], row["submitted_for_id"]) if i},
-        "request_delay": {i for i in (row["delay_requested_by_id"],) if i},
-    }
+    last = {trigger: {row[c] for c in columns if row[c]} for trigger, columns in _LAST_ACTOR_COLUMNS.items()}
     for person in {actor.id: actor, principal.id: principal}.values():
         problem = states.permission_problem(
             transition,
@@ -246,7 +246,8 @@ def _check_delegation(session: Session, actor: User, principal: User, today: dt.
         raise NotPermitted(f"{actor.name}在 {today} 没有{principal.name}的有效代办授权;请先由本人用 duban delegate add 授权。")
 
 
-def _check_fields(transition: states.Transition, fields: Fields, row: dict[str, Any]) -> dict[str, Any]:
+def _check_fields(transition: states.Transition, fields: Fields, row: dict[str, Any],
+                  today: dt.date) -> dict[str, Any]:
     values = fields.as_dict()
     missing = states.missing_fields(transition, values)
     if missing:
@@ -261,31 +262,53 @@ def _check_fields(transition: states.Transition, fields: Fields, row: dict[str, 
         if len(text) > MAX_COMMENT:
             raise BadInput(f"{states.machine.FIELD_LABELS[key]}过长({len(text)} 字),最多 {MAX_COMMENT} 字。")
         values[key] = text.strip()
-    until = values.get("until")
-    if transition.trigger == "request_delay":
-        if until <= row["due_date"]:
-            raise BadInput(f"申请延期至 {until} 不晚于当前完成时限 {row['due_date']};新日期应晚于当前时限。")
-        if until > row["due_date"] + dt.timedelta(days=366):
-            raise BadInput(f"申请延期至 {until} 距当前时限超过一年;请填写一年以内的日期。")
+    for name in transition.validators:
+        _VALIDATORS[name](transition, values, row, today)
     return values
 
 
-def _event_data(session: Session, trigger: str, row: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """The structured part of the event (JSON): what the ledger and mails need later."""
-    if trigger == "submit":
-        return {"summary": values["summary"],
-                "attachments": [{"name": a["name"], "sha256": a["sha256"]}
-                                for a in values.get("attachments") or []]}
-    if trigger == "request_delay":
-        return {"reason": values["reason"], "old_due": row["due_date"].isoformat(),
-                "requested_due": values["until"].isoformat()}
-    if trigger in ("approve_delay", "reject_delay"):
-        requested = _requested_due(session, row["id"])
-        data = {"old_due": row["due_date"].isoformat(), "requested_due": requested.isoformat()}
-        if trigger == "approve_delay":
-            data["new_due"] = requested.isoformat()
-        return data
-    return {}
+def _until_after_due(transition: states.Transition, values: dict[str, Any], row: dict[str, Any],
+                     today: dt.date) -> None:
+    until = values.get("until")
+    if until <= row["due_date"]:
+        raise BadInput(f"申请延期至 {until} 不晚于当前完成时限 {row['due_date']};新日期应晚于当前时限。")
+    if until > row["due_date"] + dt.timedelta(days=366):
+        raise BadInput(f"申请延期至 {until} 距当前时限超过一年;请填写一年以内的日期。")
+
+
+def _overdue(transition: states.Transition, values: dict[str, Any], row: dict[str, Any],
+             today: dt.date) -> None:
+    if row["due_date"] >= today:
+        raise InvalidMove(f"事项 {row['id']} 的完成时限是 {row['due_date']},尚未逾期,不能{transition.label}。")
+
+
+# states.VALIDATORS names → their checks (test_architecture checks every name has one).
+_VALIDATORS: dict[str, Callable[..., None]] = {"until_after_due": _until_after_due, "overdue": _overdue}
+
+
+def _event_data(session: Session, transition: states.Transition, row: dict[str, Any],
+                values: dict[str, Any]) -> dict[str, Any]:
+    """The structured part of the event (JSON) the transition declares (`data`): what the
+    ledger and mails need later."""
+    data: dict[str, Any] = {}
+    requested: dt.date | None = None
+    for name in transition.data:
+        if name == "summary":
+            data["summary"] = values["summary"]
+        elif name == "attachments":
+            data["attachments"] = [{"name": a["name"], "sha256": a["sha256"]}
+                                   for a in values.get("attachments") or []]
+        elif name == "reason":
+            data["reason"] = values["reason"]
+        elif name == "old_due":
+            data["old_due"] = row["due_date"].isoformat()
+        elif name in ("requested_due", "new_due"):
+            if requested is None:  # this request's date, or the pending request's
+                requested = values.get("until") or _requested_due(session, row["id"])
+            data[name] = requested.isoformat()
+        else:  # pragma: no cover - test_architecture checks states.EVENT_DATA against this
+            raise ValueError(f"unknown event data {name!r}")
+    return data
 
 
 def _requested_due(session: Session, assignment_id: int) -> dt.date:
@@ -295,16 +318,21 @@ def _requested_due(session: Session, assignment_id: int) -> dt.date:
     return dt.date.fromisoformat(data["requested_due"])
 
 
-def _row_changes(trigger: str, row: dict[str, Any], actor: User, principal: User,
-                 data: dict[str, Any]) -> dict[str, Any]:
-    """Columns besides the state that a trigger changes."""
-    if trigger == "submit":
-        return {"submitted_by_id": actor.id, "submitted_for_id": principal.id}
-    if trigger == "request_delay":
-        return {"delay_requested_by_id": actor.id}
-    if trigger == "approve_delay":
-        return {"due_date": dt.date.fromisoformat(data["new_due"])}
-    return {}
+def _row_changes(transition: states.Transition, actor: User, principal: User, session: Session,
+                 row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Columns besides the state that the transition declares it changes (`changes`)."""
+    changes: dict[str, Any] = {}
+    for column, source in transition.changes:
+        if source == "actor":
+            changes[column] = actor.id
+        elif source == "principal":
+            changes[column] = principal.id
+        elif source == "requested_due":
+            changes[column] = (dt.date.fromisoformat(data["requested_due"]) if "requested_due" in data
+                               else _requested_due(session, row["id"]))
+        else:  # pragma: no cover - test_architecture checks states.ROW_SOURCES against this
+            raise ValueError(f"unknown row change source {source!r}")
+    return changes
 
 
 def load_assignment(session: Session, assignment_id: int) -> Assignment:

@@ -68,7 +68,7 @@ class Notifier:
             if self.base_url and not to_reviewers:
                 context["link"] = f"{self.base_url}/tasks/{row['id']}"
             rendered = render(effect["kind"], context, self.templates_dir)
-            people = directory.reviewers() if to_reviewers else directory.department(row["department_id"])
+            people = AUDIENCES[effect["audience"]](directory, row["department_id"])
             by_email = {u.email.lower(): u.id for u in directory.users.values()} if self.base_url else {}
             for name, email in people:
                 mail = rendered
@@ -92,6 +92,7 @@ class Notifier:
         actor = users.get(event["actor_id"])
         behalf = users.get(event["on_behalf_of_id"]) if event.get("on_behalf_of_id") else None
         new_due = data.get("new_due") or data.get("requested_due")
+        given = _given_fields(event["trigger"])
         return event_context(
             plan_title=title, task_seq=seq, requirement=requirement,
             department=directory.departments.get(row["department_id"], ("",))[0],
@@ -100,8 +101,8 @@ class Notifier:
             new_due=dt.date.fromisoformat(new_due) if new_due else None,
             old_due=dt.date.fromisoformat(data["old_due"]) if data.get("old_due") else None,
             actor=actor.name if actor else "", on_behalf_of=behalf.name if behalf else None,
-            comment=event["comment"] if event["trigger"] in ("approve", "send_back", "approve_delay", "reject_delay") else None,
-            reason=data.get("reason") or (event["comment"] if event["trigger"] in ("cancel", "reopen") else None),
+            comment=event["comment"] if "comment" in given else None,
+            reason=data.get("reason") or (event["comment"] if "reason" in given else None),
             summary=data.get("summary"),
             state_label=states.state_label(event["to_state"]),
             trigger_label=states.trigger_label(event["trigger"]),
@@ -133,6 +134,20 @@ class Notifier:
                 items.append(Outgoing(key=key, kind="distributed", recipient=format_recipient(name, email),
                                       rendered=rendered, assignment_id=first["id"]))
         return enqueue(session, items)
+
+
+# states.AUDIENCES → who receives the mail (test_architecture checks every audience is here).
+AUDIENCES: dict[str, Any] = {
+    "department": lambda directory, department_id: directory.department(department_id),
+    "reviewers": lambda directory, department_id: directory.reviewers(),
+    "heads": lambda directory, department_id: directory.escalation(department_id),
+}
+
+
+def _given_fields(trigger: str) -> tuple[str, ...]:
+    """The fields the user fills for a trigger (states/): its comment or reason goes in the mail."""
+    t = states.TRANSITION_BY_TRIGGER.get(trigger)
+    return t.requires + t.optional if t else ()
 
 
 def _task_list(rows: list[dict[str, Any]]) -> str:

@@ -2,8 +2,10 @@
 
 Each view is a plain dict with stable keys: the CLI prints it as a table or as JSON.
 Every read takes `visible`, the departments the reader may see (None: all), computed
-by `visible_departments` from states' one rule; an assignment outside it does not
-exist as far as the reader can tell.
+by `workflow.access.scope.visible_departments` from states' one rule; an assignment
+outside it does not exist as far as the reader can tell. The light of each item comes
+from workflow/ledger/lights.py (pass the configured Lights; the default is the
+default window on the official calendar).
 
 The reads run on the Core tables of db/tables.py and take either a Core connection or an
 ORM session: `task list` reads over a plain connection so that it never builds the
@@ -18,45 +20,24 @@ from sqlalchemy import and_, select
 
 import states
 from db import tables
+from workflow.access.scope import Visible, visible_departments  # noqa: F401  (re-exported for callers)
 from workflow.errors import BadInput, NotFound
+from workflow.ledger.lights import ORDER, Lights
 from workflow.plans.model import RESPONSIBILITY_ROLES
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Connection
     from sqlmodel import Session
 
-    from db.models import User
-    from workflow.context import Person
-
     Reader = Union[Connection, Session]  # anything that executes a Core statement
 
 _A, _T, _D, _P, _E, _U = (tables.assignment, tables.task, tables.department, tables.plan,
                           tables.event, tables.app_user)
-WARN_DAYS = 5  # a due date this many days ahead or fewer shows yellow
-
-Visible = frozenset[int] | None  # department ids a reader may see; None means every one
-
-
-def visible_departments(viewer: "User | Person | None") -> Visible:
-    """What `viewer` may read (states.reads_all decides); None for a trusted library caller."""
-    if viewer is None or states.reads_all(viewer.roles):
-        return None
-    return frozenset() if viewer.department_id is None else frozenset({viewer.department_id})
+_DEFAULT_LIGHTS = Lights()
 
 
 def _not_found(assignment_id: int) -> NotFound:
     return NotFound(f"事项 {assignment_id} 不存在;可用 duban task list 查看事项编号。")
-
-
-def light(state: str, due: dt.date, today: dt.date, warn_days: int = WARN_DAYS) -> str:
-    """Traffic light: red overdue, yellow due soon, green on track; none once closed."""
-    if state in ("done", "cancelled"):
-        return ""
-    if due < today:
-        return "red"
-    if (due - today).days <= warn_days:
-        return "yellow"
-    return "green"
 
 
 def _base():
@@ -67,8 +48,8 @@ def _base():
             .join(_P, _P.c.id == _A.c.plan_id))
 
 
-def _view(row: Any, today: dt.date) -> dict[str, Any]:
-    overdue = row.state not in ("done", "cancelled") and row.due_date < today
+def _view(row: Any, today: dt.date, light: Lights) -> dict[str, Any]:
+    overdue = not states.is_closed(row.state) and row.due_date < today
     return {
         "id": row.id, "plan": row.plan_id, "plan_title": row.plan_title, "task": row.seq,
         "department": row.department, "role": row.role,
@@ -82,7 +63,7 @@ def _view(row: Any, today: dt.date) -> dict[str, Any]:
 def list_assignments(session: Reader, today: dt.date, *, plan_id: int | None = None,
                      department_id: int | None = None, state: str | None = None,
                      overdue: bool = False, limit: int | None = None,
-                     visible: Visible = None) -> list[dict[str, Any]]:
+                     visible: Visible = None, light: Lights = _DEFAULT_LIGHTS) -> list[dict[str, Any]]:
     """Assignments, most urgent first (overdue, then nearest due date)."""
     if state and state not in states.STATE_BY_NAME:
         names = "、".join(f"{s.name}({s.label})" for s in states.STATES)
@@ -104,18 +85,17 @@ def list_assignments(session: Reader, today: dt.date, *, plan_id: int | None = N
     q = q.order_by(_A.c.due_date, _T.c.seq, _A.c.id)
     if limit:
         q = q.limit(limit)
-    views = [_view(r, today) for r in session.execute(q)]
-    order = {"red": 0, "yellow": 1, "green": 2, "": 3}
-    views.sort(key=lambda v: order[v["light"]])  # stable: keeps due-date order within a light
+    views = [_view(r, today, light) for r in session.execute(q)]
+    views.sort(key=lambda v: ORDER[v["light"]])  # stable: keeps due-date order within a light
     return views
 
 
 def show_assignment(session: Reader, assignment_id: int, today: dt.date,
-                    visible: Visible = None) -> dict[str, Any]:
+                    visible: Visible = None, light: Lights = _DEFAULT_LIGHTS) -> dict[str, Any]:
     row = session.execute(_base().where(_A.c.id == assignment_id)).first()
     if row is None or (visible is not None and row.department_id not in visible):
         raise _not_found(assignment_id)
-    view = _view(row, today)
+    view = _view(row, today, light)
     view["valid_triggers"] = states.triggers_from(row.state)
     view["attachments"] = _attachments(session, assignment_id)
     return view
@@ -158,11 +138,12 @@ def _trigger_label(trigger: str) -> str:
     return "下发" if trigger == "distribute" else states.trigger_label(trigger)
 
 
-def review_queue(session: Reader, today: dt.date, visible: Visible = None) -> list[dict[str, Any]]:
+def review_queue(session: Reader, today: dt.date, visible: Visible = None,
+                 light: Lights = _DEFAULT_LIGHTS) -> list[dict[str, Any]]:
     """Submitted assignments and delay requests waiting for the office, oldest first."""
     q = _base().where(_A.c.state.in_(("submitted", "delay_requested")))
     if visible is not None:
         q = q.where(_A.c.department_id.in_(sorted(visible)))
     q = q.order_by(_A.c.updated_at, _A.c.id)
-    return [_view(r, today) | {"waiting_since": r.updated_at.isoformat(timespec="seconds")}
+    return [_view(r, today, light) | {"waiting_since": r.updated_at.isoformat(timespec="seconds")}
             for r in session.execute(q)]

@@ -47,6 +47,7 @@ from db.models import Assignment, Department, Notification, Plan, ReminderLog, T
 from notifications.outbox import Outgoing, enqueue_with_ids, format_recipient
 from notifications.render import Rendered, digest_tables, render
 from workflow.calendar import WorkCalendar
+from workflow.ledger import lights
 from workflow.clock import CHINA
 from workflow.config import Config, RemindPolicy
 from workflow.plans.model import RESPONSIBILITY_ROLES
@@ -61,7 +62,7 @@ SECTION_TITLES = {
     "before": "即将到期",
     "review_waiting": "报送待审核",
 }
-LIGHTS = {"green": ("🟢", "正常"), "yellow": ("🟡", "临期"), "red": ("🔴", "逾期")}
+LIGHTS = {k: (lights.ICONS[k], lights.LABELS[k]) for k in (lights.GREEN, lights.YELLOW, lights.RED)}
 
 A, T, P, D = Assignment.__table__, Task.__table__, Plan.__table__, Department.__table__
 L, N = ReminderLog.__table__, Notification.__table__
@@ -333,10 +334,8 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 
 def _light(due: dt.date, today: dt.date, policy: RemindPolicy, calendar: WorkCalendar) -> str:
-    """Red when overdue, yellow within the warning window, green otherwise."""
-    if today > due:
-        return "red"
-    return "yellow" if calendar.workdays_between(today, due) <= policy.warn_window else "green"
+    """The light of an open item (workflow/ledger/lights.py, the one rule)."""
+    return lights.from_calendar(policy.warn_window, calendar).of_due(due, today)
 
 
 def _china_date(value: dt.datetime | dt.date) -> dt.date:

@@ -25,6 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
+import states
 from workflow.ledger.compute import Ledger, LedgerRow, Totals, period_label
 
 SECTION_TITLE = "政务公开工作要点落实情况"
@@ -245,7 +246,7 @@ def unfinished_items(rows: list[LedgerRow]) -> list[dict[str, Any]]:
     first: which departments still owe what, and for how long."""
     groups: dict[tuple, list[LedgerRow]] = {}
     for r in rows:
-        if r.state not in ("done", "cancelled"):
+        if not states.is_closed(r.state):
             groups.setdefault((r.task_seq, r.period, r.due), []).append(r)
     items = []
     for (seq, period, due), group in groups.items():

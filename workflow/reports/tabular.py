@@ -17,13 +17,19 @@ from typing import Any, Callable, Iterable, Sequence
 
 import states
 from workflow.ledger.compute import LIGHT_LABELS, DelayRecord, Ledger, LedgerRow, Totals
+from workflow.ledger.lights import ORDER as LIGHT_ORDER
+
+
+class _StateColours(dict):
+    def __missing__(self, name: str) -> str:
+        return states.state_colour(name)
 
 VIEWS = ("task", "department")
 
 TEXT, DATE, INT, PERCENT, LIGHT = "text", "date", "int", "percent", "light"
 
 # Order of urgency for the department view: red, yellow, green, then closed ("").
-LIGHT_RANK = {"red": 0, "yellow": 1, "green": 2, "": 3}
+LIGHT_RANK = LIGHT_ORDER  # workflow/ledger/lights.py
 
 # Fill and text colours of the lights (Excel's own "bad / neutral / good" styles), used
 # by xlsx cells, html cells and the html chart so a red means the same thing everywhere.
@@ -32,11 +38,8 @@ LIGHT_INK = {"red": "9C0006", "yellow": "9C5700", "green": "006100"}
 
 # Chart colours per state: "done" is the green of the lights and "cancelled" the grey of
 # closed rows; open states are blues and purples so they never read as a red or yellow light.
-STATE_COLOURS = {
-    "assigned": "#C6DBEF", "in_progress": "#6BAED6", "submitted": "#2171B5",
-    "returned": "#9E9AC8", "delay_requested": "#6A51A3", "done": "#63BE7B",
-    "cancelled": "#BDBDBD",
-}
+# (declared per State in states/machine.py; a state missing here reads grey, never a KeyError)
+STATE_COLOURS = _StateColours({s.name: s.colour for s in states.STATES})
 OVERDUE_COLOUR = "#" + LIGHT_INK["red"]
 
 # Characters XML 1.0 (hence xlsx and html) cannot carry: C0 controls except \t \n \r.

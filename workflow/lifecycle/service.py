@@ -1,0 +1,216 @@
+"""Lifecycle services: move an assignment (one trigger, or approve in bulk) and read them.
+
+Front ends call these with a Context; they return values and raise DubanError with the
+sentence to show. Nothing here prints, reads the environment or knows of typer.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import states
+from workflow.errors import BadInput, NotFound, NotPermitted, shown
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.engine import Connection
+
+    from workflow.context import Context
+    from workflow.lifecycle.engine import Fields, FireResult
+    from workflow.lifecycle.notify import Notifier
+
+
+def notifier(ctx: "Context") -> "Notifier":
+    """Renders with the office's own templates where the config names a folder."""
+    from workflow.lifecycle.notify import Notifier
+
+    config = ctx.config()
+    return Notifier(config.templates_dir, base_url=config.web.base_url, link_days=config.web.link_days)
+
+
+def _principal(session, name: str | None):
+    from sqlalchemy import select
+
+    from db.models import User
+
+    if not name:
+        return None
+    user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
+    if user is None or not user.active:  # a revoked user's delegations stop with them
+        raise NotFound(f"被代办人“{name}”不存在或已停用;可用 duban user list 查看。")
+    return user
+
+
+def _referenced(ctx: "Context") -> Callable[[str], bool]:
+    """For a refused command's cleanup: does a committed record use this stored file? Asked in
+    a session of its own, after the command's transaction has rolled back."""
+    from workflow.lifecycle.queries import attachment_in_use
+
+    def referenced(stored_path: str) -> bool:
+        with ctx.session() as session:
+            return attachment_in_use(session, stored_path)
+    return referenced
+
+
+def transition(ctx: "Context", assignment_id: int, trigger: str, fields: "Fields | None" = None,
+               attachments: Sequence[Path] = (), *, on_behalf: str | None = None,
+               before_write: Callable[[], None] | None = None,
+               expected_version: int | None = None) -> "FireResult":
+    """Fire one trigger as the acting user (for `on_behalf`, with a delegation); the files in
+    `attachments` are stored under ctx.data_dir/attachments, or removed again if refused.
+
+    `before_write` is handed to fire(): tests pause a command inside its transaction with it.
+    `expected_version` refuses the move (LostRace) unless the row is still at that version
+    (the web API's If-Match)."""
+    from workflow.lifecycle.attachments import staged
+    from workflow.lifecycle.engine import Fields, fire
+
+    fields = fields or Fields()
+    with staged(list(attachments), ctx.data_dir / "attachments", _referenced(ctx)) as stored:
+        fields.attachments = stored
+        with ctx.session() as session:
+            actor = ctx.actor(session)
+            return fire(session, assignment_id, trigger, actor, clock=ctx.clock, fields=fields,
+                        on_behalf_of=_principal(session, on_behalf), notifier=notifier(ctx),
+                        before_write=before_write, expected_version=expected_version)
+
+
+@dataclass
+class BulkReport:
+    approved: list[int] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (assignment id, why)
+
+
+def approve_all(ctx: "Context", department: str | None = None, comment: str | None = None,
+                trigger: str = "approve", ids: Sequence[int] | None = None) -> BulkReport:
+    """Approve every submitted assignment the reviewer may approve, one event each; the ones
+    fire() refuses (the reviewer's own submission, …) are skipped with the reason. With
+    `ids` (the web's ticked boxes), those assignments instead of every submitted one."""
+    from sqlalchemy import select
+
+    from db.models import Assignment
+    from workflow.directory.store import find_department
+    from workflow.errors import Refused
+    from workflow.lifecycle.engine import Fields, fire
+
+    transition_ = states.TRANSITION_BY_TRIGGER[trigger]
+    report = BulkReport()
+    with ctx.session() as session:
+        actor = ctx.actor(session)
+        if not states.may_fire_somewhere(transition_, frozenset(actor.roles)):
+            raise NotPermitted(f"{actor.name}不是审核人,不能批量审核。")
+        q = (select(Assignment.id).where(Assignment.state.in_(transition_.sources))
+             .order_by(Assignment.id))
+        if department:
+            dept = find_department(session, department)
+            if dept is None:
+                raise NotFound(f"处室“{shown(department)}”不存在;可用 duban dept list 查看。")
+            q = q.where(Assignment.department_id == dept.id)
+        ids = list(session.execute(q).scalars()) if ids is None else list(ids)
+        mailer = notifier(ctx)
+        for assignment_id in ids:
+            try:
+                fire(session, assignment_id, trigger, actor, clock=ctx.clock,
+                     fields=Fields(comment=comment), notifier=mailer)
+                report.approved.append(assignment_id)
+            except Refused as exc:
+                report.skipped.append((assignment_id, exc.message))
+    return report
+
+
+# ---------------------------------------------------------------- reads
+@dataclass
+class TaskQuery:
+    """The filters of a task list: by name as a user types them."""
+
+    dept: str | None = None
+    state: str | None = None
+    overdue: bool = False
+    mine: bool = False
+    plan: str | None = None
+
+
+def show(ctx: "Context", assignment_id: int) -> dict[str, Any]:
+    """One assignment, if the reader may see it (otherwise it "does not exist")."""
+    from workflow.access.scope import visible_departments
+    from workflow.lifecycle.queries import show_assignment
+
+    with ctx.reader() as conn:
+        visible = visible_departments(ctx.read_viewer(conn))
+        return show_assignment(conn, assignment_id, ctx.clock.today(), visible, _lights(ctx))
+
+
+def list_tasks(ctx: "Context", query: TaskQuery) -> list[dict[str, Any]]:
+    """Assignments the reader may see, most urgent first. Over a Core connection: the
+    listing builds no ORM class (see db/tables.py)."""
+    from workflow.access.scope import check_visible, visible_departments
+    from workflow.lifecycle.queries import list_assignments
+
+    if query.mine and query.dept:
+        raise BadInput("--mine 与 --dept 只能二选一。")
+    with ctx.reader() as conn:
+        viewer = ctx.read_viewer(conn)
+        visible = visible_departments(viewer)
+        department_id = None
+        if query.mine:
+            actor = ctx.read_actor(conn)
+            if actor.department_id is None:
+                raise BadInput(f"{actor.name}不属于任何处室,--mine 无法使用;请改用 --dept。")
+            department_id = actor.department_id
+        elif query.dept:
+            found = _named_department(conn, query.dept)
+            if found is None:
+                raise NotFound(f"处室“{shown(query.dept)}”不存在;可用 duban dept list 查看。")
+            check_visible(viewer, visible, found.id, "事项")
+            department_id = found.id
+        plan_id = _named_plan(conn, query.plan) if query.plan else None
+        return list_assignments(conn, ctx.clock.today(), plan_id=plan_id, department_id=department_id,
+                                state=query.state, overdue=query.overdue, visible=visible,
+                                light=_lights(ctx))
+
+
+def history(ctx: "Context", assignment_id: int) -> list[dict[str, Any]]:
+    """Every event of one assignment the reader may see, oldest first."""
+    from workflow.access.scope import visible_departments
+    from workflow.lifecycle.queries import history as read_history
+
+    with ctx.reader() as conn:  # Core only, as list_tasks
+        return read_history(conn, assignment_id, visible_departments(ctx.read_viewer(conn)))
+
+
+def review_queue(ctx: "Context") -> list[dict[str, Any]]:
+    """Submissions and delay requests waiting for the office, oldest first."""
+    from workflow.access.scope import visible_departments
+    from workflow.lifecycle.queries import review_queue as read_queue
+
+    with ctx.reader() as conn:  # Core only, as list_tasks
+        return read_queue(conn, ctx.clock.today(), visible_departments(ctx.read_viewer(conn)),
+                          _lights(ctx))
+
+
+def _lights(ctx: "Context"):
+    from workflow.ledger.lights import lights_for
+
+    return lights_for(ctx)
+
+
+def _named_department(conn: "Connection", name: str) -> Any:
+    """find_department, on an ORM session over `conn` (built only when --dept is given)."""
+    from sqlmodel import Session
+
+    from workflow.directory.store import find_department
+
+    with Session(bind=conn) as session:
+        return find_department(session, name)
+
+
+def _named_plan(conn: "Connection", ref: str) -> int:
+    """find_plan's id, on an ORM session over `conn` (built only when --plan is given)."""
+    from sqlmodel import Session
+
+    from workflow.plans.store import find_plan
+
+    with Session(bind=conn) as session:
+        return find_plan(session, ref).id
+
