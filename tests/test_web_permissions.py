@@ -13,7 +13,7 @@ import datetime as dt
 import pytest
 
 from conftest import build_world, drive, many_tasks_plan, migrated_sqlite, snapshot
-from test_permissions import ACTORS, CASES, EXPECTED, EXTRA_USERS, SOURCE
+from test_permissions import ACTORS, CASES, EXPECTED, EXTRA_USERS, SOURCE, TODAY
 from web_server import Server, sign_in
 
 FIELDS = {"summary": "办理情况", "comment": "意见", "reason": "理由", "until": "2021-12-31"}
@@ -32,26 +32,31 @@ def matrix(tmp_path_factory):
         for name, dept, roles in EXTRA_USERS:
             world.ids[name] = add_user(s, name, f"{len(world.ids)}@example.gov.cn", roles, dept,
                                        Clock(dt.date(2021, 7, 20))).id
-    server = Server(url, today="2021-08-02")
+    days = {"2021-08-02", *TODAY.values()}  # escalation needs an overdue item: a later "today"
+    servers = {day: Server(url, today=day) for day in sorted(days)}
     browsers = {}
-    for actor in ACTORS:
-        browsers[actor] = server.client()
-        assert sign_in(browsers[actor], world.token(actor)).status_code == 200
-    yield world, server, browsers
+    for day, server in servers.items():
+        for actor in ACTORS:
+            browsers[day, actor] = server.client()
+            assert sign_in(browsers[day, actor], world.token(actor)).status_code == 200
+    yield world, servers, browsers
     for b in browsers.values():
         b.close()
-    server.stop()
+    for server in servers.values():
+        server.stop()
 
 
 @pytest.mark.parametrize("index", range(len(CASES)), ids=[f"{t}-{a}" for t, a in CASES])
 def test_permission_over_http(matrix, index):
-    world, server, browsers = matrix
+    world, servers, browsers = matrix
     trigger, actor = CASES[index]
+    day = TODAY.get(trigger, "2021-08-02")
+    server = servers[day]
     aid = world.assignment(index + 1, "装财处")
     drive(world, aid, SOURCE[trigger])
     allowed = actor in EXPECTED[trigger]
 
-    page = browsers[actor].get(f"/tasks/{aid}")
+    page = browsers[day, actor].get(f"/tasks/{aid}")
     if actor in SEES_ALL or actor in OWN_DEPARTMENT:
         assert page.status_code == 200
         offered = f'action="/tasks/{aid}/{trigger}"' in page.text
@@ -60,11 +65,13 @@ def test_permission_over_http(matrix, index):
         assert page.status_code == 404  # another department's item "does not exist"
 
     before = snapshot(world)
+    before_version = next(v for i, _s, v, _d in before[0] if i == aid)
     with server.client(world.token(actor)) as c:
         r = c.post(f"/api/v1/tasks/{aid}/{trigger}", json={k: FIELDS[k] for k in _fields(trigger)})
     if allowed:
         assert r.status_code == 200, r.text
-        assert r.json()["state"] != SOURCE[trigger] or trigger in ("approve_delay", "reject_delay")
+        assert r.json()["version"] == before_version + 1
+        assert snapshot(world)[1] == before[1] + 1  # one more event
     else:
         assert r.status_code == 403, r.text
         assert r.json()["code"] == "forbidden" and "无权" in r.json()["error"]

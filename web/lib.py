@@ -216,7 +216,25 @@ def allowed_triggers(app: App, person: Person, view: dict[str, Any]) -> list[str
     last = {trigger: {row[c] for c in cols if row[c]} for trigger, cols in columns.items()}
     actor = states.Actor(person.id, frozenset(person.roles), person.department_id)
     return [t for t in states.triggers_from(view["state"])
-            if states.permission_problem(states.TRANSITION_BY_TRIGGER[t], actor, row["department_id"], last) is None]
+            if states.permission_problem(states.TRANSITION_BY_TRIGGER[t], actor, row["department_id"], last) is None
+            and _preconditions_hold(app, states.TRANSITION_BY_TRIGGER[t], view)]
+
+
+def _preconditions_hold(app: App, transition: Any, view: dict[str, Any]) -> bool:
+    """The transition's validators that judge the row itself (督办升级 needs an overdue item)
+    and refuse it as an invalid move; the ones that judge typed input are left to the form."""
+    from workflow.errors import InvalidMove
+    from workflow.lifecycle.engine import _VALIDATORS  # TODO(lib): a public "may fire now" check
+
+    row = {"id": view["id"], "due_date": dt.date.fromisoformat(view["due_date"])}
+    for name in transition.validators:
+        try:
+            _VALIDATORS[name](transition, {}, row, app.clock.today())
+        except InvalidMove:
+            return False
+        except Exception:  # noqa: BLE001 - a check of the typed input: judged when it is sent
+            pass
+    return True
 
 
 def attachment_file(app: App, person: Person, assignment_id: int, sha256: str) -> tuple[str, Path]:
