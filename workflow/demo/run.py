@@ -10,7 +10,6 @@ tells its story to a Narrator the front end gives it (commands/demo.py prints it
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -53,21 +52,6 @@ USERS = [  # name, department, roles
     ("管理员", None, ["admin"]),
 ]
 STAFF_OF = {"局政务公开办": "李敏", "办公室": "黄伟", "装财处": "张伟", "科监处": "刘洋"}
-
-
-def run_demo(ctx: Context, folder: Path, narrator: Narrator) -> None:
-    from workflow.demo import steps as demo_steps
-
-    folder = folder.resolve()
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    (folder / "duban.toml").write_text(
-        f'[mail]\nbackend = "file"\ndir = "{folder / "outbox"}"\n', encoding="utf-8")
-    # The replay is a trusted library caller on its own database: it names each actor.
-    base = DemoContext(db_url=f"sqlite:///{folder / 'duban.db'}", config_path=folder / "duban.toml",
-                       clock=ctx.clock, synchronous=ctx.synchronous, narrator=narrator)
-    demo_steps.replay(base, folder)
 
 
 def write_tokens(app: App, folder: Path) -> Path:

@@ -2,14 +2,31 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 
 from sqlmodel import select
 
 from db.models import Assignment, Department, Task, User
-from workflow.demo.run import App, EXAMPLES, STAFF_OF, USERS, at, quarter_ledger, say, write_tokens, year_end
+from workflow.context import Context
+from workflow.demo.run import (EXAMPLES, STAFF_OF, USERS, App, DemoContext, Narrator, at, quarter_ledger, say,
+                               write_tokens, year_end)
 from workflow.lifecycle import service as lifecycle
 from workflow.lifecycle.engine import Fields
 from workflow.errors import DubanError
+
+
+def run_demo(ctx: Context, folder: Path, narrator: Narrator) -> None:
+    folder = folder.resolve()
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / "duban.toml").write_text(
+        f'[mail]\nbackend = "file"\ndir = "{folder / "outbox"}"\n', encoding="utf-8")
+    # The replay is a trusted library caller on its own database: it names each actor.
+    base = DemoContext(db_url=f"sqlite:///{folder / 'duban.db'}", config_path=folder / "duban.toml",
+                       clock=ctx.clock, synchronous=ctx.synchronous, narrator=narrator)
+    replay(base, folder)
 
 
 def replay(app: App, folder) -> None:
