@@ -15,15 +15,13 @@ from typing import Annotated, Optional
 import typer
 
 from workflow.clock import Clock, parse_date
-from commands.common import App, app_of, print_json
+from commands.common import App, app_of, ex, print_json
 from workflow.errors import DubanError, database_problem
 
 __version__ = "0.1.0"
 
 
-def examples(*lines: str) -> str:
-    """An epilog of real examples; \\b keeps click from re-wrapping it."""
-    return "\b\n示例:\n" + "\n".join(f"  {line}" for line in lines)
+examples = ex  # the one epilog helper (commands/common.py)
 
 
 app = typer.Typer(

@@ -15,14 +15,11 @@ audit_app = group("audit", "审计:校验办理记录的哈希链、导出记录
 @audit_app.command("verify", epilog=ex("duban audit verify", "duban audit verify --json"))
 def audit_verify(ctx: typer.Context, as_json: JSON = False) -> None:
     """重新计算每个计划的办理记录哈希链;发现被修改、删除、插入或调换的记录时报告第一处断点(退出码 1)。"""
-    from workflow.lifecycle.audit import verify
     from workflow.errors import Refused
+    from workflow.lifecycle.service import verify_events
 
     app = app_of(ctx)
-    with app.session() as s:
-        app.viewer(s)  # any signed-in user
-    with app.engine().connect() as conn:
-        checked, breaks = verify(conn)
+    checked, breaks = verify_events(app)
     if as_json:
         print_json(app, {"checked": checked, "ok": not breaks,
                          "breaks": [{"plan": b.plan_id, "event": b.event_id, "problem": b.problem} for b in breaks]})
@@ -39,19 +36,14 @@ def audit_verify(ctx: typer.Context, as_json: JSON = False) -> None:
 def audit_export(ctx: typer.Context,
                  out: Annotated[Optional[Path], typer.Option("--out", help="写入文件(默认输出到屏幕)")] = None) -> None:
     """把全部办理记录按顺序导出为 JSON Lines,供归档(审核人、督查或管理员)。"""
-    import states
-    from workflow.lifecycle.audit import export
+    from workflow.lifecycle.service import export_events
+    from workflow.reports import atomic_path
 
     app = app_of(ctx)
-    with app.session() as s:  # every department's records: only roles that read all
-        app.require(s, states.reads_all, "无权导出全部办理记录:只有审核人、督查或管理员可以导出。")
-    with app.engine().connect() as conn:
-        if out is None:
-            n = export(conn, app.out)
-        else:
-            tmp = out.with_name(out.name + ".part")
-            with open(tmp, "w", encoding="utf-8") as fh:
-                n = export(conn, fh)
-            tmp.replace(out)
+    if out is None:
+        n = export_events(app, app.out)
+    else:
+        with atomic_path(out) as part, open(part, "w", encoding="utf-8") as fh:
+            n = export_events(app, fh)
     app.say(f"已导出 {n} 条办理记录。")
 

@@ -18,26 +18,18 @@ def db_init(ctx: typer.Context,
             email: Annotated[Optional[str], typer.Option("--email", help="配合 --admin:管理员的邮箱")] = None,
             as_json: JSON = False) -> None:
     """创建数据库或升级到最新结构;重复执行是安全的。"""
-    from db.migrate import current_revision, upgrade
-    from workflow.access.tokens import has_admin
-    from workflow.errors import BadInput, Refused
+    from workflow.access.service import init_database
 
     app = app_of(ctx)
-    if bool(admin) != bool(email):
-        raise BadInput("--admin 与 --email 需要一起使用,例如 duban db init --admin 吴管理 --email wu@sfj.gz.gov.cn。")
-    engine = app.engine(check_schema=False)
-    if admin and has_admin(engine):  # refuse before changing anything
-        raise Refused("数据库中已有管理员;新用户请由管理员用 duban user add 添加。")
-    before = current_revision(engine)
-    upgrade(engine)
-    after = current_revision(engine)
+    migration, first_admin = init_database(app, admin, email)
+    before, after = migration.before, migration.after
     if not as_json:
         print(f"数据库已是最新结构({after})。" if before == after else
               f"数据库已{'升级' if before else '创建'}:{before or '空'} → {after}。", file=app.out)
-    if admin:
-        from commands.auth import create_first_admin, show_token
+    if first_admin:
+        from commands.auth import show_token
 
-        user, token = create_first_admin(app, admin, email)
+        user, token = first_admin
         show_token(app, user, token, as_json, {"revision": after})
     elif as_json:
         print_json(app, {"revision": after})

@@ -20,12 +20,10 @@ def delegate_add(ctx: typer.Context,
                  until: Annotated[str, typer.Option("--until", help="结束日期 YYYY-MM-DD(含)")],
                  as_json: JSON = False) -> None:
     """授权他人在指定期间以本人名义办理(办理记录同时记下代办人和本人)。"""
-    from workflow.directory.store import add_delegation
+    from workflow.directory.service import add_delegation
 
     app = app_of(ctx)
-    with app.session() as s:
-        row, delegate = add_delegation(s, app.actor(s), to, parse_date(start, "--from"),
-                                       parse_date(until, "--until"), app.clock)
+    row, delegate = add_delegation(app, to, parse_date(start, "--from"), parse_date(until, "--until"))
     if as_json:
         print_json(app, {"id": row.id, "to": delegate.name, "from": row.starts_on, "until": row.ends_on})
     app.say(f"已授权 {delegate.name} 于 {row.starts_on} 至 {row.ends_on} 代为办理。")

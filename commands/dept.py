@@ -21,14 +21,10 @@ def dept_add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="处�
              kind: Annotated[str, typer.Option("--kind", help="office(综合)、business(业务处室)或 unit(局属单位)")] = "business",
              as_json: JSON = False) -> None:
     """添加处室(只有管理员可以修改处室名录)。"""
-    import states
-    from commands.auth import DIRECTORY_ADMIN
-    from workflow.directory.store import add_department
+    from workflow.directory.service import add_department
 
     app = app_of(ctx)
-    with app.session() as s:
-        app.require(s, states.administers, DIRECTORY_ADMIN)
-        d = add_department(s, name, email, alias or [], kind)
+    d = add_department(app, name, email, alias or [], kind)
     if as_json:
         print_json(app, d.model_dump())
     app.say(f"已添加处室 {d.name}(编号 {d.id})。")
@@ -37,12 +33,11 @@ def dept_add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="处�
 @dept_app.command("list", epilog=ex("duban dept list", "duban dept list --json"))
 def dept_list(ctx: typer.Context, as_json: JSON = False) -> None:
     """列出处室名录。"""
-    from workflow.directory.store import KINDS, list_departments
+    from workflow.directory.service import list_departments
+    from workflow.directory.store import KINDS
 
     app = app_of(ctx)
-    with app.session() as s:
-        app.viewer(s)  # any signed-in user
-        rows = list_departments(s)
+    rows = list_departments(app)
     if as_json:
         print_json(app, [d.model_dump() for d in rows])
         return

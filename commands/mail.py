@@ -12,14 +12,12 @@ from typing import Any, Iterator, Optional
 
 import typer
 
-from commands.common import app_of, print_json
+from commands.common import app_of, ex, print_json
 from workflow.errors import BadInput, Refused
 
 
 
-def _examples(*lines: str) -> str:
-    """An epilog of real examples; \\b keeps click from re-wrapping it."""
-    return "\b\n示例:\n" + "\n".join(f"  {line}" for line in lines)
+_examples = ex  # the one epilog helper (commands/common.py)
 
 
 outbox_app = typer.Typer(

@@ -6,7 +6,6 @@ import typer
 
 from commands.common import JSON, app_of, ex, group
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from commands.common import App
 from commands.common import print_json
 from commands.output import clip, print_table
-from workflow.errors import BadInput, DubanError
+
 from workflow.plans.model import RECURRENCES, RESPONSIBILITY_ROLES, Plan
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,70 +60,26 @@ def print_warnings(app: App, warnings: list[str]) -> None:
 
 
 def run_import(app: App, path: Path, *, dry_run: bool, year: int | None, as_json: bool) -> None:
-    if not dry_run:  # refuse before parsing and printing: a dry run needs no login
-        _require_office(app)
-    plan = load_plan_file(path, year)
-    plan.warnings += _publish_warnings(app, plan)
+    from workflow.plans.service import ImportOptions, import_plan
+
+    result = import_plan(app, path, ImportOptions(dry_run=dry_run, year=year))
+    plan = result.plan
     if as_json:
-        print_json(app, plan.to_dict() | {"warnings": plan.warnings, "dry_run": dry_run})
+        print_json(app, plan.to_dict() | {"warnings": result.warnings, "dry_run": dry_run})
     else:
         print_plan(app, plan)
-    print_warnings(app, plan.warnings)
+    print_warnings(app, result.warnings)
     if dry_run:
         app.say("(试运行,未写入数据库)")
-        return
-    from workflow.plans.store import store_plan
-
-    with app.session() as session:
-        row = store_plan(session, plan, app.clock)
-    if not as_json:
-        print(f"已导入计划 {row.id}:{row.title}({len(plan.tasks)} 项任务)。下一步:duban plan publish {row.id}", file=app.out)
-
-
-def _require_office(app: App) -> None:
-    import states
-    from commands.auth import PLAN_OFFICE
-
-    with app.session() as session:
-        app.require(session, states.manages_plans, PLAN_OFFICE)
-
-
-def _publish_warnings(app: App, plan: Plan) -> list[str]:
-    """Unknown departments (when a directory exists) and groups the office must name."""
-    from workflow.plans.groups import review_warnings
-
-    return review_warnings(plan, _directory_for_review(app))
-
-
-def _directory_for_review(app: App) -> list | None:
-    """The directory to check the plan's names against, None if there is none yet.
-
-    A SQLite file is read directly, so the dry run stays off the database layer (it would
-    cost several times the whole dry run); other databases go through the usual session."""
-    from db.peek import peek_departments, sqlite_path
-
-    path = sqlite_path(app.db_url)
-    if path is not None:
-        if not path.exists():
-            return None  # a first import: no database, so no directory
-        found = peek_departments(path)
-        if found is not None:
-            return found or None
-    try:
-        from workflow.directory.store import list_departments
-
-        with app.session() as session:
-            return list_departments(session) or None
-    except DubanError:  # not initialised or unreachable: check what can be checked without it
-        return None
+    elif not as_json:
+        print(f"已导入计划 {result.plan_id}:{result.title}({len(plan.tasks)} 项任务)。"
+              f"下一步:duban plan publish {result.plan_id}", file=app.out)
 
 
 def run_list(app: App, as_json: bool) -> None:
-    from workflow.plans.store import list_plans
+    from workflow.plans.service import list_plans
 
-    with app.session() as session:
-        app.viewer(session)  # any signed-in user
-        rows = list_plans(session)
+    rows = list_plans(app)
     if as_json:
         print_json(app, rows)
         return
@@ -134,40 +89,26 @@ def run_list(app: App, as_json: bool) -> None:
 
 
 def run_show(app: App, ref: str, as_json: bool) -> None:
-    from workflow.plans.store import find_plan, plan_of
+    from workflow.plans.service import show
 
-    with app.session() as session:
-        app.viewer(session)  # any signed-in user
-        row = find_plan(session, ref)
-        plan = plan_of(row)
+    view = show(app, ref)
     if as_json:
-        print_json(app, {"id": row.id, "published": row.published_at is not None} | plan.to_dict())
+        print_json(app, {"id": view.id, "published": view.published} | view.plan.to_dict())
     else:
-        print(f"计划编号 {row.id}{'(已下发)' if row.published_at else '(未下发)'}", file=app.out)
-        print_plan(app, plan)
+        print(f"计划编号 {view.id}{'(已下发)' if view.published else '(未下发)'}", file=app.out)
+        print_plan(app, view.plan)
 
 
 def run_export(app: App, ref: str, fmt: str, out: Path | None) -> None:
-    from workflow.plans.store import find_plan, plan_of
+    from workflow.plans.service import export
+    from workflow.reports import atomic_path
 
-    if fmt not in ("yaml", "json"):
-        raise BadInput(f"--format {fmt} 无效,应为 yaml 或 json。")
-    with app.session() as session:
-        app.viewer(session)  # any signed-in user
-        plan = plan_of(find_plan(session, ref))
-    data = plan.to_dict()
-    if fmt == "json":
-        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    else:
-        import yaml
-
-        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+    text = export(app, ref, fmt)
     if out is None:
         app.out.write(text)
         return
-    tmp = out.with_name(out.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    with atomic_path(out) as part:
+        part.write_text(text, encoding="utf-8")
     app.say(f"已导出到 {out}。")
 
 
@@ -176,17 +117,12 @@ def run_publish(app: App, ref: str, resolve: Path | None, as_json: bool,
     """Publish a plan. Without --resolve, the "relevant" groups are asked for on a terminal
     (`prompt`, or the terminal when there is one); when piped, publish refuses and says
     which flag is missing."""
-    from workflow.lifecycle.notify import Notifier
-    from workflow.plans.store import find_plan
-    from workflow.plans.publish import load_resolution, publish
+    from workflow.plans.publish import load_resolution
+    from workflow.plans.service import publish
 
     resolution = _ask_for_groups(app, ref, prompt, load_resolution(resolve) if resolve else {})
-    with app.session() as session:
-        actor = app.actor(session)
-        plan = find_plan(session, ref)
-        with _progress(app, "正在下发") as progress:
-            report = publish(session, plan, actor, app.clock, resolution, progress,
-                             Notifier(app.config().templates_dir))
+    with _progress(app, "正在下发") as progress:
+        report = publish(app, ref, resolution, progress)
     if as_json:
         print_json(app, {"plan": report.plan_id, "created": report.created, "existing": report.existing,
                          "per_department": report.per_department,
@@ -202,22 +138,17 @@ def _ask_for_groups(app: App, ref: str, prompt: "Prompt | None", resolution: dic
     The reads happen in their own short session, so no database lock is held while
     someone thinks about the answers."""
     from commands.resolve_prompt import Prompt, ask_resolution, offer_to_save
-    from workflow.directory.store import list_departments
-    from workflow.plans.store import find_plan
-    from workflow.plans.publish import check_can_publish, pending_groups
+    from workflow.plans.service import pending
 
     prompt = prompt or Prompt.terminal(app)
     if prompt is None:
         return resolution
-    with app.session() as session:
-        check_can_publish(app.actor(session))
-        pending = pending_groups(session, find_plan(session, ref), resolution)
-        departments = list_departments(session)
-    if not pending or not departments:
+    groups, departments = pending(app, ref, resolution)
+    if not groups or not departments:
         return resolution
-    merged = {key: dict(groups) for key, groups in resolution.items()}
-    for key, groups in ask_resolution(prompt, pending, departments).items():
-        merged.setdefault(key, {}).update(groups)
+    merged = {key: dict(g) for key, g in resolution.items()}
+    for key, chosen in ask_resolution(prompt, groups, departments).items():
+        merged.setdefault(key, {}).update(chosen)
     offer_to_save(prompt, merged)
     return merged
 
@@ -255,16 +186,9 @@ class _progress:
 
 
 def run_dept_import(app: App, path: Path, as_json: bool) -> None:
-    from workflow.directory.importer import parse_directory
-    from workflow.directory.store import upsert_departments
+    from workflow.directory.service import import_departments
 
-    import states
-    from commands.auth import DIRECTORY_ADMIN
-
-    with app.session() as session:
-        app.require(session, states.administers, DIRECTORY_ADMIN)
-        records = parse_directory(path)
-        created, updated = upsert_departments(session, records)
+    created, updated = import_departments(app, path)
     if as_json:
         print_json(app, {"created": created, "updated": updated})
     else:

@@ -15,7 +15,7 @@ import typer
 from workflow.clock import parse_date
 from commands.common import ex, group as _group
 from commands.common import app_of
-from workflow.errors import BadInput, shown
+from workflow.errors import BadInput
 
 report_app = _group("report", "报告:年度报告中的政务公开工作要点落实情况。",
                     "duban report annual 1 --out 落实情况.docx",
@@ -58,11 +58,6 @@ def write_atomically(out: Path, data: str | bytes) -> None:
             part.write_text(data, encoding="utf-8")
 
 
-def default_as_of(today: dt.date, year: int) -> dt.date:
-    """An annual report is as of 31 December of the plan's year, or today while the year runs."""
-    return min(today, dt.date(year, 12, 31))
-
-
 def _templates_dir(app, templates: Path | None) -> Path | None:
     if templates is not None:
         if not templates.is_dir():
@@ -86,21 +81,10 @@ def report_annual(ctx: typer.Context,
     app = app_of(ctx)
     template_dir = _templates_dir(app, templates)
 
-    from workflow.ledger.compute import compute_ledger
-    from workflow.plans.store import find_plan
+    from workflow.ledger.service import annual_ledger
 
-    import states
-
-    with app.session() as session:
-        app.require(session, states.reads_all, "无权生成年度报告:报告涉及所有处室,只有审核人、督查和管理员可以生成。")
-        row = find_plan(session, plan)
-        day = day or default_as_of(app.clock.today(), row.year)
-        ledger = compute_ledger(session, row.id, day)
-    if not ledger.rows:
-        from workflow.errors import Refused
-
-        raise Refused(f"计划 {row.id} 截至{day.year}年{day.month}月{day.day}日没有已下发的事项,无法统计落实情况;"
-                      f"请先运行 duban plan publish {row.id}。")
+    ledger = annual_ledger(app, plan, day)
+    day = ledger.as_of
     data = _render(ledger, fmt, template_dir)
     write_atomically(out, data)
     app.say(f"已生成{FORMAT_NAMES[fmt]}文件 {out}(截至{day.year}年{day.month}月{day.day}日,{len(ledger.rows)} 项办理事项)。")
@@ -128,36 +112,11 @@ def calendar_export(ctx: typer.Context,
                     dept: Annotated[Optional[str], typer.Option("--dept", help="只导出某处室的事项")] = None,
                     plan: Annotated[Optional[str], typer.Option("--plan", help="只导出某计划的事项(编号或标题中的文字)")] = None) -> None:
     """把未办结事项导出为日历文件:每项一个全天日程(完成时限当天),前一天和当天 9:00 提醒;重新导入会更新而不是重复。"""
-    from workflow.directory.store import closest_names, find_department, list_departments
-    from workflow.errors import NotFound
-    from workflow.plans.store import find_plan
-    from workflow.reports.ics import export_calendar
+    from workflow.lifecycle.service import calendar
 
     if out.suffix.lower() != ".ics":
         raise BadInput(f"--out {out.name} 应以 .ics 结尾(日历文件)。")
     app = app_of(ctx)
-    from workflow.errors import NotPermitted
-    from workflow.lifecycle.queries import visible_departments
-
-    with app.session() as session:
-        viewer = app.viewer(session)
-        visible = visible_departments(viewer)
-        department_id = plan_id = None
-        if dept:
-            found = find_department(session, dept)
-            if found is None:
-                near = closest_names(dept, list_departments(session))
-                hint = f"是否指“{'”“'.join(near)}”?" if near else "可用 duban dept list 查看处室名录。"
-                raise NotFound(f"处室“{shown(dept)}”不存在;{hint}")
-            department_id = found.id
-            if visible is not None and department_id not in visible:
-                raise NotPermitted(f"{viewer.name}只能导出本处室的日历;审核人、督查和管理员可以导出所有处室。")
-        elif visible is not None:  # staff and heads: their own department's deadlines
-            if not visible:
-                raise NotPermitted(f"{viewer.name}不属于任何处室,没有可导出的事项。")
-            department_id = next(iter(visible))
-        if plan:
-            plan_id = find_plan(session, plan).id
-        data = export_calendar(session, app.clock.today(), department_id=department_id, plan_id=plan_id)
+    data = calendar(app, dept, plan)
     write_atomically(out, data)
     app.say(f"已导出 {data.count(b'BEGIN:VEVENT')} 个未办结事项到 {out}。")

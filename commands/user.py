@@ -21,10 +21,11 @@ def user_add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="姓�
              dept: Annotated[Optional[str], typer.Option("--dept", help="所属处室")] = None,
              as_json: JSON = False) -> None:
     """添加用户(只有管理员可以添加),并显示其登录令牌一次。"""
-    from commands.auth import add_user_with_token, show_token
+    from commands.auth import show_token
+    from workflow.access.service import add_user
 
     app = app_of(ctx)
-    u, token = add_user_with_token(app, name, email, role, dept)
+    u, token = add_user(app, name, email, role, dept)
     app.say(f"已添加用户 {u.name}(编号 {u.id},角色 {'、'.join(u.roles)})。")
     show_token(app, u, token, as_json)
 
@@ -34,12 +35,10 @@ def user_list(ctx: typer.Context, as_json: JSON = False) -> None:
     """列出用户(不含令牌或其哈希)。"""
     from dataclasses import asdict
 
-    from workflow.directory.store import user_views
+    from workflow.directory.service import list_users
 
     app = app_of(ctx)
-    with app.session() as s:
-        app.viewer(s)  # any signed-in user
-        rows = user_views(s)
+    rows = list_users(app)
     if as_json:
         print_json(app, [asdict(u) for u in rows])
         return

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cli_helpers import ROOT, duban_cmd, init_db, run, run_json
 from commands.common import App
-from commands import plan as plan_cmds
+from workflow.plans import service as plan_service
 from db.peek import DepartmentName, peek_departments, sqlite_path
 
 SEED = "examples/gz-sfj-2021.txt"
@@ -82,5 +82,5 @@ def test_falls_back_to_the_database_layer(tmp_path, monkeypatch):
     db = _directory_without_zupei(tmp_path)
     monkeypatch.setattr("db.peek.peek_departments", lambda path: None)
     app = App(db_url=db, out=io.StringIO(), err=io.StringIO())
-    names = [d.name for d in plan_cmds._directory_for_review(app)]
+    names = [d.name for d in plan_service._directory_for_review(app)]
     assert names[:3] == ["局政务公开办", "办公室", "装财处"] and "组培处" not in names

@@ -67,3 +67,28 @@ def build(ctx: "Context", query: LedgerQuery) -> "Ledger":
         ledger = compute_ledger(session, plan.id, as_of, quarter=quarter,
                                 warn_days=config.remind.warn_window, light=from_config(config))
     return ledger.for_department(dept) if dept is not None else ledger
+
+
+ANNUAL_REFUSAL = "无权生成年度报告:报告涉及所有处室,只有审核人、督查和管理员可以生成。"
+
+
+def annual_ledger(ctx: "Context", plan: str, as_of: dt.date | None = None) -> "Ledger":
+    """The whole plan's ledger for the annual report (roles that read all), as of 31 December
+    of the plan's year, or today while the year runs; refused when nothing was published."""
+    import states
+    from workflow.errors import Refused
+    from workflow.ledger.compute import compute_ledger
+    from workflow.ledger.lights import from_config
+    from workflow.plans.store import find_plan
+
+    config = ctx.config()
+    with ctx.session() as session:
+        ctx.require(session, states.reads_all, ANNUAL_REFUSAL)
+        row = find_plan(session, plan)
+        day = as_of or min(ctx.clock.today(), dt.date(row.year, 12, 31))
+        ledger = compute_ledger(session, row.id, day, warn_days=config.remind.warn_window,
+                                light=from_config(config))
+    if not ledger.rows:
+        raise Refused(f"计划 {row.id} 截至{day.year}年{day.month}月{day.day}日没有已下发的事项,无法统计落实情况;"
+                      f"请先运行 duban plan publish {row.id}。")
+    return ledger

@@ -214,3 +214,55 @@ def _named_plan(conn: "Connection", ref: str) -> int:
     with Session(bind=conn) as session:
         return find_plan(session, ref).id
 
+
+
+# ---------------------------------------------------------------- the event chain (audit)
+def verify_events(ctx: "Context") -> tuple[int, list]:
+    """Recompute every plan's hash chain (any signed-in user): (events checked, breaks)."""
+    from workflow.lifecycle.audit import verify
+
+    with ctx.session() as s:
+        ctx.viewer(s)
+    with ctx.engine().connect() as conn:
+        return verify(conn)
+
+
+def export_events(ctx: "Context", stream: Any) -> int:
+    """Every event in order as JSON Lines to `stream` (roles that read all); how many."""
+    from workflow.access.scope import EXPORT_EVENTS
+    from workflow.lifecycle.audit import export
+
+    with ctx.session() as s:  # every department's records: only roles that read all
+        ctx.require(s, states.reads_all, EXPORT_EVENTS)
+    with ctx.engine().connect() as conn:
+        return export(conn, stream)
+
+
+def calendar(ctx: "Context", dept: str | None = None, plan: str | None = None) -> bytes:
+    """The open assignments the reader may see as an .ics calendar (staff and heads: their
+    own department's)."""
+    from workflow.directory.store import closest_names, find_department, list_departments
+    from workflow.plans.store import find_plan
+    from workflow.access.scope import visible_departments
+    from workflow.reports.ics import export_calendar
+
+    with ctx.session() as session:
+        viewer = ctx.viewer(session)
+        visible = visible_departments(viewer)
+        department_id = plan_id = None
+        if dept:
+            found = find_department(session, dept)
+            if found is None:
+                near = closest_names(dept, list_departments(session))
+                hint = f"是否指“{'”“'.join(near)}”?" if near else "可用 duban dept list 查看处室名录。"
+                raise NotFound(f"处室“{shown(dept)}”不存在;{hint}")
+            department_id = found.id
+            if visible is not None and department_id not in visible:
+                raise NotPermitted(f"{viewer.name}只能导出本处室的日历;审核人、督查和管理员可以导出所有处室。")
+        elif visible is not None:  # staff and heads: their own department's deadlines
+            if not visible:
+                raise NotPermitted(f"{viewer.name}不属于任何处室,没有可导出的事项。")
+            department_id = next(iter(visible))
+        if plan:
+            plan_id = find_plan(session, plan).id
+        return export_calendar(session, ctx.clock.today(), department_id=department_id, plan_id=plan_id)
