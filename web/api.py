@@ -175,7 +175,7 @@ async def _read_body(request: Request, field: str = "attachments"):
     kind = request.headers.get("content-type", "")
     if not kind.startswith("multipart/form-data"):
         return await _json(request), [], None
-    from workflow.lifecycle.attachments import DEFAULT_MAX_BYTES  # TODO(lib): lifecycle attachment limits
+    from workflow.lifecycle.attachments import DEFAULT_MAX_BYTES  # the library's limit, checked while the upload streams in
 
     form = await request.form(max_files=MAX_UPLOAD_FILES, max_fields=50)
     fields: dict[str, Any] = {}

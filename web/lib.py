@@ -43,7 +43,7 @@ def authenticate(app: App, token: str | None) -> Person:
     """The active user a bearer token belongs to (the library's check, once per token per
     process: scrypt is slow on purpose). Every later request re-reads the user row, so a
     rotated token or a revoked user is refused at once."""
-    from workflow.access.tokens import check_token  # TODO(lib): workflow.access.tokens
+    from workflow.access.tokens import check_token
 
     key = hashlib.sha256((token or "").encode("utf-8", "replace")).hexdigest()
     with app.reader() as conn:
@@ -75,10 +75,9 @@ def as_user(app: App, person: Person) -> App:
 
 def me(app: App, person: Person) -> dict[str, Any]:
     """`duban whoami --json`'s keys (without token_from: a browser has no token file)."""
-    from workflow.directory.store import user_views  # TODO(lib): workflow.directory
+    from workflow.access import service
 
-    with app.session() as s:
-        view = next(v for v in user_views(s) if v.id == person.id)
+    view = service.whoami(as_user(app, person))
     return {"id": view.id, "name": view.name, "email": view.email, "department": view.department,
             "roles": view.roles}
 
@@ -309,57 +308,37 @@ def bulk_approve(app: App, person: Person, ids: list[int] | None = None, departm
 
 # ---------------------------------------------------------------- plans
 def plan_list(app: App, person: Person) -> list[dict[str, Any]]:
-    from workflow.plans.store import list_plans  # TODO(lib): plans service
+    from workflow.plans import service
 
-    with app.session() as s:
-        return _jsonable(list_plans(s))
+    return _jsonable(service.list_plans(as_user(app, person)))
 
 
 def plan_import(app: App, person: Person, upload: Upload, *, dry_run: bool, year: int | None) -> dict[str, Any]:
     """`plan import [--dry-run] --json`: the plan as understood, its warnings, and its id once stored."""
-    from commands import plan as plan_cmds  # TODO(lib): plans.import_plan(ctx, source, options)
+    from workflow.plans import service
 
-    runner = as_user(app, person)
-    if not dry_run:
-        plan_cmds._require_office(runner)
     path = upload.path.with_name(_safe_name(upload.name))
     upload.path.rename(path)
-    plan = plan_cmds.load_plan_file(path, year)
-    plan.warnings += plan_cmds._publish_warnings(runner, plan)
-    result = _jsonable(plan.to_dict()) | {"warnings": plan.warnings, "dry_run": dry_run}
-    if not dry_run:
-        from workflow.plans.store import store_plan
-
-        with runner.session() as session:
-            row = store_plan(session, plan, app.clock)
-        result["id"] = row.id
-    return result
+    result = service.import_plan(as_user(app, person), path, service.ImportOptions(dry_run=dry_run, year=year))
+    out = _jsonable(result.plan.to_dict()) | {"warnings": result.warnings, "dry_run": result.dry_run}
+    if result.plan_id is not None:
+        out["id"] = result.plan_id
+    return out
 
 
 def pending_groups(app: App, person: Person, ref: str) -> tuple[list[Any], list[str]]:
     """The "相关" groups the office must name before publishing, and the directory's names."""
-    from workflow.directory.store import list_departments  # TODO(lib): plans.publish service
-    from workflow.plans.store import find_plan
-    from workflow.plans.publish import check_can_publish, pending_groups as pending
+    from workflow.plans import service
 
-    with as_user(app, person).session() as session:
-        check_can_publish(as_user(app, person).actor(session))
-        groups = pending(session, find_plan(session, ref), {})
-        names = [d.name for d in list_departments(session)]
-    return groups, names
+    groups, departments = service.pending(as_user(app, person), ref, {})
+    return groups, [d.name for d in departments]
 
 
 def plan_publish(app: App, person: Person, ref: str, resolution: dict) -> dict[str, Any]:
-    from workflow.lifecycle.notify import Notifier  # TODO(lib): plans.publish(ctx, plan, resolution)
-    from workflow.plans.store import find_plan
-    from workflow.plans.publish import publish
+    """`plan publish --json`'s keys."""
+    from workflow.plans import service
 
-    runner = as_user(app, person)
-    with runner.session() as session:
-        actor = runner.actor(session)
-        plan = find_plan(session, ref)
-        report = publish(session, plan, actor, app.clock, resolution, None,
-                         Notifier(app.config().templates_dir))
+    report = service.publish(as_user(app, person), ref, resolution)
     return _jsonable({"plan": report.plan_id, "created": report.created, "existing": report.existing,
                       "per_department": report.per_department,
                       "summary": [dataclasses.asdict(s) for s in report.summary]})
@@ -367,15 +346,11 @@ def plan_publish(app: App, person: Person, ref: str, resolution: dict) -> dict[s
 
 def plan_export(app: App, person: Person, ref: str) -> tuple[str, str]:
     """(file name, canonical YAML) of a plan."""
-    import yaml
+    from workflow.plans import service
 
-    from workflow.plans.store import find_plan, plan_of  # TODO(lib): plans service
-
-    with app.session() as session:
-        row = find_plan(session, ref)
-        plan = plan_of(row)
-    text = yaml.safe_dump(plan.to_dict(), allow_unicode=True, sort_keys=False, width=1000)
-    return f"plan-{row.id}.yaml", text
+    runner = as_user(app, person)
+    view = service.show(runner, ref)
+    return f"plan-{view.id}.yaml", service.export(runner, ref, "yaml")
 
 
 # ---------------------------------------------------------------- ledger, report, audit
@@ -413,31 +388,23 @@ def ledger_file(ledger_obj, fmt: str, by: str) -> bytes:
 
 
 def annual_report(app: App, person: Person, plan: str | None, fmt: str, as_of: str | None) -> bytes:
-    from workflow.clock import parse_date  # TODO(lib): reports annual service
-    from commands.report import _render, default_as_of
-    from workflow.ledger.compute import compute_ledger
-    from workflow.plans.store import find_plan
+    """The annual-report section (年度报告落实情况一节) as docx/md/html bytes."""
+    from commands.report import _render  # TODO(lib): a non-printing render of the annual section
+    from workflow.clock import parse_date
+    from workflow.ledger.service import annual_ledger
 
     if fmt not in ("md", "html", "docx"):
         raise BadInput(f"format 的值“{shown(fmt)}”无效,应为 md、html 或 docx。")
-    runner = as_user(app, person)
-    with runner.session() as session:
-        runner.require(session, states.reads_all, "无权生成年度报告:报告涉及所有处室,只有审核人、督查和管理员可以生成。")
-        row = find_plan(session, plan)
-        day = parse_date(as_of, "as_of") if as_of else default_as_of(app.clock.today(), row.year)
-        ledger_obj = compute_ledger(session, row.id, day)
-    if not ledger_obj.rows:
-        raise Refused(f"计划 {row.id} 截至{day.year}年{day.month}月{day.day}日没有已下发的事项,无法统计落实情况。")
+    ledger_obj = annual_ledger(as_user(app, person), plan or "", parse_date(as_of, "as_of") if as_of else None)
     data = _render(ledger_obj, fmt, app.config().templates_dir)
     return data if isinstance(data, bytes) else data.encode("utf-8")
 
 
 def audit_verify(app: App, person: Person) -> dict[str, Any]:
-    """`audit verify --json`'s keys, and the library's sentence for the first break."""
-    from workflow.lifecycle.audit import verify  # TODO(lib): audit service
+    """`audit verify --json`'s keys, and a sentence saying what was found."""
+    from workflow.lifecycle import service
 
-    with app.reader() as conn:
-        checked, breaks = verify(conn)
+    checked, breaks = service.verify_events(as_user(app, person))
     result = {"checked": checked, "ok": not breaks,
               "breaks": [{"plan": b.plan_id, "event": b.event_id, "problem": b.problem} for b in breaks]}
     if breaks:
@@ -450,24 +417,18 @@ def audit_verify(app: App, person: Person) -> dict[str, Any]:
 
 
 def audit_export(app: App, person: Person) -> str:
-    from workflow.access.scope import EXPORT_EVENTS
-    from workflow.lifecycle.audit import export  # TODO(lib): audit service
+    from workflow.lifecycle import service
 
-    runner = as_user(app, person)
-    with runner.session() as s:
-        runner.require(s, states.reads_all, EXPORT_EVENTS)
     out = io.StringIO()
-    with app.reader() as conn:
-        export(conn, out)
+    service.export_events(as_user(app, person), out)
     return out.getvalue()
 
 
 # ---------------------------------------------------------------- users and departments
 def user_list(app: App, person: Person) -> list[dict[str, Any]]:
-    from workflow.directory.store import user_views  # TODO(lib): directory service
+    from workflow.directory import service
 
-    with app.session() as s:
-        return [dataclasses.asdict(v) for v in user_views(s)]
+    return [dataclasses.asdict(v) for v in service.list_users(as_user(app, person))]
 
 
 def department_names(app: App) -> list[str]:
@@ -478,61 +439,42 @@ def department_names(app: App) -> list[str]:
 
 
 def department_list(app: App) -> list[dict[str, Any]]:
-    from workflow.directory.store import KINDS, list_departments
+    from workflow.directory.store import KINDS
+    from workflow.directory import service
 
-    with app.session() as s:
-        return [d.model_dump() | {"kind_label": KINDS.get(d.kind, d.kind)} for d in list_departments(s)]
+    return [d.model_dump() | {"kind_label": KINDS.get(d.kind, d.kind)} for d in service.list_departments(app)]
 
 
 def user_add(app: App, person: Person, name: str, email: str, roles: list[str], dept: str | None) -> tuple[dict, str]:
-    from commands.auth import add_user_with_token  # TODO(lib): access service
+    from workflow.access import service
 
-    user, token = add_user_with_token(as_user(app, person), name, email, roles, dept or None)
+    user, token = service.add_user(as_user(app, person), name, email, roles, dept or None)
     return {"id": user.id, "name": user.name, "email": user.email, "roles": user.roles}, token
 
 
 def user_revoke(app: App, person: Person, name: str) -> None:
-    from workflow.access.scope import REVOKE_USER
-    from workflow.access.tokens import revoke  # TODO(lib): access service
-    from commands.auth import _find_user
+    from workflow.access import service
 
-    runner = as_user(app, person)
-    with runner.session() as s:
-        runner.require(s, states.administers, REVOKE_USER)
-        revoke(s, _find_user(s, name))
+    service.revoke(as_user(app, person), name)
 
 
 def user_rotate(app: App, person: Person, name: str) -> str:
-    from workflow.access.tokens import issue_token  # TODO(lib): access service
-    from commands.auth import _find_user, _not_admin
+    from workflow.access import service
 
-    runner = as_user(app, person)
-    with runner.session() as s:
-        me_ = runner.viewer(s)
-        target = _find_user(s, name)
-        if target.id != me_.id and not states.administers(me_.roles):
-            raise _not_admin(me_)
-        target.active = True
-        return issue_token(s, target)
+    return service.rotate_token(as_user(app, person), name).token
 
 
 def department_add(app: App, person: Person, name: str, email: str | None, kind: str) -> None:
-    from workflow.access.scope import DIRECTORY_ADMIN  # TODO(lib): directory service
-    from workflow.directory.store import add_department
+    from workflow.directory import service
 
-    runner = as_user(app, person)
-    with runner.session() as s:
-        runner.require(s, states.administers, DIRECTORY_ADMIN)
-        add_department(s, name, email or None, [], kind)
+    service.add_department(as_user(app, person), name, email or None, [], kind)
 
 
 def delegation_add(app: App, person: Person, to: str, start: str, until: str) -> None:
-    from workflow.clock import parse_date  # TODO(lib): directory service
-    from workflow.directory.store import add_delegation
+    from workflow.clock import parse_date
+    from workflow.directory import service
 
-    runner = as_user(app, person)
-    with runner.session() as s:
-        add_delegation(s, runner.actor(s), to, parse_date(start, "from"), parse_date(until, "until"), app.clock)
+    service.add_delegation(as_user(app, person), to, parse_date(start, "from"), parse_date(until, "until"))
 
 
 # ---------------------------------------------------------------- the front page

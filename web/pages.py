@@ -222,7 +222,7 @@ async def task_action(request: Request, assignment_id: int, trigger: str,
 
 
 async def _uploads(form: Any, folder: Path) -> list[lib.Upload]:
-    from workflow.lifecycle.attachments import DEFAULT_MAX_BYTES  # TODO(lib): lifecycle attachment limits
+    from workflow.lifecycle.attachments import DEFAULT_MAX_BYTES  # the library's limit, checked while the upload streams in
 
     uploads = []
     for value in form.getlist("attachments"):
