@@ -12,7 +12,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from conftest import BACKENDS, PG_URL, build_world, drive, migrated_sqlite, pg_schema_url
+from conftest import BACKENDS, PG_URL, build_world, migrated_sqlite, pg_schema_url
 from web_server import Server, page_csrf, sign_in
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_world, drive, migrated_sqlite
+from conftest import build_world, migrated_sqlite
 from web_server import Server, free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

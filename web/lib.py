@@ -23,7 +23,7 @@ from sqlalchemy import case, func, select
 import states
 from db import tables
 from workflow.context import Context as App, Person
-from workflow.errors import BadInput, NotFound, NotPermitted, Refused, shown
+from workflow.errors import BadInput, NotFound, NotPermitted, shown
 
 
 @dataclass
@@ -90,6 +90,21 @@ def department_name(app: App, department_id: int | None) -> str | None:
         return conn.execute(select(t.c.name).where(t.c.id == department_id)).scalar_one_or_none()
 
 
+_LIGHTS: dict[int, tuple[Any, Any]] = {}
+
+
+def lights(app: App) -> Any:
+    """The library's lights for this server's configuration, built once per process: its
+    working-day calendar caches every date it has answered (workflow/calendar)."""
+    from workflow.ledger.lights import lights_for
+
+    config = app.config()
+    known = _LIGHTS.get(id(config))
+    if known is None or known[0] is not config:
+        known = _LIGHTS[id(config)] = (config, lights_for(app))
+    return known[1]
+
+
 def reads_all(person: Person) -> bool:
     return states.reads_all(person.roles)
 
@@ -116,7 +131,6 @@ def list_tasks(app: App, person: Person, *, dept: str | None = None, state: str 
     for the whole list; tests/test_web_api.py checks the two orders agree)."""
     # TODO(lib): a paginated lifecycle.service.list_tasks; this reuses its pieces.
     from workflow.access.scope import check_visible, visible_departments
-    from workflow.ledger.lights import lights_for
     from workflow.lifecycle import queries
     from workflow.lifecycle.service import _named_department, _named_plan
 
@@ -151,7 +165,7 @@ def list_tasks(app: App, person: Person, *, dept: str | None = None, state: str 
         closed = case((a.c.state.in_(states.OPEN_STATES), 0), else_=1)
         q = (queries._base().where(*conditions).order_by(closed, a.c.due_date, t.c.seq, a.c.id)
              .limit(per_page).offset((page - 1) * per_page))
-        light = lights_for(app)
+        light = lights(app)
         return [queries._view(r, today, light) for r in conn.execute(q)], total
 
 
@@ -177,7 +191,6 @@ def review_first(app: App, person: Person, limit: int) -> list[dict[str, Any]]:
     """The first `limit` items of the review queue (the front page shows a few; the count
     comes from overview()): review_queue's own query and view, with a LIMIT."""
     from workflow.access.scope import visible_departments  # TODO(lib): a paginated review-queue read
-    from workflow.ledger.lights import lights_for
     from workflow.lifecycle import queries
 
     a = tables.assignment
@@ -187,7 +200,7 @@ def review_first(app: App, person: Person, limit: int) -> list[dict[str, Any]]:
         first = first.where(a.c.department_id.in_(sorted(visible)))
     first = first.order_by(a.c.updated_at, a.c.id).limit(limit)  # narrow rows sort fast; join only these
     q = queries._base().where(a.c.id.in_(first)).order_by(a.c.updated_at, a.c.id)
-    today, light = app.clock.today(), lights_for(app)
+    today, light = app.clock.today(), lights(app)
     with app.reader() as conn:
         return [queries._view(r, today, light) | {"waiting_since": r.updated_at.isoformat(timespec="seconds")}
                 for r in conn.execute(q)]
@@ -510,7 +523,6 @@ def overview(app: App, person: Person) -> dict[str, Any]:
     """Counts by state and, per department, how many assignments have each light (the
     library's light function, applied to (department, state, due date) groups)."""
     from workflow.access.scope import visible_departments
-    from workflow.ledger.lights import lights_for
 
     a, d = tables.assignment, tables.department
     visible = visible_departments(person)
@@ -518,7 +530,7 @@ def overview(app: App, person: Person) -> dict[str, Any]:
          .group_by(a.c.department_id, a.c.state, a.c.due_date))
     if visible is not None:
         q = q.where(a.c.department_id.in_(sorted(visible)))
-    today, light = app.clock.today(), lights_for(app)
+    today, light = app.clock.today(), lights(app)
     by_state: dict[str, int] = {}
     per_dept: dict[str, dict[str, int]] = {}
     with app.reader() as conn:

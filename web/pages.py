@@ -13,7 +13,7 @@ import re
 import tempfile
 import urllib.parse
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -24,7 +24,7 @@ import states
 from workflow.errors import BadInput, DubanError, NotAuthenticated, NotFound
 
 from web import lib, store
-from web.auth import COOKIE, PRE_COOKIE, SignInNeeded, Visitor, check_csrf, core, is_https, page_user
+from web.auth import COOKIE, PRE_COOKIE, Visitor, check_csrf, core, is_https, page_user
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
