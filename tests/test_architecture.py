@@ -187,3 +187,18 @@ def test_every_state_has_a_colour_and_closed_states_come_from_the_table():
     assert all(s.colour.startswith("#") for s in states.STATES)
     assert states.CLOSED_STATES == tuple(s.name for s in states.STATES if s.closed)
     assert set(states.OPEN_STATES) | set(states.CLOSED_STATES) == set(states.STATE_BY_NAME)
+
+
+def test_every_error_says_how_a_front_end_answers_it():
+    """Front ends map errors, never sentences: an exit code for the CLI, an HTTP status for the web."""
+    from workflow import errors
+
+    expected = {  # written out: a change to the mapping must be deliberate
+        errors.NotAuthenticated: (1, 401), errors.NotPermitted: (1, 403), errors.NotFound: (1, 404),
+        errors.InvalidMove: (1, 409), errors.LostRace: (1, 409), errors.Refused: (1, 409),
+        errors.BadInput: (2, 422), errors.MissingField: (2, 422), errors.DatabaseProblem: (1, 503),
+    }
+    for cls, (exit_code, status) in expected.items():
+        assert (cls.exit_code, cls.http_status) == (exit_code, status), cls.__name__
+        assert cls("句子。").message == "句子。" and cls.kind
+    assert len({cls.kind for cls in expected}) == len(expected)

@@ -1,7 +1,10 @@
-"""Typed errors: each carries one Chinese sentence for the user and the exit code.
+"""Typed errors: each carries one Chinese sentence for the user, its kind, the exit code
+and the HTTP status a web front end answers with.
 
 Exit codes (DESIGN §8): 1 the workflow refused (invalid move, not permitted, lost
-race, not found); 2 bad usage or bad input.
+race, not found); 2 bad usage or bad input. HTTP: 401 not authenticated, 403 not
+permitted, 404 not found, 409 refused by the workflow (invalid move, lost race, …),
+422 bad input, 503 the database failed.
 """
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ class DubanError(Exception):
     """Base of every error shown to a user as one sentence."""
 
     exit_code = 1
+    http_status = 400
+    kind = "error"
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -20,36 +25,55 @@ class Refused(DubanError):
     """The workflow refused the command; nothing was changed."""
 
     exit_code = 1
+    http_status = 409
+    kind = "refused"
 
 
 class InvalidMove(Refused):
     """The trigger is not valid from the assignment's current state."""
 
+    kind = "invalid_move"
+
 
 class NotPermitted(Refused):
     """The acting user may not do this (role, department or separation of duties)."""
+
+    http_status = 403
+    kind = "not_permitted"
 
 
 class LostRace(Refused):
     """Someone else changed the assignment between our read and our write."""
 
+    kind = "lost_race"
+
 
 class NotFound(Refused):
     """A named record does not exist."""
+
+    http_status = 404
+    kind = "not_found"
 
 
 class BadInput(DubanError):
     """The input (file, argument, config) is malformed."""
 
     exit_code = 2
+    http_status = 422
+    kind = "bad_input"
 
 
 class MissingField(BadInput):
     """A field the trigger requires was not given."""
 
+    kind = "missing_field"
+
 
 class DatabaseProblem(Refused):
     """The database or the disk failed under the command; the transaction was rolled back."""
+
+    http_status = 503
+    kind = "database"
 
 
 _PROBLEMS = (  # (words in the driver's message, the sentence for the user)
@@ -120,3 +144,6 @@ def shown(text: object, limit: int = 40) -> str:
 
 class NotAuthenticated(Refused):
     """No token, or a token that is wrong, malformed, unknown, revoked or of an inactive user."""
+
+    http_status = 401
+    kind = "not_authenticated"
