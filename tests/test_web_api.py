@@ -92,7 +92,7 @@ def test_task_list_filters_pagination_and_scope(served):
         own = c.get("/api/v1/tasks", params={"per_page": 500}).json()
         other = c.get("/api/v1/tasks", params={"dept": "科监处"})
     assert {i["department"] for i in own["items"]} == {"装财处"}
-    assert other.status_code == 403 and other.json()["code"] == "forbidden"
+    assert other.status_code == 403 and other.json()["code"] == "not_permitted"
 
 
 def test_not_visible_is_not_found(served):
@@ -136,7 +136,7 @@ def test_optimistic_lock_if_match(served):
     with api(served, "孙科监") as c:
         version = c.get(f"/api/v1/tasks/{aid}").json()["version"]
         stale = c.post(f"/api/v1/tasks/{aid}/start", headers={"If-Match": str(version + 7)})
-        assert stale.status_code == 409 and stale.json()["code"] == "conflict"
+        assert stale.status_code == 409 and stale.json()["code"] == "lost_race"
         assert c.get(f"/api/v1/tasks/{aid}").json()["state"] == "assigned"  # nothing changed
         ok = c.post(f"/api/v1/tasks/{aid}/start", headers={"If-Match": f'"{version}"'})
         assert ok.status_code == 200 and ok.json()["version"] == version + 1

@@ -74,7 +74,7 @@ def test_permission_over_http(matrix, index):
         assert snapshot(world)[1] == before[1] + 1  # one more event
     else:
         assert r.status_code == 403, r.text
-        assert r.json()["code"] == "forbidden" and "无权" in r.json()["error"]
+        assert r.json()["code"] == "not_permitted" and "无权" in r.json()["error"]
         assert snapshot(world) == before
 
 

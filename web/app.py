@@ -17,8 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from workflow.context import DEFAULT_DATA_DIR, Context
 from workflow.clock import Clock, parse_date
-from workflow.errors import (BadInput, DatabaseProblem, DubanError, InvalidMove, LostRace, NotAuthenticated,
-                             NotFound, NotPermitted)
+from workflow.errors import DubanError
 
 HERE = Path(__file__).parent
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -44,22 +43,9 @@ class Settings:
                    today=env.get("DUBAN_TODAY") or None, data_dir=env.get("DUBAN_DATA") or None)
 
 
-ERROR_KINDS: list[tuple[type[DubanError], int, str]] = [  # TODO(lib): the library's kind mapping
-    (NotAuthenticated, 401, "not_authenticated"),
-    (NotPermitted, 403, "forbidden"),
-    (NotFound, 404, "not_found"),
-    (LostRace, 409, "conflict"),
-    (InvalidMove, 409, "invalid_move"),
-    (DatabaseProblem, 503, "database"),
-    (BadInput, 422, "bad_input"),
-]
-
-
 def error_status(exc: DubanError) -> tuple[int, str]:
-    for kind, status, code in ERROR_KINDS:
-        if isinstance(exc, kind):
-            return status, code
-    return 409, "refused"
+    """The HTTP status and the `code` of an error: the library's own (DubanError.http_status, .kind)."""
+    return exc.http_status, exc.kind
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
