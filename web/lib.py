@@ -194,7 +194,7 @@ def review_first(app: App, person: Person, limit: int) -> list[dict[str, Any]]:
     from workflow.lifecycle import queries
 
     a = tables.assignment
-    first = select(a.c.id).where(a.c.state.in_(("submitted", "delay_requested")))
+    first = select(a.c.id).where(a.c.state.in_(states.AWAITING_REVIEW))
     visible = visible_departments(person)
     if visible is not None:
         first = first.where(a.c.department_id.in_(sorted(visible)))

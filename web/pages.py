@@ -164,7 +164,7 @@ def home(request: Request, visitor: Visitor = Depends(visitor_of)) -> Response:
         queue = lib.front_page_cached(app, p, "queue", lambda: lib.review_first(app, p, 20))
         overdue = lib.front_page_cached(app, p, "overdue", lambda: lib.overdue_first(app, p, 20))
         return render(request, "home_office.html", visitor, overview=overview, queue=queue,
-                      queue_total=counts["submitted"] + counts["delay_requested"], overdue=overdue,
+                      queue_total=sum(counts[s] for s in states.AWAITING_REVIEW), overdue=overdue,
                       overdue_total=sum(d["red"] for d in overview["departments"]))
     mine, total = ([], 0)
     if p.department_id is not None:
