@@ -22,12 +22,14 @@ from fastapi.templating import Jinja2Templates
 
 import states
 from workflow.errors import BadInput, DubanError, NotAuthenticated, NotFound
+from workflow.ledger.lights import LABELS as LIGHT_LABELS
 
 from web import lib, store
 from web.auth import COOKIE, PRE_COOKIE, Visitor, check_csrf, core, is_https, page_user
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.globals["LIGHT_LABELS"] = LIGHT_LABELS  # the library's words for its lights
 PER_PAGE = 50
 FIELD_LABELS = {"summary": "办理情况", "comment": "意见", "reason": "理由", "until": "申请延期至",
                 "attachments": "附件"}
