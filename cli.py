@@ -84,6 +84,9 @@ def _register() -> None:
     app.add_typer(mail.outbox_app, name="outbox")
     app.add_typer(mail.remind_app, name="remind")
     app.add_typer(mail.mail_app, name="mail")
+    from commands import serve
+
+    app.command("serve", epilog=examples("duban serve", "duban --db postgresql://duban@db/duban serve --host 0.0.0.0 --workers 4 --root-path /duban"))(serve.serve)
 
 
 _register()

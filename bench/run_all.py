@@ -21,7 +21,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-SCRIPTS = ["fire", "peers", "import_plan", "import_corpus", "dispatch", "remind", "ledger", "cli_latency", "scale"]
+SCRIPTS = ["fire", "peers", "import_plan", "import_corpus", "dispatch", "remind", "ledger", "cli_latency", "scale", "web"]
 
 
 def machine() -> str:

@@ -206,3 +206,28 @@ class Delegation(SQLModel, table=True):
     starts_on: dt.date
     ends_on: dt.date
     created_at: NaiveDatetime
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser (duban serve). `id` is the sha256 of the cookie; `token_hash` is
+    the user's token hash at sign-in, so a rotated or revoked token ends the session."""
+
+    __tablename__ = "web_session"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    token_hash: str = Field(max_length=300)
+    csrf: str = Field(max_length=64)
+    created_at: NaiveDatetime
+    expires_at: NaiveDatetime
+
+
+class MailLink(SQLModel, table=True):
+    """A reviewer's single-use approve-from-the-mail link; `id` is the sha256 of its secret."""
+
+    __tablename__ = "mail_link"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="app_user.id")
+    assignment_id: int = Field(foreign_key="assignment.id")
+    created_at: NaiveDatetime
+    expires_at: NaiveDatetime
+    used_at: NaiveDatetime | None = None

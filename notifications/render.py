@@ -74,7 +74,7 @@ KINDS = EVENT_KINDS + DIGEST_KINDS + ("test",)
 
 EVENT_KEYS = ("plan_title", "task_seq", "requirement", "department", "role_label", "period",
               "due_date", "new_due", "old_due", "actor", "on_behalf_of", "comment", "reason",
-              "summary", "state_label", "trigger_label")
+              "summary", "state_label", "trigger_label", "link")
 
 SUBJECT_LIMIT = 200
 PREFIX = "【督办】"

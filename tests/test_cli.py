@@ -87,4 +87,5 @@ def test_states_table_and_mermaid():
     assert mermaid.count("-->") == 3 + sum(len(t) for t in [
         ["assigned"], ["in_progress", "returned"], ["submitted"], ["submitted"],
         ["assigned", "in_progress", "returned"], ["delay_requested"], ["delay_requested"],
-        ["assigned", "in_progress", "submitted", "returned", "delay_requested"], ["done"]])
+        ["assigned", "in_progress", "submitted", "returned", "delay_requested"], ["done"],
+        ["assigned", "in_progress", "returned"]])  # escalate: an overdue item not yet submitted

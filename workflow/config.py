@@ -52,9 +52,20 @@ class CalendarConfig:
     workdays: frozenset[dt.date] = frozenset()
 
 
+@dataclass(frozen=True)
+class WebConfig:
+    """The web front end (duban serve): the address mails link to, and how long a
+    reviewer's approve-from-the-mail link stays valid."""
+
+    base_url: str | None = None  # e.g. https://oa.sfj.gov.cn/duban; None: mails carry no links
+    link_days: int = 7
+    session_hours: int = 12
+
+
 @dataclass
 class Config:
     mail: "MailConfig" = field(default_factory=lambda: _default_mail())
+    web: WebConfig = field(default_factory=WebConfig)
     remind: RemindPolicy = field(default_factory=RemindPolicy)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     templates_dir: Path | None = None
@@ -91,7 +102,12 @@ _CALENDAR_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "holidays": ((list,), "日期列表,如 [2027-01-01, \"2027-02-06\"]"),
     "workdays": ((list,), "日期列表(调休上班日),如 [2027-02-14]"),
 }
-_TOP_KEYS = {"mail": dict, "remind": dict, "calendar": dict, "templates_dir": str}
+_WEB_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "base_url": ((str,), "网页的地址,如 \"https://oa.example.gov.cn/duban\""),
+    "link_days": ((int,), "1–90 之间的整数(天)"),
+    "session_hours": ((int,), "1–720 之间的整数(小时)"),
+}
+_TOP_KEYS = {"mail": dict, "remind": dict, "calendar": dict, "web": dict, "templates_dir": str}
 
 
 def load_config(path: Path | None = None, *,
@@ -139,15 +155,17 @@ def _build(data: dict[str, Any], base: Path) -> Config:
     for key, value in data.items():
         expected = _TOP_KEYS.get(key)
         if expected is None:
-            raise BadInput(f"配置项 {key} 无法识别:可用的有 [mail]、[remind]、[calendar] 和 templates_dir。")
+            raise BadInput(f"配置项 {key} 无法识别:可用的有 [mail]、[remind]、[calendar]、[web] 和 templates_dir。")
         if not isinstance(value, expected):
             what = "一个表(如 [mail])" if expected is dict else "字符串路径"
             raise BadInput(f"配置项 {key} 应为{what}。")
     mail = _section(data, "mail", _MAIL_KEYS)
     remind, calendar = _policy(data)
+    web = _section(data, "web", _WEB_KEYS)
     templates = data.get("templates_dir")
     return Config(
         mail=_mail(mail, base),
+        web=_web(web),
         remind=remind,
         calendar=calendar,
         templates_dir=_path(templates, base) if templates else None,
@@ -219,6 +237,18 @@ def _remind(section: dict[str, Any]) -> RemindPolicy:
         review_wait=_ranged("remind.review_wait", section.get("review_wait", 3), 0, 10_000),
         warn_window=_ranged("remind.warn_window", section.get("warn_window", 5), 0, 10_000),
     )
+
+
+def _web(section: dict[str, Any]) -> WebConfig:
+    base_url = section.get("base_url")
+    if base_url is not None:
+        base_url = base_url.strip().rstrip("/")
+        if not base_url.startswith(("http://", "https://")) or any(c.isspace() for c in base_url):
+            raise BadInput(f"配置项 web.base_url 的值 {base_url!r} 无效:应为 http:// 或 https:// 开头的网址,"
+                           "如 \"https://oa.example.gov.cn/duban\"。")
+    return WebConfig(base_url=base_url or None,
+                     link_days=_ranged("web.link_days", section.get("link_days", 7), 1, 90),
+                     session_hours=_ranged("web.session_hours", section.get("session_hours", 12), 1, 720))
 
 
 def _dates(section: dict[str, Any], key: str) -> frozenset[dt.date]:

@@ -36,6 +36,10 @@ class Notifier:
     """
 
     templates_dir: Path | None = None
+    # The web front end's address ([web] base_url): reviewers' mails then carry a
+    # single-use approve link each (workflow/mail_links), departments' mails the item's page.
+    base_url: str | None = None
+    link_days: int = 7
     _tasks: dict[int, tuple] = field(default_factory=dict)
 
     def directory(self, session: Session, on: dt.date, stamp=UNREAD) -> Directory:
@@ -61,11 +65,24 @@ class Notifier:
         directory = self.directory(session, day, row.get("directory_stamp", UNREAD))
         items: list[Outgoing] = []
         for effect in kinds:
-            stored = stored_context(self._context(session, row, event, directory), self.templates_dir)
+            context = self._context(session, row, event, directory)
+            to_reviewers = effect["audience"] == "reviewers"
+            if self.base_url and not to_reviewers:
+                context["link"] = f"{self.base_url}/tasks/{row['id']}"
+            stored = stored_context(context, self.templates_dir)
             people = AUDIENCES[effect["audience"]](directory, row["department_id"])
+            by_email = {u.email.lower(): u.id for u in directory.users.values()} if self.base_url else {}
             for name, email in people:
+                mail = stored
+                user_id = by_email.get(email.lower()) if to_reviewers else None
+                if user_id is not None:  # a link of their own: bound to them and this item, single-use
+                    from workflow.mail_links import issue
+
+                    secret = issue(session.connection(), user_id, row["id"], self.link_days)
+                    mail = stored_context({**context, "link": f"{self.base_url}/m/{secret}"},
+                                          self.templates_dir)
                 items.append(Outgoing(key=f"event:{event['id']}:{email.lower()}", kind=effect["kind"],
-                                      recipient=format_recipient(name, email), context=stored,
+                                      recipient=format_recipient(name, email), context=mail,
                                       event_id=event["id"], assignment_id=row["id"]))
         # The keys name the event this transaction just wrote: none can exist yet.
         return enqueue(session, items, new_keys=True)

@@ -25,7 +25,8 @@ def notifier(ctx: "Context") -> "Notifier":
     """Renders with the office's own templates where the config names a folder."""
     from workflow.lifecycle.notify import Notifier
 
-    return Notifier(ctx.config().templates_dir)
+    config = ctx.config()
+    return Notifier(config.templates_dir, base_url=config.web.base_url, link_days=config.web.link_days)
 
 
 def _principal(session, name: str | None):
@@ -54,11 +55,14 @@ def _referenced(ctx: "Context") -> Callable[[str], bool]:
 
 def transition(ctx: "Context", assignment_id: int, trigger: str, fields: "Fields | None" = None,
                attachments: Sequence[Path] = (), *, on_behalf: str | None = None,
-               before_write: Callable[[], None] | None = None) -> "FireResult":
+               before_write: Callable[[], None] | None = None,
+               expected_version: int | None = None) -> "FireResult":
     """Fire one trigger as the acting user (for `on_behalf`, with a delegation); the files in
     `attachments` are stored under ctx.data_dir/attachments, or removed again if refused.
 
-    `before_write` is handed to fire(): tests pause a command inside its transaction with it."""
+    `before_write` is handed to fire(): tests pause a command inside its transaction with it.
+    `expected_version` refuses the move (LostRace) unless the row is still at that version
+    (the web API's If-Match)."""
     from workflow.lifecycle.attachments import staged
     from workflow.lifecycle.engine import Fields, fire
 
@@ -69,7 +73,7 @@ def transition(ctx: "Context", assignment_id: int, trigger: str, fields: "Fields
             actor = ctx.actor(session)
             return fire(session, assignment_id, trigger, actor, clock=ctx.clock, fields=fields,
                         on_behalf_of=_principal(session, on_behalf), notifier=notifier(ctx),
-                        before_write=before_write)
+                        before_write=before_write, expected_version=expected_version)
 
 
 @dataclass
@@ -79,9 +83,10 @@ class BulkReport:
 
 
 def approve_all(ctx: "Context", department: str | None = None, comment: str | None = None,
-                trigger: str = "approve") -> BulkReport:
+                trigger: str = "approve", ids: Sequence[int] | None = None) -> BulkReport:
     """Approve every submitted assignment the reviewer may approve, one event each; the ones
-    fire() refuses (the reviewer's own submission, …) are skipped with the reason."""
+    fire() refuses (the reviewer's own submission, …) are skipped with the reason. With
+    `ids` (the web's ticked boxes), those assignments instead of every submitted one."""
     from sqlalchemy import select
 
     from db.models import Assignment
@@ -102,7 +107,7 @@ def approve_all(ctx: "Context", department: str | None = None, comment: str | No
             if dept is None:
                 raise NotFound(f"处室“{shown(department)}”不存在;可用 duban dept list 查看。")
             q = q.where(Assignment.department_id == dept.id)
-        ids = list(session.execute(q).scalars())
+        ids = list(session.execute(q).scalars()) if ids is None else list(ids)
         mailer = notifier(ctx)
         for assignment_id in ids:
             try:

@@ -1,0 +1,221 @@
+"""REST API under /api/v1: bearer token, JSON with the CLI's `--json` keys.
+
+Errors are `{"error": sentence, "code": kind}` with the status of web.app.ERROR_KINDS.
+Handlers parse, call one function of web/lib (the library's seam), and answer.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from workflow.context import Person
+from workflow.errors import BadInput
+
+from web import lib
+from web.auth import api_user, core
+
+router = APIRouter(prefix="/api/v1", tags=["duban"])
+TRIGGERS = ("start", "submit", "approve", "send_back", "request_delay", "approve_delay", "reject_delay",
+            "cancel", "reopen")
+MAX_UPLOAD_FILES = 10
+
+
+@router.get("/me", summary="当前令牌的用户(同 duban whoami --json)")
+def get_me(request: Request, person: Person = Depends(api_user)) -> dict:
+    return lib.me(core(request), person)
+
+
+@router.get("/tasks", summary="事项清单(同 duban task list --json),最紧急的在前,分页")
+def get_tasks(request: Request, person: Person = Depends(api_user),
+              dept: Optional[str] = None, state: Optional[str] = None, overdue: bool = False,
+              mine: bool = False, plan: Optional[str] = None,
+              page: int = Query(1, ge=1, le=1_000_000), per_page: int = Query(50, ge=1, le=500)) -> dict:
+    items, total = lib.list_tasks(core(request), person, dept=dept, state=state, overdue=overdue,
+                                  mine=mine, plan=plan, page=page, per_page=per_page)
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+@router.get("/tasks/{assignment_id}", summary="事项详情(同 duban task show --json)")
+def get_task(request: Request, assignment_id: int, person: Person = Depends(api_user)) -> dict:
+    return lib.show_task(core(request), person, _id(assignment_id))
+
+
+@router.get("/tasks/{assignment_id}/history", summary="办理记录(同 duban task history --json)")
+def get_history(request: Request, assignment_id: int, person: Person = Depends(api_user)) -> list:
+    return lib.task_history(core(request), person, _id(assignment_id))
+
+
+@router.post("/tasks/{assignment_id}/{trigger}",
+             summary="办理:start、submit、approve、send_back、request_delay、approve_delay、reject_delay、cancel、reopen",
+             description="字段以 JSON 提交(summary、comment、reason、until、on_behalf_of),或以 multipart 表单提交"
+                         "并附文件 attachments;If-Match: <version> 要求事项仍是该版本,否则 409。")
+async def post_transition(request: Request, assignment_id: int, trigger: str,
+                          person: Person = Depends(api_user)) -> dict:
+    fields, uploads, tmp = await _read_body(request)
+    try:
+        on_behalf = fields.pop("on_behalf_of", None)
+        return await run_in_threadpool(lib.transition, core(request), person, _id(assignment_id), trigger,
+                                       fields, uploads, _if_match(request), on_behalf)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+@router.get("/review", summary="待审核的报送和延期申请(同 duban review list --json)")
+def get_review(request: Request, person: Person = Depends(api_user)) -> list:
+    return lib.review_list(core(request), person)
+
+
+@router.post("/review/approve", summary="批量审核通过:{\"ids\": [...]} 或 {\"dept\": 处室};跳过的事项附原因")
+async def post_bulk_approve(request: Request, person: Person = Depends(api_user)) -> dict:
+    body = await _json(request)
+    ids = body.get("ids")
+    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) and i > 0 for i in ids)):
+        raise BadInput("ids 应为事项编号(正整数)的列表。")
+    return await run_in_threadpool(lib.bulk_approve, core(request), person, ids, body.get("dept"),
+                                   body.get("comment"))
+
+
+@router.get("/plans", summary="计划清单(同 duban plan list --json)")
+def get_plans(request: Request, person: Person = Depends(api_user)) -> list:
+    return lib.plan_list(core(request), person)
+
+
+@router.post("/plans", summary="导入计划:multipart 文件 file,dry_run=true 只看识别结果")
+async def post_plan(request: Request, person: Person = Depends(api_user)) -> dict:
+    fields, uploads, tmp = await _read_body(request, field="file")
+    try:
+        if len(uploads) != 1:
+            raise BadInput("请以 multipart 表单上传一个计划文件(字段名 file)。")
+        dry_run = str(fields.get("dry_run", "false")).lower() in ("1", "true", "yes", "on")
+        year = _int(fields.get("year"), "year") if fields.get("year") else None
+        return await run_in_threadpool(lib.plan_import, core(request), person, uploads[0],
+                                       dry_run=dry_run, year=year)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+@router.post("/plans/{plan_id}/publish",
+             summary="下发计划;JSON {\"resolve\": {任务序号或\"*\": {群组: [处室, …]}}} 指定“相关”处室")
+async def post_publish(request: Request, plan_id: int, person: Person = Depends(api_user)) -> dict:
+    body = await _json(request)
+    resolution = _resolution(body.get("resolve") or {})
+    return await run_in_threadpool(lib.plan_publish, core(request), person, str(_id(plan_id)), resolution)
+
+
+@router.get("/ledger", summary="工作台账;format=json|xlsx|csv|html|md")
+def get_ledger(request: Request, person: Person = Depends(api_user), plan: Optional[str] = None,
+               quarter: Optional[str] = None, as_of: Optional[str] = None, by: str = "task",
+               dept: Optional[str] = None, format: str = "json") -> Response:
+    ledger = lib.ledger(core(request), person, plan=plan, quarter=quarter, as_of=as_of, by=by, dept=dept)
+    return ledger_response(ledger, format, by)
+
+
+def ledger_response(ledger: Any, fmt: str, by: str) -> Response:
+    data = lib.ledger_file(ledger, fmt, by)
+    headers = {}
+    if fmt != "json":
+        name = f"ledger-{ledger.as_of}.{fmt}"
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return Response(data, media_type=lib.LEDGER_TYPES[fmt], headers=headers)
+
+
+@router.get("/audit/verify", summary="校验办理记录的哈希链(同 duban audit verify --json)")
+def get_audit(request: Request, person: Person = Depends(api_user)) -> dict:
+    result = lib.audit_verify(core(request), person)
+    return result
+
+
+# ---------------------------------------------------------------- helpers
+def _id(value: int) -> int:
+    if value < 1 or value > 2**62:
+        raise BadInput(f"编号 {value} 无效:应为正整数。")
+    return value
+
+
+def _int(value: Any, name: str) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise BadInput(f"{name} 应为整数。") from None
+
+
+def _if_match(request: Request) -> int | None:
+    raw = request.headers.get("if-match")
+    if raw is None:
+        return None
+    text = raw.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise BadInput("If-Match 应为事项的版本号(整数),见 GET /api/v1/tasks/{id} 的 version。")
+    return int(text)
+
+
+async def _json(request: Request) -> dict:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadInput("请求体不是有效的 JSON。") from None
+    if not isinstance(body, dict):
+        raise BadInput("请求体应为 JSON 对象。")
+    return body
+
+
+async def _read_body(request: Request, field: str = "attachments"):
+    """(fields, uploads, temporary folder) from a JSON or multipart body."""
+    kind = request.headers.get("content-type", "")
+    if not kind.startswith("multipart/form-data"):
+        return await _json(request), [], None
+    from workflow.lifecycle.attachments import DEFAULT_MAX_BYTES  # the library's limit, checked while the upload streams in
+
+    form = await request.form(max_files=MAX_UPLOAD_FILES, max_fields=50)
+    fields: dict[str, Any] = {}
+    uploads: list[lib.Upload] = []
+    tmp = tempfile.TemporaryDirectory(prefix="duban-upload-")
+    try:
+        for key, value in form.multi_items():
+            if hasattr(value, "filename") and not isinstance(value, str):
+                if key != field or not value.filename:
+                    continue
+                folder = Path(tmp.name) / str(len(uploads))
+                folder.mkdir()
+                path = folder / "upload"
+                size = 0
+                with open(path, "wb") as out:
+                    while chunk := await value.read(1 << 20):
+                        size += len(chunk)
+                        if size > DEFAULT_MAX_BYTES:
+                            raise BadInput(f"附件“{value.filename[:40]}”超过 {DEFAULT_MAX_BYTES // (1024 * 1024)} MB 的上限。")
+                        out.write(chunk)
+                uploads.append(lib.Upload(value.filename, path))
+            else:
+                fields[key] = value
+    except BaseException:
+        tmp.cleanup()
+        raise
+    return fields, uploads, tmp
+
+
+def _resolution(raw: Any) -> dict:
+    """The --resolve file's structure, given as JSON."""
+    if not isinstance(raw, dict):
+        raise BadInput("resolve 应为 {任务序号或 \"*\": {群组名称: [处室, …]}}。")
+    out: dict = {}
+    for key, groups in raw.items():
+        key = str(key)
+        if key != "*" and not (key.isascii() and key.isdigit() and int(key) > 0):
+            raise BadInput(f"resolve 中的“{key[:20]}”不是任务序号,也不是表示所有任务的 \"*\"。")
+        if not isinstance(groups, dict) or not all(
+                isinstance(v, list) and all(isinstance(x, str) for x in v) for v in groups.values()):
+            raise BadInput(f"resolve 中“{key[:20]}”的值应为 {{群组名称: [处室, …]}}。")
+        out[str(int(key)) if key != "*" else key] = {g: list(v) for g, v in groups.items()}
+    return out

@@ -1,0 +1,600 @@
+"""The web front end's one seam to the workflow library.
+
+Every page and every API route calls these functions and nothing else of workflow/:
+when a library service moves or appears, only this file changes. Nothing here decides
+who may do what: permissions, read scope, separation of duties, lights and refusal
+sentences are the library's (states/ and workflow/); this file passes the signed-in
+user along and returns what the library answers.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import io
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import case, func, select
+
+import states
+from db import tables
+from workflow.context import Context as App, Person
+from workflow.errors import BadInput, NotFound, NotPermitted, shown
+
+
+@dataclass
+class Upload:
+    """An uploaded file, already written to a private temporary file."""
+
+    name: str
+    path: Path
+
+
+# ---------------------------------------------------------------- who is asking
+_TOKENS: dict[str, tuple[int, str]] = {}  # sha256(token) -> (user id, token hash it matched)
+_TOKENS_LOCK = threading.Lock()
+
+
+def authenticate(app: App, token: str | None) -> Person:
+    """The active user a bearer token belongs to (the library's check, once per token per
+    process: scrypt is slow on purpose). Every later request re-reads the user row, so a
+    rotated token or a revoked user is refused at once."""
+    from workflow.access.tokens import check_token
+
+    key = hashlib.sha256((token or "").encode("utf-8", "replace")).hexdigest()
+    with app.reader() as conn:
+        known = _TOKENS.get(key)
+        if known is not None:
+            person = person_by_id(conn, known[0])
+            if person is not None and person.active and person.token_hash == known[1]:
+                return person
+        person = check_token(token, lambda user_id: person_by_id(conn, user_id))
+    with _TOKENS_LOCK:
+        if len(_TOKENS) > 10_000:
+            _TOKENS.clear()
+        _TOKENS[key] = (person.id, person.token_hash)
+    return person
+
+
+def person_by_id(conn, user_id: int) -> Person | None:
+    t = tables.app_user
+    row = conn.execute(select(t.c.id, t.c.name, t.c.roles, t.c.department_id, t.c.active, t.c.token_hash)
+                       .where(t.c.id == user_id)).first()
+    return Person(row.id, row.name, row.roles, row.department_id, row.active, row.token_hash) if row else None
+
+
+def as_user(app: App, person: Person) -> App:
+    """The App the library runs a request with: the same engine, acting as `person`
+    (already authenticated by token or session above)."""
+    return dataclasses.replace(app, actor_name=person.name, authenticate=False, token=None, _user_id=person.id)
+
+
+def me(app: App, person: Person) -> dict[str, Any]:
+    """`duban whoami --json`'s keys (without token_from: a browser has no token file)."""
+    from workflow.access import service
+
+    view = service.whoami(as_user(app, person))
+    return {"id": view.id, "name": view.name, "email": view.email, "department": view.department,
+            "roles": view.roles}
+
+
+def department_name(app: App, department_id: int | None) -> str | None:
+    if department_id is None:
+        return None
+    t = tables.department
+    with app.reader() as conn:
+        return conn.execute(select(t.c.name).where(t.c.id == department_id)).scalar_one_or_none()
+
+
+_LIGHTS: dict[int, tuple[Any, Any]] = {}
+
+
+def lights(app: App) -> Any:
+    """The library's lights for this server's configuration, built once per process: its
+    working-day calendar caches every date it has answered (workflow/calendar)."""
+    from workflow.ledger.lights import lights_for
+
+    config = app.config()
+    known = _LIGHTS.get(id(config))
+    if known is None or known[0] is not config:
+        known = _LIGHTS[id(config)] = (config, lights_for(app))
+    return known[1]
+
+
+def reads_all(person: Person) -> bool:
+    return states.reads_all(person.roles)
+
+
+def manages_plans(person: Person) -> bool:
+    return states.manages_plans(person.roles)
+
+
+def administers(person: Person) -> bool:
+    return states.administers(person.roles)
+
+
+# ---------------------------------------------------------------- reads
+def list_tasks(app: App, person: Person, *, dept: str | None = None, state: str | None = None,
+               overdue: bool = False, mine: bool = False, plan: str | None = None,
+               page: int = 1, per_page: int = 50) -> tuple[list[dict[str, Any]], int]:
+    """`task list` with its filters, one page of it in the CLI's order, and the total.
+
+    The CLI's order (red, yellow, green by due date, then the closed ones) is, for open
+    states, the due-date order itself (a light depends only on how far off the due date
+    is: workflow/ledger/lights), so a page is `ORDER BY closed, due, seq, id LIMIT …
+    OFFSET …` and the database reads one page, not the whole list. The filters, their
+    refusals and the views are the library's (lifecycle.service.list_tasks does the same
+    for the whole list; tests/test_web_api.py checks the two orders agree)."""
+    # TODO(lib): a paginated lifecycle.service.list_tasks; this reuses its pieces.
+    from workflow.access.scope import check_visible, visible_departments
+    from workflow.lifecycle import queries
+    from workflow.lifecycle.service import _named_department, _named_plan
+
+    if state and state not in states.STATE_BY_NAME:
+        queries.list_assignments(None, app.clock.today(), state=state)  # raises the library's sentence
+    if mine and dept:
+        raise BadInput("--mine 与 --dept 只能二选一。")
+    a, t = tables.assignment, tables.task
+    today = app.clock.today()
+    visible = visible_departments(person)
+    conditions = []
+    with app.reader() as conn:
+        if mine:
+            if person.department_id is None:
+                raise BadInput(f"{person.name}不属于任何处室,--mine 无法使用;请改用 --dept。")
+            conditions.append(a.c.department_id == person.department_id)
+        elif dept:
+            found = _named_department(conn, dept)
+            if found is None:
+                raise NotFound(f"处室“{shown(dept)}”不存在;可用 duban dept list 查看。")
+            check_visible(person, visible, found.id, "事项")
+            conditions.append(a.c.department_id == found.id)
+        if plan:
+            conditions.append(a.c.plan_id == _named_plan(conn, plan))
+        if visible is not None:
+            conditions.append(a.c.department_id.in_(sorted(visible)))
+        if state:
+            conditions.append(a.c.state == state)
+        if overdue:
+            conditions += [a.c.due_date < today, a.c.state.in_(states.OPEN_STATES)]
+        total = conn.execute(select(func.count()).select_from(a).where(*conditions)).scalar_one()
+        closed = case((a.c.state.in_(states.OPEN_STATES), 0), else_=1)
+        q = (queries._base().where(*conditions).order_by(closed, a.c.due_date, t.c.seq, a.c.id)
+             .limit(per_page).offset((page - 1) * per_page))
+        light = lights(app)
+        return [queries._view(r, today, light) for r in conn.execute(q)], total
+
+
+def show_task(app: App, person: Person, assignment_id: int) -> dict[str, Any]:
+    from workflow.lifecycle import service
+
+    return service.show(as_user(app, person), assignment_id)
+
+
+def task_history(app: App, person: Person, assignment_id: int) -> list[dict[str, Any]]:
+    from workflow.lifecycle import service
+
+    return service.history(as_user(app, person), assignment_id)
+
+
+def review_list(app: App, person: Person) -> list[dict[str, Any]]:
+    from workflow.lifecycle import service
+
+    return service.review_queue(as_user(app, person))
+
+
+def review_first(app: App, person: Person, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` items of the review queue (the front page shows a few; the count
+    comes from overview()): review_queue's own query and view, with a LIMIT."""
+    from workflow.access.scope import visible_departments  # TODO(lib): a paginated review-queue read
+    from workflow.lifecycle import queries
+
+    a = tables.assignment
+    first = select(a.c.id).where(a.c.state.in_(states.AWAITING_REVIEW))
+    visible = visible_departments(person)
+    if visible is not None:
+        first = first.where(a.c.department_id.in_(sorted(visible)))
+    first = first.order_by(a.c.updated_at, a.c.id).limit(limit)  # narrow rows sort fast; join only these
+    q = queries._base().where(a.c.id.in_(first)).order_by(a.c.updated_at, a.c.id)
+    today, light = app.clock.today(), lights(app)
+    with app.reader() as conn:
+        return [queries._view(r, today, light) | {"waiting_since": r.updated_at.isoformat(timespec="seconds")}
+                for r in conn.execute(q)]
+
+
+def overdue_first(app: App, person: Person, limit: int) -> list[dict[str, Any]]:
+    """The most overdue items first (task list --overdue), at most `limit`."""
+    return list_tasks(app, person, overdue=True, per_page=limit)[0]
+
+
+def allowed_triggers(app: App, person: Person, view: dict[str, Any]) -> list[str]:
+    """The triggers `person` may fire on this assignment now: the state machine's valid
+    ones that its permission rule does not refuse (states.permission_problem, with the
+    row's last actors as fire() reads them: states.last_actor_columns)."""
+    from db.models import Assignment  # TODO(lib): lifecycle.allowed_triggers, if it comes
+
+    a = Assignment.__table__
+    columns = states.last_actor_columns()
+    wanted = sorted({c for cols in columns.values() for c in cols})
+    with app.reader() as conn:
+        row = conn.execute(select(a.c.department_id, *(a.c[c] for c in wanted)).where(a.c.id == view["id"])).first()
+    if row is None:
+        return []
+    row = row._mapping
+    last = {trigger: {row[c] for c in cols if row[c]} for trigger, cols in columns.items()}
+    actor = states.Actor(person.id, frozenset(person.roles), person.department_id)
+    return [t for t in states.triggers_from(view["state"])
+            if states.permission_problem(states.TRANSITION_BY_TRIGGER[t], actor, row["department_id"], last) is None
+            and _preconditions_hold(app, states.TRANSITION_BY_TRIGGER[t], view)]
+
+
+def _preconditions_hold(app: App, transition: Any, view: dict[str, Any]) -> bool:
+    """The transition's validators that judge the row itself (督办升级 needs an overdue item)
+    and refuse it as an invalid move; the ones that judge typed input are left to the form."""
+    from workflow.errors import InvalidMove
+    from workflow.lifecycle.engine import _VALIDATORS  # TODO(lib): a public "may fire now" check
+
+    row = {"id": view["id"], "due_date": dt.date.fromisoformat(view["due_date"])}
+    for name in transition.validators:
+        try:
+            _VALIDATORS[name](transition, {}, row, app.clock.today())
+        except InvalidMove:
+            return False
+        except Exception:  # noqa: BLE001 - a check of the typed input: judged when it is sent
+            pass
+    return True
+
+
+def attachment_file(app: App, person: Person, assignment_id: int, sha256: str) -> tuple[str, Path]:
+    """(name, stored file) of an attachment of an assignment the person may see."""
+    show_task(app, person, assignment_id)  # the read rule: absent or not visible is "not found"
+    t = tables.attachment
+    with app.reader() as conn:
+        row = conn.execute(select(t.c.name, t.c.stored_path).where(
+            t.c.assignment_id == assignment_id, t.c.sha256 == sha256).limit(1)).first()
+    if row is None:
+        raise NotFound(f"事项 {assignment_id} 没有这个附件。")
+    path = Path(row.stored_path)
+    if not path.is_absolute():
+        path = data_dir(app) / "attachments" / path
+    return row.name, path
+
+
+def data_dir(app: App) -> Path:
+    return Path(app.data_dir)
+
+
+# ---------------------------------------------------------------- moves
+def transition(app: App, person: Person, assignment_id: int, trigger: str, fields: dict[str, Any],
+               uploads: list[Upload] | None = None, expected_version: int | None = None,
+               on_behalf: str | None = None) -> dict[str, Any]:
+    """Fire one trigger as `person` (lifecycle.service.transition); returns the assignment as
+    `task show --json` shows it."""
+    from workflow.lifecycle import service
+
+    if trigger not in states.TRANSITION_BY_TRIGGER:
+        raise BadInput(f"未知操作“{shown(trigger)}”;可用操作:{'、'.join(states.TRANSITION_BY_TRIGGER)}。")
+    named = []
+    for up in uploads or []:  # the stored label is the uploaded file's own name
+        target = up.path.with_name(_safe_name(up.name))
+        up.path.rename(target)
+        up.path = target
+        named.append(target)
+    runner = as_user(app, person)
+    service.transition(runner, assignment_id, trigger, _fields(fields), named, on_behalf=on_behalf,
+                       expected_version=expected_version)
+    return service.show(runner, assignment_id)
+
+
+def _safe_name(name: str) -> str:
+    base = Path(name.replace("\\", "/")).name.strip() or "附件"
+    return base[:200]
+
+
+def _fields(values: dict[str, Any]):
+    from workflow.clock import parse_date
+    from workflow.lifecycle.engine import Fields
+
+    known = {"summary", "comment", "reason", "until"}
+    unknown = [k for k in values if k not in known]
+    if unknown:
+        raise BadInput(f"字段“{'、'.join(shown(k) for k in unknown)}”无法识别,可用字段:summary、comment、reason、until。")
+    text = {k: (str(values[k]) if values.get(k) not in (None, "") else None) for k in ("summary", "comment", "reason")}
+    until = values.get("until")
+    return Fields(summary=text["summary"], comment=text["comment"], reason=text["reason"],
+                  until=parse_date(str(until), "until") if until else None)
+
+
+def bulk_approve(app: App, person: Person, ids: list[int] | None = None, department: str | None = None,
+                 comment: str | None = None) -> dict[str, Any]:
+    """lifecycle.service.approve_all: the given ids (or every submitted one, optionally of one
+    department); one event each; what fire() refuses is skipped with its sentence."""
+    from workflow.lifecycle import service
+
+    report = service.approve_all(as_user(app, person), department or None, comment or None, ids=ids)
+    return {"approved": report.approved, "skipped": [{"id": i, "reason": r} for i, r in report.skipped]}
+
+
+# ---------------------------------------------------------------- plans
+def plan_list(app: App, person: Person) -> list[dict[str, Any]]:
+    from workflow.plans import service
+
+    return _jsonable(service.list_plans(as_user(app, person)))
+
+
+def plan_import(app: App, person: Person, upload: Upload, *, dry_run: bool, year: int | None) -> dict[str, Any]:
+    """`plan import [--dry-run] --json`: the plan as understood, its warnings, and its id once stored."""
+    from workflow.plans import service
+
+    path = upload.path.with_name(_safe_name(upload.name))
+    upload.path.rename(path)
+    result = service.import_plan(as_user(app, person), path, service.ImportOptions(dry_run=dry_run, year=year))
+    out = _jsonable(result.plan.to_dict()) | {"warnings": result.warnings, "dry_run": result.dry_run}
+    if result.plan_id is not None:
+        out["id"] = result.plan_id
+    return out
+
+
+def pending_groups(app: App, person: Person, ref: str) -> tuple[list[Any], list[str]]:
+    """The "相关" groups the office must name before publishing, and the directory's names."""
+    from workflow.plans import service
+
+    groups, departments = service.pending(as_user(app, person), ref, {})
+    return groups, [d.name for d in departments]
+
+
+def plan_publish(app: App, person: Person, ref: str, resolution: dict) -> dict[str, Any]:
+    """`plan publish --json`'s keys."""
+    from workflow.plans import service
+
+    report = service.publish(as_user(app, person), ref, resolution)
+    return _jsonable({"plan": report.plan_id, "created": report.created, "existing": report.existing,
+                      "per_department": report.per_department,
+                      "summary": [dataclasses.asdict(s) for s in report.summary]})
+
+
+def plan_export(app: App, person: Person, ref: str) -> tuple[str, str]:
+    """(file name, canonical YAML) of a plan."""
+    from workflow.plans import service
+
+    runner = as_user(app, person)
+    view = service.show(runner, ref)
+    return f"plan-{view.id}.yaml", service.export(runner, ref, "yaml")
+
+
+# ---------------------------------------------------------------- ledger, report, audit
+LEDGER_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8",
+                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8"}
+
+
+def ledger(app: App, person: Person, *, plan: str | None = None, quarter: str | None = None,
+           as_of: str | None = None, by: str = "task", dept: str | None = None):
+    from workflow.clock import parse_date
+    from workflow.ledger.service import LedgerQuery, build
+
+    if by not in ("task", "department"):
+        raise BadInput(f"by 的值“{shown(by)}”无效,应为 task(按任务)或 department(按处室)。")
+    return build(as_user(app, person), LedgerQuery(plan=plan or None, quarter=quarter or None,
+                                                   as_of=parse_date(as_of, "as_of") if as_of else None,
+                                                   dept=dept or None))
+
+
+def ledger_file(ledger_obj, fmt: str, by: str) -> bytes:
+    """The ledger rendered by the library's writers (workflow/reports)."""
+    if fmt not in LEDGER_TYPES:
+        raise BadInput(f"format 的值“{shown(fmt)}”无效,应为:{'、'.join(LEDGER_TYPES)}。")
+    if fmt == "json":
+        return json.dumps(_jsonable(ledger_obj.as_dict()), ensure_ascii=False).encode("utf-8")
+    import tempfile
+
+    from workflow.reports import write_ledger
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / f"ledger.{fmt}"
+        write_ledger(ledger_obj, fmt, out, by)
+        return out.read_bytes()
+
+
+def annual_report(app: App, person: Person, plan: str | None, fmt: str, as_of: str | None) -> bytes:
+    """The annual-report section (年度报告落实情况一节) as docx/md/html bytes."""
+    from commands.report import _render  # TODO(lib): a non-printing render of the annual section
+    from workflow.clock import parse_date
+    from workflow.ledger.service import annual_ledger
+
+    if fmt not in ("md", "html", "docx"):
+        raise BadInput(f"format 的值“{shown(fmt)}”无效,应为 md、html 或 docx。")
+    ledger_obj = annual_ledger(as_user(app, person), plan or "", parse_date(as_of, "as_of") if as_of else None)
+    data = _render(ledger_obj, fmt, app.config().templates_dir)
+    return data if isinstance(data, bytes) else data.encode("utf-8")
+
+
+def audit_verify(app: App, person: Person) -> dict[str, Any]:
+    """`audit verify --json`'s keys, and a sentence saying what was found."""
+    from workflow.lifecycle import service
+
+    checked, breaks = service.verify_events(as_user(app, person))
+    result = {"checked": checked, "ok": not breaks,
+              "breaks": [{"plan": b.plan_id, "event": b.event_id, "problem": b.problem} for b in breaks]}
+    if breaks:
+        first = breaks[0]
+        where = f"第 {first.event_id} 号记录" if first.event_id else "链尾"
+        result["message"] = f"办理记录校验失败:计划 {first.plan_id} 的{where}{first.problem}。"
+    else:
+        result["message"] = f"已校验 {checked} 条办理记录,哈希链完整。"
+    return result
+
+
+def audit_export(app: App, person: Person) -> str:
+    from workflow.lifecycle import service
+
+    out = io.StringIO()
+    service.export_events(as_user(app, person), out)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- users and departments
+def user_list(app: App, person: Person) -> list[dict[str, Any]]:
+    from workflow.directory import service
+
+    return [dataclasses.asdict(v) for v in service.list_users(as_user(app, person))]
+
+
+def department_names(app: App) -> list[str]:
+    """The directory's names, for a filter's choices (a Core read: no ORM objects)."""
+    d = tables.department
+    with app.reader() as conn:
+        return list(conn.execute(select(d.c.name).order_by(d.c.id)).scalars())
+
+
+def department_list(app: App) -> list[dict[str, Any]]:
+    from workflow.directory.store import KINDS
+    from workflow.directory import service
+
+    return [d.model_dump() | {"kind_label": KINDS.get(d.kind, d.kind)} for d in service.list_departments(app)]
+
+
+def user_add(app: App, person: Person, name: str, email: str, roles: list[str], dept: str | None) -> tuple[dict, str]:
+    from workflow.access import service
+
+    user, token = service.add_user(as_user(app, person), name, email, roles, dept or None)
+    return {"id": user.id, "name": user.name, "email": user.email, "roles": user.roles}, token
+
+
+def user_revoke(app: App, person: Person, name: str) -> None:
+    from workflow.access import service
+
+    service.revoke(as_user(app, person), name)
+
+
+def user_rotate(app: App, person: Person, name: str) -> str:
+    from workflow.access import service
+
+    return service.rotate_token(as_user(app, person), name).token
+
+
+def department_add(app: App, person: Person, name: str, email: str | None, kind: str) -> None:
+    from workflow.directory import service
+
+    service.add_department(as_user(app, person), name, email or None, [], kind)
+
+
+def delegation_add(app: App, person: Person, to: str, start: str, until: str) -> None:
+    from workflow.clock import parse_date
+    from workflow.directory import service
+
+    service.add_delegation(as_user(app, person), to, parse_date(start, "from"), parse_date(until, "until"))
+
+
+# ---------------------------------------------------------------- the front page
+_FRONT: dict[tuple, Any] = {}
+_FRONT_LOCK = threading.Lock()
+
+
+def front_page_cached(app: App, person: Person, kind: str, compute) -> Any:
+    """The front page's reads, kept per process until the record changes: every change of
+    an assignment writes an event and moves its plan's chain head (one transaction), so
+    the set of chain heads is a watermark of the whole record. A cached answer is reused
+    only for the same watermark, the same day and the same read scope."""
+    from db.models import ChainHead
+    from workflow.lifecycle.queries import visible_departments
+
+    h = ChainHead.__table__
+    with app.reader() as conn:
+        mark = tuple(conn.execute(select(h.c.plan_id, h.c.last_hash).order_by(h.c.plan_id)).all())
+    visible = visible_departments(person)
+    key = (kind, app.db_url, app.clock.today(), None if visible is None else tuple(sorted(visible)), mark)
+    with _FRONT_LOCK:
+        if key in _FRONT:
+            return _FRONT[key]
+    value = compute()
+    with _FRONT_LOCK:
+        if len(_FRONT) > 256:
+            _FRONT.clear()
+        _FRONT[key] = value
+    return value
+
+
+def overview(app: App, person: Person) -> dict[str, Any]:
+    """Counts by state and, per department, how many assignments have each light (the
+    library's light function, applied to (department, state, due date) groups)."""
+    from workflow.access.scope import visible_departments
+
+    a, d = tables.assignment, tables.department
+    visible = visible_departments(person)
+    q = (select(a.c.department_id, a.c.state, a.c.due_date, func.count().label("n"))
+         .group_by(a.c.department_id, a.c.state, a.c.due_date))
+    if visible is not None:
+        q = q.where(a.c.department_id.in_(sorted(visible)))
+    today, light = app.clock.today(), lights(app)
+    by_state: dict[str, int] = {}
+    per_dept: dict[str, dict[str, int]] = {}
+    with app.reader() as conn:
+        names = dict(conn.execute(select(d.c.id, d.c.name)).all())
+        for dept_id, state, due, n in conn.execute(q):
+            by_state[state] = by_state.get(state, 0) + n
+            colour = light(state, due, today) or "closed"
+            bucket = per_dept.setdefault(names.get(dept_id, ""), {"red": 0, "yellow": 0, "green": 0, "closed": 0})
+            bucket[colour] += n
+    rows = sorted(per_dept.items(), key=lambda kv: (-kv[1]["red"], -kv[1]["yellow"], kv[0]))
+    return {"by_state": [{"state": s.name, "label": s.label, "count": by_state.get(s.name, 0)}
+                         for s in states.STATES],
+            "departments": [{"name": k, **v, "total": sum(v.values())} for k, v in rows]}
+
+
+def _jsonable(value: Any) -> Any:
+    """Dates as ISO strings (what `--json` prints)."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+jsonable = _jsonable
+
+
+# ---------------------------------------------------------------- approve from the mail
+LINK_TRIGGERS = ("approve", "send_back", "approve_delay", "reject_delay")
+
+
+def link_view(app: App, secret: str) -> tuple[dict[str, Any], str, list[str]]:
+    """What a reviewer's mail link opens: (the item, the reviewer's name, the moves it offers).
+    Changes nothing; refuses an unknown, used or expired link with the library's sentence."""
+    from workflow import mail_links
+
+    with app.reader() as conn:
+        link = mail_links.find(conn, secret)
+        person = person_by_id(conn, link.user_id)
+    if person is None or not person.active:
+        raise NotPermitted("链接所属的审核人已停用,链接失效;请登录督办网页办理。")
+    view = show_task(app, person, link.assignment_id)
+    offered = [t for t in allowed_triggers(app, person, view) if t in LINK_TRIGGERS]
+    return view, person.name, offered
+
+
+def link_transition(app: App, secret: str, trigger: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Make the move a mail link offers, as its reviewer; the link is spent in the same
+    transaction, so it works once (a second click, even at the same moment, is refused)."""
+    from db.models import User
+    from workflow import mail_links
+    from workflow.lifecycle.engine import fire
+    from workflow.lifecycle.service import notifier
+
+    if trigger not in LINK_TRIGGERS:
+        raise BadInput(f"邮件链接只能用于{'、'.join(states.trigger_label(t) for t in LINK_TRIGGERS)}。")
+    with app.session() as session:
+        link = mail_links.find(session.connection(), secret)
+        user = session.get(User, link.user_id)
+        if user is None or not user.active:
+            raise NotPermitted("链接所属的审核人已停用,链接失效;请登录督办网页办理。")
+        fire(session, link.assignment_id, trigger, user, clock=app.clock, fields=_fields(fields),
+             notifier=notifier(app), before_write=lambda: mail_links.spend(session.connection(), link))
+        person = person_by_id(session.connection(), user.id)
+    return show_task(app, person, link.assignment_id)
