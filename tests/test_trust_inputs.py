@@ -54,3 +54,68 @@ def test_mail_template_from_config_cannot_run_code(world, tmp_path):
     assert "模板" in line and "uid=" not in proc.stdout + proc.stderr
     assert snapshot(world) == before
     assert not (tmp_path / "outbox").exists() or list((tmp_path / "outbox").iterdir()) == []
+
+
+# ---------------------------------------------------------------- names (finding 6)
+@pytest.mark.parametrize("args, code_point", [
+    (["user", "add", "张伟\u200b", "--role", "supervisor", "--email", "zw@example.gov.cn"], "U+200B"),
+    (["user", "add", "张\u202e伟", "--role", "supervisor", "--email", "zw@example.gov.cn"], "U+202E"),
+    (["user", "add", "\ufeff张伟", "--role", "supervisor", "--email", "zw@example.gov.cn"], "U+FEFF"),
+    (["dept", "add", "装财处\u200b"], "U+200B"),
+    (["dept", "add", "新处\u2066室"], "U+2066"),
+    (["dept", "add", "新处室", "--alias", "新\u200d处"], "U+200D"),
+])
+def test_invisible_characters_in_names_are_refused(world, args, code_point):
+    from conftest import snapshot
+
+    before = snapshot(world), run("user", "list", db=world.url, user="吴管理").stdout, \
+        run("dept", "list", db=world.url, user="吴管理").stdout
+    line = _one_sentence(run(*args, db=world.url, user="吴管理"), 2)
+    assert code_point in line
+    after = snapshot(world), run("user", "list", db=world.url, user="吴管理").stdout, \
+        run("dept", "list", db=world.url, user="吴管理").stdout
+    assert after == before
+
+
+def test_look_alike_names_are_the_existing_name(world):
+    # Full-width letters normalise (NFKC) to the ordinary ones the directory already has.
+    assert run("dept", "add", "IT处", db=world.url, user="吴管理").returncode == 0
+    line = _one_sentence(run("dept", "add", "ＩＴ处", db=world.url, user="吴管理"), 1)
+    assert "与已有的“IT处”相同" in line or "已被使用" in line
+    assert run("user", "add", "Ann", "--role", "supervisor", "--email", "a@example.gov.cn",
+               db=world.url, user="吴管理").returncode == 0
+    line = _one_sentence(run("user", "add", "Ａｎｎ", "--role", "supervisor", "--email", "b@example.gov.cn",
+                             db=world.url, user="吴管理"), 1)
+    assert "Ann" in line
+    # A name stored with its NFKC form: full-width digits become ordinary ones.
+    proc = run("user", "add", "王２号", "--role", "supervisor", "--email", "w2@example.gov.cn",
+               "--json", db=world.url, user="吴管理")
+    assert proc.returncode == 0, proc.stderr
+    assert "王2号" in run("user", "list", db=world.url, user="吴管理").stdout
+
+
+# ---------------------------------------------------------------- titles (finding 9a)
+def test_title_with_a_line_break_is_flattened_and_the_calendar_exports(world, tmp_path):
+    plan = tmp_path / "p.yaml"
+    plan.write_text('title: "第一行\\n第二行"\nyear: 2021\ntasks:\n  - seq: 1\n    requirement: "要求\\n第二行"\n'
+                    '    responsibilities:\n      - {department: 装财处, role: lead}\n', encoding="utf-8")
+    proc = run("plan", "import", str(plan), "--json", db=world.url, user="李审核")
+    assert proc.returncode == 0, proc.stderr
+    listing = run("plan", "list", "--json", db=world.url, user="李审核")
+    titles = [p["title"] for p in __import__("json").loads(listing.stdout)]
+    assert "第一行 第二行" in titles
+    new_id = str(len(titles))
+    assert run("plan", "publish", new_id, db=world.url, user="李审核").returncode == 0, "publish"
+    for args in (["--plan", new_id], []):
+        out = tmp_path / "c.ics"
+        proc = run("calendar", "export", *args, "--out", str(out), db=world.url, user="李审核")
+        assert proc.returncode == 0, proc.stderr
+        assert b"BEGIN:VCALENDAR" in out.read_bytes()
+
+
+def test_title_with_an_invisible_character_is_refused(world, tmp_path):
+    plan = tmp_path / "p.yaml"
+    plan.write_text('title: "隐形\\u200b计划"\nyear: 2021\ntasks:\n  - seq: 1\n    requirement: "要求"\n'
+                    '    responsibilities:\n      - {department: 装财处, role: lead}\n', encoding="utf-8")
+    line = _one_sentence(run("plan", "import", str(plan), db=world.url, user="李审核"), 2)
+    assert "U+200B" in line

@@ -237,7 +237,13 @@ def _check_permission(transition: states.Transition, actor: User, principal: Use
 
 
 def _check_delegation(session: Session, actor: User, principal: User, today: dt.date) -> None:
-    """Acting for someone else needs a delegation (代办) valid today."""
+    """Acting for someone else needs a delegation (代办) valid today, within one department
+    (a delegation made across departments before that rule no longer counts)."""
+    from workflow.directory import delegation_problem
+
+    problem = delegation_problem(principal, actor)
+    if problem:
+        raise NotPermitted(problem)
     d = Delegation.__table__
     found = session.execute(select(d.c.id).where(
         d.c.from_user_id == principal.id, d.c.to_user_id == actor.id,
