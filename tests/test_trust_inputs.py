@@ -119,3 +119,44 @@ def test_title_with_an_invisible_character_is_refused(world, tmp_path):
                     '    responsibilities:\n      - {department: 装财处, role: lead}\n', encoding="utf-8")
     line = _one_sentence(run("plan", "import", str(plan), db=world.url, user="李审核"), 2)
     assert "U+200B" in line
+
+
+# ---------------------------------------------------------------- files (findings 8, 9b)
+def test_mail_files_are_private(world, tmp_path):
+    config = tmp_path / "duban.toml"
+    config.write_text('[mail]\nbackend = "file"\ndir = "mail/outbox"\n', encoding="utf-8")
+    aid = world.assignment(1, "装财处")
+    assert run("task", "start", str(aid), db=world.url, user="张三").returncode == 0
+    assert run("task", "submit", str(aid), "--summary", "完成", db=world.url, user="张三").returncode == 0
+    proc = run("--config", str(config), "outbox", "send", db=world.url, user="李审核")
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "mail" / "outbox"
+    mails = list(folder.glob("*.eml"))
+    assert mails, proc.stdout
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(m.stat().st_mode) for m in mails} == {0o600}
+
+
+@pytest.mark.parametrize("args", [
+    ["ledger", "--out", "{missing}/x.xlsx"],
+    ["ledger", "--format", "csv", "--out", "{missing}/x.csv"],
+    ["audit", "export", "--out", "{missing}/e.jsonl"],
+    ["plan", "export", "1", "--out", "{missing}/p.yaml"],
+    ["report", "annual", "1", "--out", "{missing}/a.md"],
+    ["calendar", "export", "--out", "{missing}/c.ics"],
+])
+def test_out_into_a_missing_folder_is_one_sentence(world, tmp_path, args):
+    missing = tmp_path / "nonexistent"
+    args = [a.replace("{missing}", str(missing)) for a in args]
+    line = _one_sentence(run(*args, db=world.url, user="李审核"), 2)
+    assert str(missing) in line and "不存在" in line
+    assert not missing.exists()
+
+
+def test_out_into_a_read_only_folder_is_one_sentence(world, tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    folder = tmp_path / "ro"
+    folder.mkdir(mode=0o500)
+    line = _one_sentence(run("audit", "export", "--out", str(folder / "e.jsonl"), db=world.url, user="李审核"), 2)
+    assert "没有权限" in line

@@ -447,7 +447,10 @@ def audit_export(ctx: typer.Context,
     """把全部办理记录按顺序导出为 JSON Lines,供归档(审核人、督查或管理员)。"""
     import states
     from workflow.audit import export
+    from workflow.commands.common import check_out
 
+    if out is not None:
+        check_out(out)
     app = app_of(ctx)
     with app.session() as s:  # every department's records: only roles that read all
         app.require(s, states.reads_all, "无权导出全部办理记录:只有审核人、督查或管理员可以导出。")

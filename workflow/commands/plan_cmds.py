@@ -147,6 +147,10 @@ def run_export(app: App, ref: str, fmt: str, out: Path | None) -> None:
 
     if fmt not in ("yaml", "json"):
         raise BadInput(f"--format {fmt} 无效,应为 yaml 或 json。")
+    if out is not None:
+        from workflow.commands.common import check_out
+
+        check_out(out)
     with app.session() as session:
         app.viewer(session)  # any signed-in user
         plan = plan_of(find_plan(session, ref))
