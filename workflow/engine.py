@@ -21,7 +21,7 @@ from transitions import MachineError
 import states
 from db.models import Assignment, Attachment, ChainHead, Delegation, Event, User
 from db.prepared import Prepared, PreparedInsert
-from workflow.audit import chain
+from workflow.audit import chain, changed, witness
 from workflow.clock import Clock
 from workflow.notify import Notifier
 from workflow.errors import BadInput, database_problem, InvalidMove, LostRace, MissingField, NotFound, NotPermitted
@@ -41,7 +41,8 @@ _SELECT = (select(_A, _H.c.last_hash.label("plan_head"))
 # The event and the guarded update are prepared (db/prepared.py): fire()'s writes are
 # small, and SQLAlchemy's per-execution parameter handling cost more than SQLite's work.
 _EVENT_COLUMNS = ("assignment_id", "plan_id", "trigger", "from_state", "to_state", "actor_id",
-                  "on_behalf_of_id", "comment", "data", "at", "recorded_at", "prev_hash", "hash")
+                  "on_behalf_of_id", "comment", "data", "at", "recorded_at", "prev_hash", "hash",
+                  "hash_form", "actor_info", "principal_info", "changes")
 _INSERT_EVENT = PreparedInsert(insert(_E), _EVENT_COLUMNS)
 _UPDATES: dict[frozenset[str], Prepared] = {}
 
@@ -150,8 +151,9 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
         "assignment_id": assignment_id, "plan_id": row["plan_id"], "trigger": trigger,
         "from_state": row["state"], "to_state": carrier.state, "actor_id": actor.id,
         "on_behalf_of_id": on_behalf_of.id if on_behalf_of else None, "comment": comment,
-        "data": event_data, "at": now, "recorded_at": Clock.utcnow(),
+        "data": event_data, "at": now, "recorded_at": Clock.utcnow(), "changes": changed(row, changes),
     }
+    witness(conn, [event])  # who acted and for whom, as they are now: hashed with the event
     chain(conn, row["plan_id"], [event], seen=plan_head)
     event_id = _INSERT_EVENT.insert(conn, event)
     event["id"] = event_id
