@@ -253,3 +253,19 @@ def test_anchor_from_a_file_and_a_mistyped_anchor(world, tmp_path):
     assert proc.returncode == 2 and "校验码不符" in proc.stderr
     proc = run("audit", "verify", "--anchor", str(tmp_path / "none.txt"), db=world.url, user="周督查")
     assert proc.returncode == 2 and "不是存在的文件" in proc.stderr
+
+
+def test_supervisors_digest_carries_the_anchor(world, tmp_path):
+    """The daily digest to supervisors ends with the anchor line; verify accepts the mail text."""
+    proc = run("remind", "run", db=world.url, user="李审核", today="2021-12-20")
+    assert proc.returncode == 0, proc.stderr
+    with world.app().engine().connect() as conn:
+        mails = dict(conn.execute(text("SELECT recipient, text FROM notification WHERE key LIKE 'remind:%'")).all())
+    supervisor = [body for to, body in mails.items() if "周督查" in to]
+    others = [body for to, body in mails.items() if "周督查" not in to]
+    assert supervisor and "duban-anchor:v1:2021-12-20:" in supervisor[0]
+    assert others and not any("duban-anchor" in body for body in others)
+    saved = tmp_path / "digest.txt"
+    saved.write_text(supervisor[0], encoding="utf-8")
+    proc = run("audit", "verify", "--anchor", str(saved), db=world.url, user="周督查")
+    assert proc.returncode == 0 and "未被改写" in proc.stdout, proc.stderr
