@@ -153,7 +153,7 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
         "on_behalf_of_id": on_behalf_of.id if on_behalf_of else None, "comment": comment,
         "data": event_data, "at": now, "recorded_at": Clock.utcnow(), "changes": changed(row, changes),
     }
-    witness(conn, [event])  # who acted and for whom, as they are now: hashed with the event
+    witness(conn, [event], (actor, on_behalf_of))  # who acted and for whom: hashed with the event
     chain(conn, row["plan_id"], [event], seen=plan_head)
     event_id = _INSERT_EVENT.insert(conn, event)
     event["id"] = event_id

@@ -208,7 +208,7 @@ def _insert(session: Session, plan: PlanRow, actor: User, clock: Clock,
              "changes": {"state": [None, "assigned"], "version": [None, 1],
                          "due_date": [None, w["due_date"].isoformat()]}}
             for i, w in zip(ids, chunk)]
-        witness(session.connection(), events)
+        witness(session.connection(), events, [actor])
         chain(session.connection(), plan.id, events)
         session.execute(insert(_E), events)
         created.extend(w | {"id": i} for i, w in zip(ids, chunk))
