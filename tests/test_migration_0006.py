@@ -39,6 +39,7 @@ def test_people_filled_nothing_rechained_and_back(blank_engine):
     _fill_first_schema(engine)  # plan 1: six events by 张三 (1) and 李审核 (2)
     with engine.begin() as conn:  # the fill's assignment 2 claims one version more than its events
         conn.execute(text("UPDATE assignment SET version = 3 WHERE id = 2"))
+        conn.execute(text("UPDATE plan SET title = :t WHERE id = 1"), {"t": "旧\n计划\r\n2021"})
     upgrade(engine, "0004")
     before = _hashes(engine)
 
@@ -46,6 +47,8 @@ def test_people_filled_nothing_rechained_and_back(blank_engine):
     _advance_sequences(engine)
     assert NEW <= {c["name"] for c in inspect(engine).get_columns("event")}
     assert _hashes(engine) == before  # nothing re-chained
+    with engine.connect() as conn:  # a title imported with line breaks is one line now
+        assert conn.execute(text("SELECT title FROM plan WHERE id = 1")).scalar() == "旧 计划 2021"
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT actor_id, hash_form, actor_info, principal_info, changes "
                                  "FROM event ORDER BY id")).all()

@@ -44,6 +44,20 @@ def upgrade() -> None:
     op.add_column('event', sa.Column('principal_info', sa.JSON(), nullable=True))
     op.add_column('event', sa.Column('changes', sa.JSON(), nullable=True))
     _fill_people()
+    _one_line_titles()
+
+
+def _one_line_titles() -> None:
+    """Plan titles imported with a line break (the YAML importer took them) become one
+    line, as imports now make them: a calendar or a mail header cannot carry a break."""
+    import re
+
+    conn = op.get_bind()
+    plan = sa.table("plan", sa.column("id"), sa.column("title"))
+    for pid, title in conn.execute(sa.select(plan.c.id, plan.c.title)).all():
+        flat = re.sub(r"[\r\n\t\v\f\x85\u2028\u2029]+", " ", title).strip()
+        if flat != title:
+            conn.execute(plan.update().where(plan.c.id == pid).values(title=flat))
 
 
 def _fill_people() -> None:
