@@ -16,7 +16,7 @@ import typer
 
 from workflow.clock import Clock, parse_date
 from commands.common import App, app_of, ex, print_json
-from workflow.errors import DubanError, database_problem
+from workflow.errors import DubanError, database_problem, template_problem
 
 __version__ = "0.1.0"
 
@@ -132,8 +132,8 @@ def _run() -> None:
     except Exception as exc:  # an internal error: one line, the details with --debug
         if debug:
             raise
-        problem = database_problem(exc)
-        if problem is not None:  # the disk or the database failed: say so, nothing was saved
+        problem = database_problem(exc) or template_problem(exc)
+        if problem is not None:  # the disk or the database failed, or a template left its sandbox
             print(f"错误:{problem.message}", file=sys.stderr)
             sys.exit(problem.exit_code)
         print(f"内部错误({type(exc).__name__}):{_safe(exc)}。请加 --debug 重试并报告此问题。", file=sys.stderr)

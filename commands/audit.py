@@ -6,30 +6,75 @@ from typing import Annotated, Optional
 
 import typer
 
-from commands.common import JSON, app_of, ex, group, print_json
+from commands.common import JSON, app_of, check_out, ex, group, print_json
 
 
-audit_app = group("audit", "审计:校验办理记录的哈希链、导出记录。", "duban audit verify", "duban audit export --out events.jsonl")
+audit_app = group("audit", "审计:校验办理记录的哈希链、打印锚点、导出记录。", "duban audit verify", "duban audit anchor",
+                  "duban audit export --out events.jsonl")
 
 
-@audit_app.command("verify", epilog=ex("duban audit verify", "duban audit verify --json"))
-def audit_verify(ctx: typer.Context, as_json: JSON = False) -> None:
-    """重新计算每个计划的办理记录哈希链;发现被修改、删除、插入或调换的记录时报告第一处断点(退出码 1)。"""
+@audit_app.command("verify", epilog=ex("duban audit verify", "duban audit verify --json",
+                                        "duban audit verify --anchor duban-anchor:v1:…", "duban audit verify --anchor 锚点.txt"))
+def audit_verify(ctx: typer.Context,
+                 anchor: Annotated[Optional[str], typer.Option("--anchor", help="锚点(duban audit anchor 打印的一行),或含有锚点的文本文件")] = None,
+                 as_json: JSON = False) -> None:
+    """重新计算每个计划的办理记录哈希链,按办理记录重演每个事项的状态、时限和版本,并核对办理人的姓名、角色和处室;
+    给出锚点时还证明锚点之前的记录未被改写。发现问题时逐条指出记录(退出码 1)。"""
     from workflow.errors import Refused
     from workflow.lifecycle.service import verify_events
 
     app = app_of(ctx)
-    checked, breaks = verify_events(app)
+    report = verify_events(app, _read_anchor(anchor) if anchor else None)
+    found = [b.problem for b in report.breaks] + report.records + report.people
+    if report.anchor:
+        found += report.anchor.problems
     if as_json:
-        print_json(app, {"checked": checked, "ok": not breaks,
-                         "breaks": [{"plan": b.plan_id, "event": b.event_id, "problem": b.problem} for b in breaks]})
-    if breaks:
-        first = breaks[0]
-        where = f"第 {first.event_id} 号记录" if first.event_id else "链尾"
-        raise Refused(f"办理记录校验失败:计划 {first.plan_id} 的{where}{first.problem}"
-                      + (f";另有 {len(breaks) - 1} 个计划的记录链断开" if len(breaks) > 1 else "") + "。")
+        print_json(app, {"checked": report.checked, "ok": report.ok,
+                         "breaks": [{"plan": b.plan_id, "event": b.event_id, "problem": b.problem} for b in report.breaks],
+                         "records": report.records, "people": report.people,
+                         "anchor": None if report.anchor is None else {
+                             "made_on": report.anchor.made_on, "plans": report.anchor.plans,
+                             "events": report.anchor.events, "problems": report.anchor.problems,
+                             "notes": report.anchor.notes}})
+    if found:
+        shown_ = found[:5] + ([f"另有 {len(found) - 5} 处问题(用 --json 查看全部)"] if len(found) > 5 else [])
+        raise Refused("办理记录校验失败:" + ";".join(shown_) + "。")
     if not as_json:
-        print(f"已校验 {checked} 条办理记录,哈希链完整。", file=app.out)
+        line = f"已校验 {report.checked} 条办理记录:哈希链完整,事项的状态、时限和版本与办理记录一致,办理人与记录相符。"
+        if report.anchor:
+            a = report.anchor
+            line += (f"锚点({a.made_on},{a.plans} 个计划共 {a.events} 条记录)之前的记录未被改写"
+                     + (f";{';'.join(a.notes)}" if a.notes else "") + "。")
+        print(line, file=app.out)
+
+
+def _read_anchor(value: str):
+    """--anchor LINE, or a file that holds one (the last anchor line in it)."""
+    from workflow.errors import BadInput
+    from workflow.lifecycle.audit import parse_anchor
+
+    text = value
+    if not value.strip().startswith("duban-anchor:"):
+        try:
+            text = Path(value).read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            raise BadInput(f"--anchor {value} 既不是锚点(以 duban-anchor:v1: 开头),也不是存在的文件。") from None
+        except (IsADirectoryError, PermissionError):
+            raise BadInput(f"无法读取 --anchor 文件 {value}:请给出含有锚点的文本文件。") from None
+    try:
+        return parse_anchor(text)
+    except ValueError as exc:
+        raise BadInput(f"{exc}。") from None
+
+
+@audit_app.command("anchor", epilog=ex("duban audit anchor", "duban audit anchor >> 锚点.txt"))
+def audit_anchor(ctx: typer.Context) -> None:
+    """打印锚点:每个计划记录链的链尾和条数,一行。把它保存在数据库之外(纸面、邮件、另一台电脑),
+    以后用 duban audit verify --anchor 证明锚点之前的记录没有被改写。"""
+    from workflow.lifecycle.service import anchor_line
+
+    app = app_of(ctx)
+    print(anchor_line(app), file=app.out)
 
 
 @audit_app.command("export", epilog=ex("duban audit export --out events.jsonl", "duban audit export > events.jsonl"))
@@ -40,6 +85,8 @@ def audit_export(ctx: typer.Context,
     from workflow.reports import atomic_path
 
     app = app_of(ctx)
+    if out is not None:
+        check_out(out)
     if out is None:
         n = export_events(app, app.out)
     else:

@@ -145,6 +145,10 @@ def ledger(ctx: typer.Context,
     opts = LedgerOptions(plan=plan, quarter=quarter, as_of=as_of, by=by, dept=dept,
                          fmt="json" if as_json and not fmt else fmt, out=out)
     fmt_name = pick_format(opts)
+    if out is not None:
+        from commands.common import check_out
+
+        check_out(out)
     emit(app, run_ledger(app, opts), fmt_name, opts)
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from commands.common import App
 from workflow.errors import BadInput
-from commands.common import print_json
+from commands.common import check_out, print_json
 from commands.output import clip, print_table
 
 from workflow.plans.model import RECURRENCES, RESPONSIBILITY_ROLES, Plan
@@ -114,6 +114,8 @@ def run_export(app: App, ref: str, fmt: str, out: Path | None) -> None:
     from workflow.plans.service import export
     from workflow.reports import atomic_path
 
+    if out is not None:
+        check_out(out)
     if fmt == "xlsx":
         if out is None:
             raise BadInput("导出 xlsx 需要用 --out 指定文件,如 --out 分工方案.xlsx。")

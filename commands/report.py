@@ -45,11 +45,10 @@ def output_format(fmt: str | None, out: Path) -> str:
 
 def write_atomically(out: Path, data: str | bytes) -> None:
     """Write `out.part` then rename, so a failed run never leaves half a file behind."""
-    if out.is_dir():
-        raise BadInput(f"--out {out} 是一个文件夹,请给出文件名。")
-    if not out.parent.exists():
-        raise BadInput(f"--out 的文件夹 {out.parent} 不存在。")
+    from commands.common import check_out
     from workflow.reports import atomic_path
+
+    check_out(out)
 
     with atomic_path(out) as part:
         if isinstance(data, bytes):
@@ -76,7 +75,10 @@ def report_annual(ctx: typer.Context,
                   as_of: Annotated[Optional[str], typer.Option("--as-of", help="统计截止日期 YYYY-MM-DD(默认计划年度的12月31日,年度未结束时为今天)")] = None,
                   templates: Annotated[Optional[Path], typer.Option("--templates", help="自定义模板文件夹:其中的 annual.md.j2、annual.html.j2 优先使用(默认取配置中的 templates_dir)")] = None) -> None:
     """生成年度报告中“政务公开工作要点落实情况”一节:总体情况、分章节落实情况、延期和未完成事项、下一步工作。"""
+    from commands.common import check_out
+
     fmt = output_format(fmt, out)
+    check_out(out)
     day = parse_date(as_of, "--as-of") if as_of else None
     app = app_of(ctx)
     template_dir = _templates_dir(app, templates)
@@ -114,8 +116,11 @@ def calendar_export(ctx: typer.Context,
     """把未办结事项导出为日历文件:每项一个全天日程(完成时限当天),前一天和当天 9:00 提醒;重新导入会更新而不是重复。"""
     from workflow.lifecycle.service import calendar
 
+    from commands.common import check_out
+
     if out.suffix.lower() != ".ics":
         raise BadInput(f"--out {out.name} 应以 .ics 结尾(日历文件)。")
+    check_out(out)
     app = app_of(ctx)
     data = calendar(app, dept, plan)
     write_atomically(out, data)

@@ -129,6 +129,12 @@ class Event(SQLModel, table=True):
     recorded_at: NaiveDatetime  # real wall clock, UTC
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str | None = Field(default=None, max_length=64)
+    # Hashed with the event since migration 0006 (hash_form 2; NULL: the older form):
+    # who acted and for whom as they were then, and the assignment columns it changed.
+    hash_form: int | None = None
+    actor_info: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    principal_info: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    changes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Attachment(SQLModel, table=True):

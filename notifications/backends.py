@@ -265,10 +265,14 @@ class FileConnection:
 
     async def send(self, message: EmailMessage, name: str) -> str:
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            # Mail files hold what the database holds: private like it (0600 in a 0700 folder).
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             target = self.folder / f"{name}.eml"
             tmp = target.with_suffix(".eml.tmp")
-            tmp.write_bytes(message_bytes(message))
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                os.fchmod(fh.fileno(), 0o600)  # a .tmp left by an older version may be 0644
+                fh.write(message_bytes(message))
             os.replace(tmp, target)
         except OSError as exc:
             raise SendError(f"无法写入邮件文件:{_brief(exc)}", broken=True) from exc

@@ -22,20 +22,20 @@ def _delegate(world, principal, delegate, start, end):
 
 def test_delegate_acts_and_event_records_both(world):
     aid = world.assignment(1, "装财处")
-    _delegate(world, "张三", "孙科监", "2021-08-01", "2021-08-10")
-    transition(world.app("孙科监", "2021-08-02"), aid, "start", on_behalf="张三")
+    _delegate(world, "张三", "赵六", "2021-08-01", "2021-08-10")
+    transition(world.app("赵六", "2021-08-02"), aid, "start", on_behalf="张三")
     with world.session() as s:
         last = history(s, aid)[-1]
-    assert (last["actor"], last["on_behalf_of"]) == ("孙科监", "张三")
+    assert (last["actor"], last["on_behalf_of"]) == ("赵六", "张三")
 
 
 def test_expired_or_missing_delegation_refused(world):
     aid = world.assignment(1, "装财处")
-    _delegate(world, "张三", "孙科监", "2021-08-01", "2021-08-10")
+    _delegate(world, "张三", "赵六", "2021-08-01", "2021-08-10")
     with pytest.raises(NotPermitted, match="代办授权"):
-        transition(world.app("孙科监", "2021-08-11"), aid, "start", on_behalf="张三")
+        transition(world.app("赵六", "2021-08-11"), aid, "start", on_behalf="张三")
     with pytest.raises(NotPermitted, match="代办授权"):
-        transition(world.app("周督查", "2021-08-02"), aid, "start", on_behalf="张三")
+        transition(world.app("钱处长", "2021-08-02"), aid, "start", on_behalf="张三")
 
 
 def test_delegate_cannot_approve_own_submission(world):
@@ -55,8 +55,34 @@ def test_a_revoked_principals_delegation_stops(world):
     from workflow.errors import NotFound
 
     aid = world.assignment(1, "装财处")
-    _delegate(world, "张三", "孙科监", "2021-08-01", "2021-08-10")
+    _delegate(world, "张三", "赵六", "2021-08-01", "2021-08-10")
     with world.session() as s:
         revoke(s, world.user(s, "张三"))
     with pytest.raises(NotFound, match="已停用"):
-        transition(world.app("孙科监", "2021-08-02"), aid, "start", on_behalf="张三")
+        transition(world.app("赵六", "2021-08-02"), aid, "start", on_behalf="张三")
+
+
+def test_delegation_across_departments_is_refused(world):
+    """Finding 10: 孙科监 (科监处) cannot see 装财处's items, so cannot act for 张三."""
+    from cli_helpers import run
+
+    proc = run("delegate", "add", "--to", "孙科监", "--from", "2021-08-01", "--until", "2021-08-10",
+               db=world.url, user="张三")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.strip().startswith("错误:代办只能在本处室内授权") and "科监处" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    aid = world.assignment(1, "装财处")
+    proc = run("task", "start", str(aid), "--for", "张三", db=world.url, user="孙科监", today="2021-08-02")
+    assert proc.returncode == 1 and "已签收" not in proc.stdout
+
+
+def test_a_cross_department_delegation_made_before_the_rule_no_longer_counts(world):
+    from db.models import Delegation
+
+    with world.session() as s:
+        s.add(Delegation(from_user_id=world.ids["张三"], to_user_id=world.ids["孙科监"],
+                         starts_on=dt.date(2021, 8, 1), ends_on=dt.date(2021, 8, 10),
+                         created_at=dt.datetime(2021, 7, 30)))
+        s.commit()
+    with pytest.raises(NotPermitted, match="本处室"):
+        transition(world.app("孙科监", "2021-08-02"), world.assignment(1, "装财处"), "start", on_behalf="张三")

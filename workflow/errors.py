@@ -135,6 +135,30 @@ def database_problem(exc: BaseException) -> DatabaseProblem | None:
     return None
 
 
+def template_problem(exc: BaseException) -> BadInput | None:
+    """A template that tried to leave the sandbox (jinja2's SecurityError), as one sentence.
+
+    Report templates (--templates) and mail templates (templates_dir in duban.toml) are
+    the office's own files and render in a SandboxedEnvironment: reaching for
+    `__globals__`, `os` or any other internal is refused there, and the command stops
+    before anything is written.
+    """
+    import sys
+
+    sandbox = sys.modules.get("jinja2.exceptions")
+    if sandbox is None:
+        return None
+    seen: BaseException | None = exc
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:
+        visited.add(id(seen))
+        if isinstance(seen, sandbox.SecurityError):
+            return BadInput(f"模板试图访问不允许的内容({shown(seen, 80)}):模板只能使用提供给它的变量和过滤器;"
+                            "本次操作未生效,请修改模板后重试。")
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def shown(text: object, limit: int = 40) -> str:
     """User text quoted in a message: one line, at most `limit` characters, so a
     43,000-character name or a name with line breaks cannot flood the terminal."""

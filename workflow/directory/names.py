@@ -7,6 +7,7 @@ names without loading the database layer. workflow/directory.py re-exports them.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from typing import Iterable, Protocol, TypeVar
 
 
@@ -19,7 +20,9 @@ D = TypeVar("D", bound=Named)
 
 
 def normalise(name: str) -> str:
-    """Compare names ignoring width of brackets and spaces."""
+    """Compare names in NFKC form (full-width letters, digits and brackets as ordinary
+    ones), ignoring spaces."""
+    name = unicodedata.normalize("NFKC", name)
     return name.replace("(", "(").replace(")", ")").replace(" ", "").replace("\u3000", "").strip()
 
 

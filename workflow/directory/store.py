@@ -15,6 +15,7 @@ from db.models import Department, User
 from workflow.clock import Clock
 from workflow.directory.names import closest_names, match_department, normalise  # noqa: F401 (re-exported)
 from workflow.errors import BadInput, NotFound, Refused
+from workflow.names import clean_name, same
 
 KINDS: dict[str, str] = {"office": "综合/办公室", "business": "业务处室", "unit": "局属单位"}
 EMAIL_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
@@ -28,7 +29,7 @@ def check_name(name: str, what: str) -> str:
     if len(name) > MAX_NAME or any(ch in name for ch in "\x00\r\n\t"):
         shown = "".join(ch if ch.isprintable() else "�" for ch in name[:40])  # never echo a control character
         raise BadInput(f"{what}“{shown}…”无效:应为不超过 {MAX_NAME} 字的一行文字。")
-    return name
+    return clean_name(name, what)
 
 
 def check_email(email: str) -> str:
@@ -45,7 +46,10 @@ def add_department(session: Session, name: str, email: str | None, aliases: list
         raise BadInput(f"处室类别“{kind}”无效,应为 office、business 或 unit。")
     aliases = [check_name(a, "别名") for a in aliases]
     for n in [name, *aliases]:
-        if find_department(session, n, fuzzy=False):
+        found = find_department(session, n, fuzzy=False)
+        if found:
+            if found.name != n and n not in (found.aliases or []):
+                raise Refused(f"处室名称或别名“{n}”与已有的“{found.name}”相同;可用 duban dept list 查看。")
             raise Refused(f"处室名称或别名“{n}”已被使用;可用 duban dept list 查看。")
     dept = Department(name=name, email=check_email(email) if email else None, aliases=aliases,
                       kind=kind, head=head)
@@ -83,6 +87,9 @@ def add_user(session: Session, name: str, email: str, roles: list[str], departme
         raise BadInput("处室人员(staff/head)必须用 --dept 指定所属处室。")
     if session.exec(select(User).where(User.name == name)).first():
         raise Refused(f"用户“{name}”已存在。")
+    twin = next((u.name for u in session.exec(select(User)).all() if same(u.name, name)), None)
+    if twin is not None:  # a name stored before names were normalised, or differing in case
+        raise Refused(f"用户名“{name}”与已有的“{twin}”相同;请换一个名字。")
     user = User(name=name, email=email, roles=sorted(set(roles)), department_id=dept_id,
                 created_at=clock.now())
     session.add(user)
@@ -153,6 +160,22 @@ def upsert_departments(session: Session, records: list) -> tuple[list[str], list
     return created, updated
 
 
+def delegation_problem(principal: User, delegate: User, departments: dict[int, str] | None = None) -> str | None:
+    """Why `delegate` may not act for `principal`, or None: only within one department.
+
+    A delegate acts for the principal on the principal's department's items. Someone of
+    another department cannot see those items (read scope is one rule: your department's
+    items, or all for reviewers and supervisors), so a cross-department delegation would
+    let them change what they are told does not exist.
+    """
+    if delegate.department_id == principal.department_id:
+        return None
+    names = departments or {}
+    where = names.get(delegate.department_id) or ("其他处室" if delegate.department_id else "不属于任何处室")
+    return (f"代办只能在本处室内授权:{delegate.name}({where})与{principal.name}不在同一处室,"
+            f"看不到{principal.name}所在处室的事项;请授权给同处室的同事。")
+
+
 def add_delegation(session: Session, principal: User, delegate_name: str, starts_on, ends_on,
                    clock: Clock):
     """Let `delegate_name` act for `principal` (代办) from starts_on to ends_on inclusive."""
@@ -163,6 +186,9 @@ def add_delegation(session: Session, principal: User, delegate_name: str, starts
         raise NotFound(f"用户“{delegate_name}”不存在或已停用;可用 duban user list 查看。")
     if delegate.id == principal.id:
         raise BadInput("不能授权给自己。")
+    problem = delegation_problem(principal, delegate, {d.id: d.name for d in list_departments(session)})
+    if problem:
+        raise Refused(problem)
     if ends_on < starts_on:
         raise BadInput(f"代办结束日期 {ends_on} 早于开始日期 {starts_on}。")
     if (ends_on - starts_on).days > 366:

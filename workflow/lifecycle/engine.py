@@ -21,7 +21,7 @@ from transitions import MachineError
 import states
 from db.models import Assignment, Attachment, ChainHead, Delegation, DirectoryVersion, Event, Plan, Task, User
 from db.prepared import Prepared, PreparedInsert
-from workflow.lifecycle.audit import chain
+from workflow.lifecycle.audit import chain, changed, witness
 from workflow.clock import Clock
 from workflow.lifecycle.notify import Notifier
 from workflow.errors import BadInput, database_problem, InvalidMove, LostRace, MissingField, NotFound, NotPermitted
@@ -52,7 +52,8 @@ _SELECT_WITH_MAIL = (
 # The event and the guarded update are prepared (db/prepared.py): fire()'s writes are
 # small, and SQLAlchemy's per-execution parameter handling cost more than SQLite's work.
 _EVENT_COLUMNS = ("assignment_id", "plan_id", "trigger", "from_state", "to_state", "actor_id",
-                  "on_behalf_of_id", "comment", "data", "at", "recorded_at", "prev_hash", "hash")
+                  "on_behalf_of_id", "comment", "data", "at", "recorded_at", "prev_hash", "hash",
+                  "hash_form", "actor_info", "principal_info", "changes")
 _INSERT_EVENT = PreparedInsert(insert(_E), _EVENT_COLUMNS)
 _UPDATES: dict[frozenset[str], Prepared] = {}
 
@@ -162,8 +163,9 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
         "assignment_id": assignment_id, "plan_id": row["plan_id"], "trigger": trigger,
         "from_state": row["state"], "to_state": carrier.state, "actor_id": actor.id,
         "on_behalf_of_id": on_behalf_of.id if on_behalf_of else None, "comment": comment,
-        "data": event_data, "at": now, "recorded_at": Clock.utcnow(),
+        "data": event_data, "at": now, "recorded_at": Clock.utcnow(), "changes": changed(row, changes),
     }
+    witness(conn, [event], (actor, on_behalf_of))  # who acted and for whom: hashed with the event
     chain(conn, row["plan_id"], [event], seen=plan_head)
     event_id = _INSERT_EVENT.insert(conn, event)
     event["id"] = event_id
@@ -249,7 +251,13 @@ def _check_permission(transition: states.Transition, actor: User, principal: Use
 
 
 def _check_delegation(session: Session, actor: User, principal: User, today: dt.date) -> None:
-    """Acting for someone else needs a delegation (代办) valid today."""
+    """Acting for someone else needs a delegation (代办) valid today, within one department
+    (a delegation made across departments before that rule no longer counts)."""
+    from workflow.directory.store import delegation_problem
+
+    problem = delegation_problem(principal, actor)
+    if problem:
+        raise NotPermitted(problem)
     d = Delegation.__table__
     found = session.execute(select(d.c.id).where(
         d.c.from_user_id == principal.id, d.c.to_user_id == actor.id,

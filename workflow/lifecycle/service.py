@@ -217,14 +217,26 @@ def _named_plan(conn: "Connection", ref: str) -> int:
 
 
 # ---------------------------------------------------------------- the event chain (audit)
-def verify_events(ctx: "Context") -> tuple[int, list]:
-    """Recompute every plan's hash chain (any signed-in user): (events checked, breaks)."""
-    from workflow.lifecycle.audit import verify
+def verify_events(ctx: "Context", anchor: Any = None) -> Any:
+    """Recompute every plan's hash chain, replay every assignment against its events, check
+    the people against the record and, given a parsed anchor, prove the records before it
+    unchanged (any signed-in user). Returns the audit report."""
+    from workflow.lifecycle.audit import examine
 
     with ctx.session() as s:
         ctx.viewer(s)
     with ctx.engine().connect() as conn:
-        return verify(conn)
+        return examine(conn, anchor=anchor)
+
+
+def anchor_line(ctx: "Context") -> str:
+    """The anchor: every plan's chain head and count on one line, to keep outside the database."""
+    from workflow.lifecycle.audit import anchor
+
+    with ctx.session() as s:
+        ctx.viewer(s)
+    with ctx.engine().connect() as conn:
+        return anchor(conn, ctx.clock.today()).line
 
 
 def export_events(ctx: "Context", stream: Any) -> int:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from workflow.errors import BadInput
+from workflow.names import clean_title
 
 RESPONSIBILITY_ROLES: dict[str, str] = {
     "lead": "牵头",
@@ -112,7 +113,7 @@ def plan_from_dict(data: Any, source: str = "计划文件") -> Plan:
     """
     if not isinstance(data, dict):
         raise BadInput(f"{source}不是计划格式:顶层应为包含 title、year、tasks 的映射。")
-    title = _text(data, "title", source, required=True)
+    title = clean_title(_text(data, "title", source, required=True), f"{source}的 title")
     year = data.get("year")
     issued_on = _date(data.get("issued_on"), f"{source}的 issued_on")
     if year is None and issued_on:

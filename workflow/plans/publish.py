@@ -19,7 +19,7 @@ from sqlmodel import Session
 import states
 
 from db.models import Assignment, Department, Event, Plan as PlanRow, User
-from workflow.lifecycle.audit import chain
+from workflow.lifecycle.audit import chain, witness
 from workflow.clock import Clock
 from workflow.directory.store import closest_names, find_department, list_departments
 from workflow.lifecycle.notify import Notifier
@@ -204,8 +204,11 @@ def _insert(session: Session, plan: PlanRow, actor: User, clock: Clock,
             {"assignment_id": i, "plan_id": plan.id, "trigger": "distribute", "from_state": "",
              "to_state": "assigned", "actor_id": actor.id, "on_behalf_of_id": None, "comment": None,
              "data": {"due": w["due_date"].isoformat(), "period": w["period"]},
-             "at": now, "recorded_at": Clock.utcnow()}
+             "at": now, "recorded_at": Clock.utcnow(),
+             "changes": {"state": [None, "assigned"], "version": [None, 1],
+                         "due_date": [None, w["due_date"].isoformat()]}}
             for i, w in zip(ids, chunk)]
+        witness(session.connection(), events, [actor])
         chain(session.connection(), plan.id, events)
         session.execute(insert(_E), events)
         created.extend(w | {"id": i} for i, w in zip(ids, chunk))

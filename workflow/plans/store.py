@@ -9,13 +9,16 @@ from sqlmodel import Session, func, select
 from db.models import Assignment, Plan as PlanRow, Task as TaskRow
 from workflow.clock import Clock
 from workflow.errors import NotFound, Refused
+from workflow.names import clean_title, same
 from workflow.plans.model import Plan, plan_from_dict
 
 
 def store_plan(session: Session, plan: Plan, clock: Clock) -> PlanRow:
     """Create the plan and its tasks in one transaction; refuses a second copy."""
-    existing = session.exec(select(PlanRow).where(PlanRow.title == plan.title,
-                                                  PlanRow.year == plan.year)).first()
+    plan.title = clean_title(plan.title)
+    existing = next((r for r in session.execute(select(PlanRow.id, PlanRow.title)
+                                                .where(PlanRow.year == plan.year)).all()
+                     if same(r.title, plan.title)), None)
     if existing:
         raise Refused(f"计划“{plan.title}”已导入(编号 {existing.id});如需重新导入请先修改标题或删除原计划。")
     row = PlanRow(title=plan.title, issuer=plan.issuer, year=plan.year, issued_on=plan.issued_on,

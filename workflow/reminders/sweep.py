@@ -129,6 +129,7 @@ class Digest:
     today: dt.date
     items: list[Item]
     seq: int = 1  # the recipient's n-th digest today (a later run adds only new items)
+    anchor: str | None = None  # supervisors' digests: the audit anchor line (workflow/audit.py)
 
     @property
     def kind(self) -> str:
@@ -158,7 +159,7 @@ class Digest:
         """The template context; `tables` (sections and rendered tables) may be shared."""
         counts = Counter(i.kind for i in self.items)
         return {"recipient_name": self.name, "today": self.today, "total": len(self.items),
-                "counts": {k: counts[k] for k in KIND_ORDER},
+                "counts": {k: counts[k] for k in KIND_ORDER}, "anchor": self.anchor,
                 **(tables if tables is not None else {"sections": self.sections()})}
 
 
@@ -476,6 +477,7 @@ def _reminded_today(session: Session, today: dt.date) -> tuple[set[tuple[str, st
 
 def _enqueue(session: Session, today: dt.date, digests: list[Digest], config: Config) -> int:
     """Add the digests to the outbox and log their items; returns how many were added."""
+    _give_supervisors_the_anchor(session, today, digests)
     rendered = _render(digests, config.templates_dir)
     ids = enqueue_with_ids(session, [
         Outgoing(key=d.key, kind=d.kind, recipient=format_recipient(d.name, d.email), rendered=r)
@@ -486,6 +488,22 @@ def _enqueue(session: Session, today: dt.date, digests: list[Digest], config: Co
     if rows:
         session.execute(insert(L), rows)
     return len(ids)
+
+
+def _give_supervisors_the_anchor(session: Session, today: dt.date, digests: list[Digest]) -> None:
+    """Supervisors' digests carry today's audit anchor: a copy outside the database of
+    every chain's head and length, so a later rewrite of the history can be proven."""
+    from db.models import User
+    from workflow.lifecycle.audit import anchor
+
+    u = User.__table__
+    supervisors = {email.lower() for email, roles in session.execute(
+        select(u.c.email, u.c.roles).where(u.c.active.is_(True))) if "supervisor" in (roles or [])}
+    chosen = [d for d in digests if d.email.lower() in supervisors]
+    if chosen:
+        line = anchor(session.connection(), today).line
+        for digest in chosen:
+            digest.anchor = line
 
 
 def _render(digests: list[Digest], templates_dir: Any) -> list[Rendered]:

@@ -360,12 +360,15 @@ def render_annual(ledger: Ledger, fmt: str, template_dir: Path | str | None = No
 def environment(template_dir: Path | str | None = None):
     """Templates: the office's folder first, then the package's own."""
     import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
     loaders: list[jinja2.BaseLoader] = []
     if template_dir:
         loaders.append(jinja2.FileSystemLoader(str(template_dir)))
     loaders.append(jinja2.FileSystemLoader(str(TEMPLATE_DIR)))
-    env = jinja2.Environment(
+    # An office's templates are user input: sandboxed, so a template can read the
+    # variables it is given and nothing reachable from them (no __globals__, no os).
+    env = SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
