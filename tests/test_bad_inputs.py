@@ -381,7 +381,7 @@ CASES = [
     Case("ledger-quarter-2021Q9", ("ledger", "--quarter", "2021Q9"), 2, ("2021Q9",)),
     Case("ledger-format-pdf", ("ledger", "--format", "pdf"), 2, ("pdf",)),
     Case("refused-submit-with-attachment", ("task", "submit", "{doing}", "--summary", "已公开", "--attach",
-                                            "screenshot.png"), 1, ("孙科监",), ("screenshot.png",), user="孙科监"),
+                                            "screenshot.png"), 1, ("不存在",), ("screenshot.png",), user="孙科监"),
     Case("db-is-a-directory", ("--db", "a_directory", "task", "list"), 1, ("无法连接数据库",), ("a_directory",)),
     Case("db-is-not-a-database", ("--db", "not_a_database.db", "task", "list"), 1, ("无法连接数据库",),
          ("not_a_database.db",)),

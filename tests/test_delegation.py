@@ -22,18 +22,18 @@ def _delegate(world, principal, delegate, start, end):
 
 def test_delegate_acts_and_event_records_both(world):
     aid = world.assignment(1, "装财处")
-    _delegate(world, "张三", "孙科监", "2021-08-01", "2021-08-10")
-    transition(world.app("孙科监", "2021-08-02"), aid, "start", on_behalf="张三")
+    _delegate(world, "张三", "赵六", "2021-08-01", "2021-08-10")
+    transition(world.app("赵六", "2021-08-02"), aid, "start", on_behalf="张三")
     with world.session() as s:
         last = history(s, aid)[-1]
-    assert (last["actor"], last["on_behalf_of"]) == ("孙科监", "张三")
+    assert (last["actor"], last["on_behalf_of"]) == ("赵六", "张三")
 
 
 def test_expired_or_missing_delegation_refused(world):
     aid = world.assignment(1, "装财处")
-    _delegate(world, "张三", "孙科监", "2021-08-01", "2021-08-10")
+    _delegate(world, "张三", "赵六", "2021-08-01", "2021-08-10")
     with pytest.raises(NotPermitted, match="代办授权"):
-        transition(world.app("孙科监", "2021-08-11"), aid, "start", on_behalf="张三")
+        transition(world.app("赵六", "2021-08-11"), aid, "start", on_behalf="张三")
     with pytest.raises(NotPermitted, match="代办授权"):
         transition(world.app("周督查", "2021-08-02"), aid, "start", on_behalf="张三")
 

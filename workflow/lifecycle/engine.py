@@ -21,10 +21,11 @@ from transitions import MachineError
 import states
 from db.models import Assignment, Attachment, ChainHead, Delegation, Event, User
 from db.prepared import Prepared, PreparedInsert
+from workflow.access.scope import item_not_found, require_item, visible_departments
 from workflow.lifecycle.audit import chain
 from workflow.clock import Clock
 from workflow.lifecycle.notify import Notifier
-from workflow.errors import BadInput, database_problem, InvalidMove, LostRace, MissingField, NotFound, NotPermitted
+from workflow.errors import BadInput, database_problem, InvalidMove, LostRace, MissingField, NotPermitted
 
 MACHINE = states.build_machine()
 MAX_COMMENT = 10_000
@@ -119,8 +120,8 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
         raise BadInput(f"未知操作“{trigger}”;可用操作:{'、'.join(states.TRANSITION_BY_TRIGGER)}。")
     conn = session.connection()
     row = conn.execute(_SELECT, {"aid": assignment_id}).mappings().first()
-    if row is None:
-        raise NotFound(f"事项 {assignment_id} 不存在;可用 duban task list 查看事项编号。")
+    # before any state check: an item the actor may not see "does not exist"
+    require_item(visible_departments(actor), assignment_id, row["department_id"] if row else None)
     row = dict(row)
     plan_head = row.pop("plan_head")
     if expected_version is not None and row["version"] != expected_version:
@@ -338,5 +339,5 @@ def _row_changes(transition: states.Transition, actor: User, principal: User, se
 def load_assignment(session: Session, assignment_id: int) -> Assignment:
     row = session.get(Assignment, assignment_id)
     if row is None:
-        raise NotFound(f"事项 {assignment_id} 不存在;可用 duban task list 查看事项编号。")
+        raise item_not_found(assignment_id)
     return row
