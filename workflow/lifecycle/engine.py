@@ -159,7 +159,7 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
     if values.get("attachments"):
         session.execute(insert(Attachment.__table__), [
             {"assignment_id": assignment_id, "event_id": event_id, "name": a["name"],
-             "sha256": a["sha256"], "size": a["size"], "stored_path": a["stored_path"]}
+             "sha256": a["sha256"], "size": a["size"]}
             for a in values["attachments"]])
     new_row = {**row, **changes}
     sent = notifier.after_fire(session, new_row, event, carrier.effects)

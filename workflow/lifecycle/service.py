@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from workflow.context import Context
     from workflow.lifecycle.engine import Fields, FireResult
+    from workflow.lifecycle.attachments import Content, Garbage
     from workflow.lifecycle.notify import Notifier
 
 
@@ -41,35 +42,28 @@ def _principal(session, name: str | None):
     return user
 
 
-def _referenced(ctx: "Context") -> Callable[[str], bool]:
-    """For a refused command's cleanup: does a committed record use this stored file? Asked in
-    a session of its own, after the command's transaction has rolled back."""
-    from workflow.lifecycle.queries import attachment_in_use
-
-    def referenced(stored_path: str) -> bool:
-        with ctx.session() as session:
-            return attachment_in_use(session, stored_path)
-    return referenced
-
-
 def transition(ctx: "Context", assignment_id: int, trigger: str, fields: "Fields | None" = None,
                attachments: Sequence[Path] = (), *, on_behalf: str | None = None,
                before_write: Callable[[], None] | None = None) -> "FireResult":
-    """Fire one trigger as the acting user (for `on_behalf`, with a delegation); the files in
-    `attachments` are stored under ctx.data_dir/attachments, or removed again if refused.
+    """Fire one trigger as the acting user (for `on_behalf`, with a delegation). The files in
+    `attachments` are copied into the database in the same transaction as the event, so a
+    refused or failed command leaves none of them behind.
 
     `before_write` is handed to fire(): tests pause a command inside its transaction with it."""
-    from workflow.lifecycle.attachments import staged
+    from workflow.lifecycle.attachments import store
     from workflow.lifecycle.engine import Fields, fire
 
     fields = fields or Fields()
-    with staged(list(attachments), ctx.data_dir / "attachments", _referenced(ctx)) as stored:
-        fields.attachments = stored
-        with ctx.session() as session:
+    with ctx.session() as session:
+        try:
             actor = ctx.actor(session)
-            return fire(session, assignment_id, trigger, actor, clock=ctx.clock, fields=fields,
-                        on_behalf_of=_principal(session, on_behalf), notifier=notifier(ctx),
-                        before_write=before_write)
+            principal = _principal(session, on_behalf)
+            fields.attachments = [store(session, path) for path in attachments]
+        except BaseException:
+            session.rollback()
+            raise
+        return fire(session, assignment_id, trigger, actor, clock=ctx.clock, fields=fields,
+                    on_behalf_of=principal, notifier=notifier(ctx), before_write=before_write)
 
 
 @dataclass
@@ -172,6 +166,46 @@ def history(ctx: "Context", assignment_id: int) -> list[dict[str, Any]]:
 
     with ctx.reader() as conn:  # Core only, as list_tasks
         return read_history(conn, assignment_id, visible_departments(ctx.read_viewer(conn)))
+
+
+def attachment(ctx: "Context", assignment_id: int, name: str | None = None) -> "Content":
+    """One attachment of an assignment the reader may see, to stream: its name, size,
+    sha256 and an iterator of its bytes (the CLI writes them to a file, the web front end
+    sends them). `name` picks one by its label (the latest of that name); without it the
+    assignment must have exactly one distinct attachment name."""
+    from sqlalchemy import select
+
+    from db import tables
+    from workflow.access.scope import require_item, visible_departments
+    from workflow.lifecycle.attachments import Content, read_chunks, records
+
+    with ctx.reader() as conn:
+        visible = visible_departments(ctx.read_viewer(conn))
+        a = tables.assignment
+        found = conn.execute(select(a.c.department_id).where(a.c.id == assignment_id)).first()
+        require_item(visible, assignment_id, found.department_id if found else None)
+        rows = records(conn, assignment_id)
+    if not rows:
+        raise NotFound(f"事项 {assignment_id} 没有附件。")
+    names = list(dict.fromkeys(r.name for r in rows))
+    if name is None:
+        if len(names) > 1:
+            raise BadInput(f"事项 {assignment_id} 有 {len(names)} 个附件:{'、'.join(names)};请用 --name 指定一个。")
+        name = names[0]
+    chosen = [r for r in rows if r.name == name]
+    if not chosen:
+        raise NotFound(f"事项 {assignment_id} 没有名为“{shown(name)}”的附件;现有:{'、'.join(names)}。")
+    row = chosen[-1]
+    return Content(row.name, row.size, row.sha256, read_chunks(ctx.engine(), row.sha256))
+
+
+def collect_attachment_garbage(ctx: "Context", dry_run: bool = False) -> "Garbage":
+    """Remove stored attachment content no record uses (admins)."""
+    from workflow.lifecycle.attachments import collect_garbage
+
+    with ctx.session() as s:
+        ctx.require(s, states.administers, "无权清理附件存储:只有管理员可以清理。")
+    return collect_garbage(ctx.engine(), dry_run)
 
 
 def review_queue(ctx: "Context") -> list[dict[str, Any]]:
