@@ -140,6 +140,10 @@ TRANSITIONS: tuple[Transition, ...] = (
                notify="escalated", audience="heads"),
 )
 
+# States waiting for the office's decision on someone else's work (the review queue): the
+# sources of the transitions under separation of duties.
+AWAITING_REVIEW: tuple[str, ...] = tuple(dict.fromkeys(s for t in TRANSITIONS if t.not_by_last for s in t.sources))
+
 # Every mail kind a transition sends, in table order (publishing adds "distributed").
 MAIL_KINDS: tuple[str, ...] = tuple(dict.fromkeys(t.notify for t in TRANSITIONS if t.notify))
 

@@ -26,7 +26,7 @@ ASSIGNMENTS = 50
 ACTORS = {"start": ["张三", "赵六"], "submit": ["张三", "赵六"], "request_delay": ["张三", "赵六"],
           "approve": ["李审核", "王审核"], "send_back": ["李审核", "王审核"],
           "approve_delay": ["李审核", "王审核"], "reject_delay": ["李审核", "王审核"],
-          "cancel": ["吴管理"], "reopen": ["吴管理"]}
+          "cancel": ["吴管理"], "reopen": ["吴管理"], "escalate": ["李审核", "王审核"]}
 
 
 def _worker(url: str, seed: int, ids: list[int], n: int, out: str) -> None:

@@ -135,7 +135,7 @@ def _trigger_label(trigger: str) -> str:
 def review_queue(session: Reader, today: dt.date, visible: Visible = None,
                  light: Lights = _DEFAULT_LIGHTS) -> list[dict[str, Any]]:
     """Submitted assignments and delay requests waiting for the office, oldest first."""
-    q = _base().where(_A.c.state.in_(("submitted", "delay_requested")))
+    q = _base().where(_A.c.state.in_(states.AWAITING_REVIEW))
     if visible is not None:
         q = q.where(_A.c.department_id.in_(sorted(visible)))
     q = q.order_by(_A.c.updated_at, _A.c.id)
