@@ -50,6 +50,9 @@ def transition(ctx: "Context", assignment_id: int, trigger: str, fields: "Fields
     refused or failed command leaves none of them behind.
 
     `before_write` is handed to fire(): tests pause a command inside its transaction with it."""
+    from sqlalchemy.exc import OperationalError
+
+    from workflow.errors import LostRace, database_problem
     from workflow.lifecycle.attachments import store
     from workflow.lifecycle.engine import Fields, fire
 
@@ -59,6 +62,11 @@ def transition(ctx: "Context", assignment_id: int, trigger: str, fields: "Fields
             actor = ctx.actor(session)
             principal = _principal(session, on_behalf)
             fields.attachments = [store(session, path) for path in attachments]
+        except OperationalError as exc:  # as fire() answers them: busy, full disk, gone
+            session.rollback()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise LostRace("数据库繁忙,附件未保存,本次操作未生效,请稍后重试。") from exc
+            raise database_problem(exc) or exc from exc
         except BaseException:
             session.rollback()
             raise
