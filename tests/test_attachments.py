@@ -216,3 +216,36 @@ def test_a_damaged_content_is_refused_not_delivered(world, tmp_path):
     got = run("task", "attachment", str(aid), "--out", str(tmp_path / "b.txt"), db=world.url, user="张三")
     assert got.returncode == 1 and "已损坏" in got.stderr
     assert not (tmp_path / "b.txt").exists()
+
+
+def test_gc_waits_for_a_command_reusing_unused_content(world, tmp_path):
+    """A command is about to commit a record for content nobody used until now: gc, started
+    meanwhile, must wait for it (the database lock) and then keep that content."""
+    import time
+
+    from sqlalchemy import insert
+
+    from workflow.lifecycle.attachments import collect_garbage, store
+
+    orphan = b"left over" * 50
+    sha = hashlib.sha256(orphan).hexdigest()
+    engine = world.app().engine()
+    with engine.begin() as conn:
+        conn.execute(tables.attachment_blob.insert().values(sha256=sha, size=len(orphan)))
+        conn.execute(tables.attachment_chunk.insert().values(sha256=sha, idx=0, data=orphan))
+    (tmp_path / "same.txt").write_bytes(orphan)
+    aid = world.assignment(1, "装财处")
+    result: dict = {}
+    with world.app().session() as session:
+        stored = store(session, tmp_path / "same.txt")  # reuses the unused content
+        assert stored["sha256"] == sha
+        gc = threading.Thread(target=lambda: result.update(g=collect_garbage(engine)), daemon=True)
+        gc.start()
+        time.sleep(0.5)  # an unlocked gc would have removed the content by now
+        session.execute(insert(tables.attachment).values(assignment_id=aid, name="same.txt",
+                                                         sha256=sha, size=len(orphan)))
+        session.commit()
+    gc.join(60)
+    assert result["g"].contents == 0
+    got = run("task", "attachment", str(aid), "--out", "-", db=world.url, user="张三")
+    assert got.returncode == 0 and got.stdout.encode() == orphan
