@@ -66,15 +66,16 @@ def root(
 
 def _register() -> None:
     """Mount the command groups: one module of commands/ per group, so this file stays thin."""
-    from commands import (audit, auth, dept, db, delay, delegate, demo, ledger, mail, plan, report,
-                          review, states, task, user)
+    from commands import (attachments, audit, auth, dept, db, delay, delegate, demo, ledger, mail, plan,
+                          report, review, states, task, user)
     from commands import fast_params
 
     fast_params.install()  # plain option values without pydantic: ~100 ms off every command
     app.command("states", epilog=examples("duban states", "duban states --mermaid > states.mmd",
                                           "duban states --json"))(states.states_show)
     for name, module in (("db", db), ("plan", plan), ("dept", dept), ("user", user), ("task", task),
-                         ("review", review), ("delay", delay), ("audit", audit), ("delegate", delegate)):
+                         ("review", review), ("delay", delay), ("audit", audit), ("delegate", delegate),
+                         ("attachments", attachments)):
         app.add_typer(getattr(module, f"{name}_app"), name=name)
     app.command("demo", epilog=examples("duban demo", "duban demo --dir /tmp/duban-demo"))(demo.demo)
     auth.register(app, user.user_app)

@@ -21,31 +21,17 @@ def audit_verify(ctx: typer.Context,
     """重新计算每个计划的办理记录哈希链,按办理记录重演每个事项的状态、时限和版本,并核对办理人的姓名、角色和处室;
     给出锚点时还证明锚点之前的记录未被改写。发现问题时逐条指出记录(退出码 1)。"""
     from workflow.errors import Refused
-    from workflow.lifecycle.service import verify_events
+    from workflow.lifecycle.service import verify_events, verify_result
 
     app = app_of(ctx)
-    report = verify_events(app, _read_anchor(anchor) if anchor else None)
-    found = [b.problem for b in report.breaks] + report.records + report.people
-    if report.anchor:
-        found += report.anchor.problems
+    result = verify_result(verify_events(app, _read_anchor(anchor) if anchor else None))
+    message = result.pop("message")
     if as_json:
-        print_json(app, {"checked": report.checked, "ok": report.ok,
-                         "breaks": [{"plan": b.plan_id, "event": b.event_id, "problem": b.problem} for b in report.breaks],
-                         "records": report.records, "people": report.people,
-                         "anchor": None if report.anchor is None else {
-                             "made_on": report.anchor.made_on, "plans": report.anchor.plans,
-                             "events": report.anchor.events, "problems": report.anchor.problems,
-                             "notes": report.anchor.notes}})
-    if found:
-        shown_ = found[:5] + ([f"另有 {len(found) - 5} 处问题(用 --json 查看全部)"] if len(found) > 5 else [])
-        raise Refused("办理记录校验失败:" + ";".join(shown_) + "。")
+        print_json(app, {k: v for k, v in result.items() if k != "problems"})
+    if result["problems"]:
+        raise Refused(message)
     if not as_json:
-        line = f"已校验 {report.checked} 条办理记录:哈希链完整,事项的状态、时限和版本与办理记录一致,办理人与记录相符。"
-        if report.anchor:
-            a = report.anchor
-            line += (f"锚点({a.made_on},{a.plans} 个计划共 {a.events} 条记录)之前的记录未被改写"
-                     + (f";{';'.join(a.notes)}" if a.notes else "") + "。")
-        print(line, file=app.out)
+        print(message, file=app.out)
 
 
 def _read_anchor(value: str):

@@ -26,6 +26,8 @@ def db_init(ctx: typer.Context,
     if not as_json:
         print(f"数据库已是最新结构({after})。" if before == after else
               f"数据库已{'升级' if before else '创建'}:{before or '空'} → {after}。", file=app.out)
+    for note in migration.notes:
+        print(note, file=app.err)
     if first_admin:
         from commands.auth import show_token
 

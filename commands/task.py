@@ -102,6 +102,13 @@ def task_show(ctx: typer.Context, assignment_id: ID, as_json: JSON = False) -> N
         print_view(app, view)
 
 
+def _register_attachment() -> None:
+    from commands.attachments import task_attachment
+
+    task_app.command("attachment", epilog=ex("duban task attachment 12", "duban task attachment 12 --name 公开截图.png --out /tmp/截图.png",
+                                             "duban task attachment 12 --out - > 报告.pdf"))(task_attachment)
+
+
 @task_app.command("history", epilog=ex("duban task history 12", "duban task history 12 --json"))
 def task_history(ctx: typer.Context, assignment_id: ID, as_json: JSON = False) -> None:
     """显示一个事项的全部办理记录。"""
@@ -161,3 +168,6 @@ def task_escalate(ctx: typer.Context, assignment_id: ID,
     from workflow.lifecycle.engine import Fields
 
     lifecycle.transition(app_of(ctx), assignment_id, "escalate", Fields(comment=comment), as_json=as_json)
+
+
+_register_attachment()

@@ -19,9 +19,15 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Create or upgrade the schema to `revision`; safe to run twice."""
-    command.upgrade(alembic_config(engine), revision)
+def upgrade(engine: Engine, revision: str = "head", old_attachments: Path | None = None,
+            notes: list[str] | None = None) -> None:
+    """Create or upgrade the schema to `revision`; safe to run twice. `old_attachments` is
+    the folder attachments were kept in before 0009 moved them into the database; what a
+    migration has to say (files it moved or could not find) is appended to `notes`."""
+    cfg = alembic_config(engine)
+    cfg.attributes["old_attachments"] = old_attachments
+    cfg.attributes["notes"] = notes if notes is not None else []
+    command.upgrade(cfg, revision)
 
 
 def current_revision(engine: Engine) -> str | None:

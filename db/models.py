@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from pydantic import NaiveDatetime
-from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -143,9 +143,28 @@ class Attachment(SQLModel, table=True):
     assignment_id: int = Field(foreign_key="assignment.id", index=True)
     event_id: int | None = Field(default=None, foreign_key="event.id")
     name: str = Field(max_length=255)
-    sha256: str = Field(max_length=64)
+    sha256: str = Field(max_length=64)  # the content: attachment_blob / attachment_chunk
     size: int
-    stored_path: str = Field(max_length=500)
+
+
+class AttachmentBlob(SQLModel, table=True):
+    """One stored content, shared by every attachment with this sha256 (migration 0009)."""
+
+    __tablename__ = "attachment_blob"
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int
+
+
+class AttachmentChunk(SQLModel, table=True):
+    """The content in pieces of at most 1 MiB, in order of `idx`; written and read one
+    piece at a time, so a 20 MB file never sits in memory whole. While a command copies a
+    file its pieces carry a provisional key ("~" and 32 hex digits) until the file's
+    sha256 is known; the command's transaction renames or drops them before it commits."""
+
+    __tablename__ = "attachment_chunk"
+    sha256: str = Field(primary_key=True, max_length=64)
+    idx: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class Notification(SQLModel, table=True):

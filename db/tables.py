@@ -13,7 +13,7 @@ type, nullability, primary key), so a change there that this file misses fails a
 """
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Integer, LargeBinary, MetaData, String, Table
 
 metadata = MetaData()  # never used to create or alter anything: migrations own the schema
 
@@ -81,5 +81,17 @@ attachment = Table(
     Column("name", String, nullable=False),
     Column("sha256", String, nullable=False),
     Column("size", Integer, nullable=False),
-    Column("stored_path", String, nullable=False),
+)
+
+attachment_blob = Table(
+    "attachment_blob", metadata,
+    Column("sha256", String, primary_key=True),
+    Column("size", Integer, nullable=False),
+)
+
+attachment_chunk = Table(
+    "attachment_chunk", metadata,
+    Column("sha256", String, primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
 )

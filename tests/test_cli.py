@@ -45,7 +45,7 @@ def test_lifecycle_through_cli(cli_world):
 
 @pytest.mark.parametrize("args,user,code,words", [
     (["task", "submit", "{aid}", "--summary", "x"], "张三", 1, "不能报送"),
-    (["task", "start", "{aid}"], "孙科监", 1, "本处室"),
+    (["task", "start", "{aid}"], "孙科监", 1, "不存在"),  # another department: it "does not exist"
     (["task", "start", "99999"], "张三", 1, "不存在"),
     (["task", "start", "{aid}"], "无名氏", 1, "duban login"),  # a name without a token is nobody
     (["task", "start", "{aid}"], None, 1, "duban login"),

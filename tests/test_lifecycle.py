@@ -10,7 +10,7 @@ from sqlmodel import select
 from db.models import Assignment, Event
 from commands import lifecycle
 from workflow.lifecycle.engine import Fields
-from workflow.errors import InvalidMove, MissingField, NotPermitted
+from workflow.errors import InvalidMove, MissingField, NotFound, NotPermitted
 from workflow.lifecycle.queries import history
 
 
@@ -104,8 +104,10 @@ def test_refused_command_writes_nothing(world):
     aid = world.assignment(1, "装财处")
     with world.session() as s:
         before = s.exec(select(Event)).all()
-    with pytest.raises(NotPermitted):
+    with pytest.raises(NotFound):  # another department's staff: the item "does not exist"
         lifecycle.transition(world.app("孙科监"), aid, "start")
+    with pytest.raises(NotPermitted):
+        lifecycle.transition(world.app("周督查"), aid, "start")
     with pytest.raises(InvalidMove):
         lifecycle.transition(world.app("李审核"), aid, "approve")
     with pytest.raises(MissingField):

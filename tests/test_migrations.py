@@ -69,7 +69,8 @@ def _dump(engine, tables: list[str]) -> dict[str, list[tuple]]:
 def test_first_schema_upgrades_to_head_with_data_intact(db_url):
     engine = make_engine(db_url)
     with engine.begin() as conn:  # start from nothing: the fixture's database is at head
-        for name in ("web_session", "mail_link", "delegation", "notification", "attachment", "event", "assignment", "task", "chain_head", "plan",
+        for name in ("web_session", "mail_link", "delegation", "notification", "attachment_chunk", "attachment_blob", "attachment",
+                     "event", "assignment", "task", "chain_head", "plan",
                      "app_user", "department", "reminder_log", "directory_version", "alembic_version"):
             conn.execute(text(f"DROP TABLE IF EXISTS {name}" + (" CASCADE" if engine.dialect.name == "postgresql" else "")))
     upgrade(engine, "0001")

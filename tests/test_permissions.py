@@ -13,7 +13,7 @@ from conftest import DOER, PATHS, build_world, drive, full_fields, many_tasks_pl
 from workflow.clock import Clock
 from commands.lifecycle import transition
 from workflow.directory.store import add_user
-from workflow.errors import NotPermitted
+from workflow.errors import NotFound, NotPermitted
 
 # Every role on the assignment's own department (装财处), another department, and (for the
 # roles that may have none) no department. The assignments all belong to 装财处.
@@ -37,6 +37,9 @@ EXTRA_USERS = [  # besides conftest.USERS: name, department, roles
     ("郑管理", "装财处", ["admin"]), ("蒋管理", "科监处", ["admin"]),
 ]
 DEPT_SIDE = {"张三", "钱处长", "冯审核"}
+# Staff and heads of another department may not see the assignment: it "does not exist" for
+# them (issue 14, finding 5), whatever the trigger; everyone else is refused by role.
+OUT_OF_SIGHT = {"孙科监", "马处长"}
 REVIEWERS = {"李审核", "冯审核"}  # never on what they submitted themselves (DOER submits as 张三)
 OFFICE_SIDE = REVIEWERS | {"郑管理", "蒋管理", "吴管理"}
 EXPECTED = {
@@ -85,8 +88,9 @@ def test_permission(big_world, index):
         assert result.trigger == trigger
     else:
         before = snapshot(big_world)
-        with pytest.raises(NotPermitted):
+        with pytest.raises(NotFound if actor in OUT_OF_SIGHT else NotPermitted) as refused:
             transition(app, aid, trigger, full_fields())
+        assert type(refused.value) is (NotFound if actor in OUT_OF_SIGHT else NotPermitted)
         assert snapshot(big_world) == before
 
 

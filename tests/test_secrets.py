@@ -103,7 +103,9 @@ def test_database_file_is_private(tmp_path):
             assert mode(side) & 0o077 == 0
 
 
-def test_attachment_store_is_private(world, tmp_path):
+def test_attachments_stay_inside_the_private_database(world, tmp_path):
+    """Attachments live in the database (0600), not in a folder beside the current directory
+    (issue 14): the old DUBAN_DATA setting makes no folder any more."""
     aid = str(world.assignment(1, "装财处"))
     data = tmp_path / "data"
     upload = tmp_path / "公开截图.png"
@@ -111,12 +113,8 @@ def test_attachment_store_is_private(world, tmp_path):
     env = {"DUBAN_DATA": str(data)}
     assert run("task", "start", aid, db=world.url, user="张三", env=env).returncode == 0
     proc = run("task", "submit", aid, "--summary", "见附件", "--attach", str(upload), db=world.url,
-               user="张三", env=env)
+               user="张三", env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    store = data / "attachments"
-    files = [p for p in store.rglob("*") if p.is_file() and p.name != ".lock"]
-    assert mode(store) == 0o700 and len(files) == 1
-    assert mode(store / ".lock") == 0o600
-    assert mode(files[0].parent) == 0o700 and mode(files[0]) == 0o600
+    assert not data.exists() and not (tmp_path / "duban-files").exists()
     shown = run_json("task", "show", aid, db=world.url, user="张三")
-    assert shown["attachments"][0]["name"] == "公开截图.png" and str(store) not in json.dumps(shown)
+    assert shown["attachments"][0]["name"] == "公开截图.png" and str(tmp_path) not in json.dumps(shown)

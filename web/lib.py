@@ -249,19 +249,22 @@ def _preconditions_hold(app: App, transition: Any, view: dict[str, Any]) -> bool
     return True
 
 
-def attachment_file(app: App, person: Person, assignment_id: int, sha256: str) -> tuple[str, Path]:
-    """(name, stored file) of an attachment of an assignment the person may see."""
+def attachment_content(app: App, person: Person, assignment_id: int, sha256: str) -> Any:
+    """An attachment of an assignment the person may see, picked by its sha256, as the
+    library streams it (lifecycle.service.attachment: name, size, sha256, chunks)."""
+    from workflow.lifecycle.service import attachment
+
     show_task(app, person, assignment_id)  # the read rule: absent or not visible is "not found"
     t = tables.attachment
     with app.reader() as conn:
-        row = conn.execute(select(t.c.name, t.c.stored_path).where(
-            t.c.assignment_id == assignment_id, t.c.sha256 == sha256).limit(1)).first()
+        row = conn.execute(select(t.c.name).where(
+            t.c.assignment_id == assignment_id, t.c.sha256 == sha256).order_by(t.c.id.desc()).limit(1)).first()
     if row is None:
         raise NotFound(f"事项 {assignment_id} 没有这个附件。")
-    path = Path(row.stored_path)
-    if not path.is_absolute():
-        path = data_dir(app) / "attachments" / path
-    return row.name, path
+    content = attachment(as_user(app, person), assignment_id, row.name)
+    if content.sha256 != sha256:
+        raise NotFound(f"事项 {assignment_id} 没有这个附件。")
+    return content
 
 
 def data_dir(app: App) -> Path:
@@ -417,15 +420,8 @@ def audit_verify(app: App, person: Person) -> dict[str, Any]:
     """`audit verify --json`'s keys, and a sentence saying what was found."""
     from workflow.lifecycle import service
 
-    checked, breaks = service.verify_events(as_user(app, person))
-    result = {"checked": checked, "ok": not breaks,
-              "breaks": [{"plan": b.plan_id, "event": b.event_id, "problem": b.problem} for b in breaks]}
-    if breaks:
-        first = breaks[0]
-        where = f"第 {first.event_id} 号记录" if first.event_id else "链尾"
-        result["message"] = f"办理记录校验失败:计划 {first.plan_id} 的{where}{first.problem}。"
-    else:
-        result["message"] = f"已校验 {checked} 条办理记录,哈希链完整。"
+    result = service.verify_result(service.verify_events(as_user(app, person)))
+    result.pop("problems")
     return result
 
 

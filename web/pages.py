@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import StreamingResponse, FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 import states
@@ -246,11 +246,19 @@ async def _uploads(form: Any, folder: Path) -> list[lib.Upload]:
 
 @router.get("/tasks/{assignment_id}/files/{sha256}")
 def attachment(request: Request, assignment_id: int, sha256: str, visitor: Visitor = Depends(visitor_of)) -> Response:
-    name, path = lib.attachment_file(core(request), visitor.person, assignment_id, sha256)
-    if not path.is_file():
-        raise NotFound(f"附件“{name}”的文件已不在附件库中;请联系管理员。")
-    return FileResponse(path, filename=name, media_type="application/octet-stream",
-                        content_disposition_type="attachment")
+    from urllib.parse import quote
+
+    content = lib.attachment_content(core(request), visitor.person, assignment_id, sha256)
+    chunks = iter(content.chunks)
+    first = next(chunks, b"")  # read before the headers go out: a missing or damaged content is an error page
+
+    def body():
+        yield first
+        yield from chunks
+
+    return StreamingResponse(body(), media_type="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(content.name)}",
+        "Content-Length": str(content.size)})
 
 
 # ---------------------------------------------------------------- review

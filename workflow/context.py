@@ -57,7 +57,9 @@ class Context:
     actor_name: str | None = None
     clock: Clock = field(default_factory=Clock)
     config_path: Path | None = None
-    data_dir: Path = DEFAULT_DATA_DIR  # attachments are stored under data_dir/attachments
+    # Before migration 0009 attachments were kept under data_dir/attachments; only `db init`
+    # reads it now, to move them into the database.
+    data_dir: Path = DEFAULT_DATA_DIR
     synchronous: str = "FULL"
     token: str | None = field(default=None, repr=False)
     authenticate: bool = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import states
-from workflow.errors import NotPermitted
+from workflow.errors import NotFound, NotPermitted
 
 Visible = frozenset[int] | None  # department ids a reader may see; None means every one
 
@@ -28,3 +28,18 @@ def check_visible(viewer: Any, visible: Visible, department_id: int, what: str) 
     """Asking for another department by name is refused plainly, not answered with nothing."""
     if visible is not None and department_id not in visible:
         raise NotPermitted(f"{viewer.name}只能查看本处室的{what};审核人、督查和管理员可以查看所有处室。")
+
+
+def item_not_found(assignment_id: int) -> NotFound:
+    """What a missing assignment says, and (the same words) one the reader may not see."""
+    return NotFound(f"事项 {assignment_id} 不存在;可用 duban task list 查看事项编号。")
+
+
+def require_item(visible: Visible, assignment_id: int, department_id: int | None) -> None:
+    """The one rule for a single assignment, read or acted on: it exists (`department_id` is
+    None when no row was found) and lies in `visible` (visible_departments of the reader or
+    the actor); otherwise it "does not exist", in exactly the same words. Every read and
+    fire() ask this before looking at the item's state, so no refusal tells another
+    department anything about it."""
+    if department_id is None or (visible is not None and department_id not in visible):
+        raise item_not_found(assignment_id)

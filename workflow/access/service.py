@@ -2,7 +2,7 @@
 and rotating tokens. A token is returned once, to be shown once; only its hash is kept."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import states
@@ -20,6 +20,7 @@ ADMIN_EXISTS = "数据库中已有管理员;新用户请由管理员用 duban us
 class Migration:
     before: str | None  # the schema revision found (None: a new database)
     after: str
+    notes: list[str] = field(default_factory=list)  # what a migration moved or could not find
 
 
 def init_database(ctx: "Context", admin: str | None = None, email: str | None = None
@@ -34,8 +35,9 @@ def init_database(ctx: "Context", admin: str | None = None, email: str | None = 
     if admin and has_admin(engine):  # refuse before changing anything
         raise Refused(ADMIN_EXISTS)
     before = current_revision(engine)
-    upgrade(engine)
-    migration = Migration(before, current_revision(engine))
+    notes: list[str] = []
+    upgrade(engine, old_attachments=ctx.data_dir / "attachments", notes=notes)
+    migration = Migration(before, current_revision(engine), notes)
     return migration, (create_first_admin(ctx, admin, email) if admin else None)
 
 

@@ -1,196 +1,157 @@
-"""Attachments stored content-addressed (sha256) under the data directory.
+"""Attachments stored in the database, content-addressed and in chunks.
 
-A user's file name is kept only as a label: it never becomes a path, so `..`,
-absolute names and links cannot place a file anywhere but the store.
+A file's content lives once per sha256: `attachment_blob` (sha256, size) and
+`attachment_chunk` (sha256, idx, data) in pieces of at most 1 MiB. Every machine that
+uses the database sees the same files; nothing is written beside the current directory.
+A user's file name is kept only as a label on the `attachment` record.
 
-One stored copy serves every record with that content, so removing a copy is a
-question for the whole store, not for the command that made it: a command holds
-the store's lock file (`.lock`) shared from its first copy until its transaction
-has committed or rolled back (`staged()`), and a refused command removes a copy
-only under the exclusive lock, when no committed record points at it (`discard()`).
+Storing (`store`) runs inside the command's own transaction: the pieces are written as
+they are read, under a provisional key, and given the content's sha256 at the end (or
+dropped, when that content is already stored). A refused or failed command therefore
+leaves nothing behind — its rollback takes the pieces with it. The size limit is
+enforced while reading, so a file that grows during the copy is refused at the limit,
+and the stored size is the number of bytes actually read. A file that cannot be opened
+or read is one sentence.
+
+Reading (`open_content`) yields the pieces one at a time and checks the sha256 at the
+end. `collect_garbage` removes content no attachment record uses, holding the
+database's write lock (SQLite) or an exclusive lock on both tables (PostgreSQL), so no
+command can be between reusing a stored content and committing its record meanwhile.
 """
 from __future__ import annotations
 
-import contextlib
-import errno
-import fcntl
 import hashlib
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from workflow.errors import BadInput
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from db import tables
+from workflow.errors import BadInput, DubanError
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-LOCK_NAME = ".lock"
-# flock() errors that mean "this filesystem cannot lock" (some network and FUSE mounts).
-_NO_FLOCK = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EINVAL}
+CHUNK = 1 << 20
 
-Referenced = Callable[[str], bool]
-"""Whether a committed record points at a stored file, by its `stored_path`."""
+_B, _C, _R = tables.attachment_blob, tables.attachment_chunk, tables.attachment
+_INSERT_CHUNK = insert(_C).values(sha256=bindparam("k"), idx=bindparam("i"), data=bindparam("d"))
+_READ_CHUNK = select(_C.c.data).where(_C.c.sha256 == bindparam("s"), _C.c.idx == bindparam("i"))
 
 
-@contextlib.contextmanager
-def staged(sources: list[Path], store_dir: Path, referenced: Referenced,
-           max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[list[dict]]:
-    """Store `sources` for a command whose transaction runs inside the block.
+def label(source: Path) -> str:
+    """The name a record keeps: printable characters of the file name, at most 255."""
+    return "".join(ch for ch in source.name if ch.isprintable())[:255] or "附件"
 
-    The shared lock, held until the block ends, tells a refused command that someone may
-    be about to commit a record pointing at a file it copied. If the block raises, the
-    lock is dropped first (this command relies on nothing any more, and flock cannot
-    upgrade atomically anyway) and then `discard()` removes what nobody uses.
-    """
-    stored: list[dict] = []
-    if not sources:
-        yield stored
-        return
+
+def store(session: Any, source: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
+    """Copy `source` into the database in `session`'s transaction (the caller commits or
+    rolls back with its event); returns {name, sha256, size}."""
+    name = label(source)
+    conn = session.connection()
+    provisional = "~" + uuid.uuid4().hex
+    digest, size, idx = hashlib.sha256(), 0, 0
     try:
-        with _shared_lock(store_dir):
-            for source in sources:
-                stored.append(store(source, store_dir, max_bytes))
-            yield stored
-    except BaseException:
-        discard(stored, store_dir, referenced)
-        raise
-
-
-def store(source: Path, store_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
-    """Copy `source` into the store; returns {name, sha256, size, stored_path, created}.
-
-    Callers hold the store's shared lock (`staged()`), so no discard runs meanwhile."""
-    if not source.is_file():
-        raise BadInput(f"附件 {source} 不存在或不是普通文件。")
-    size = source.stat().st_size
-    if size > max_bytes:
-        raise BadInput(f"附件 {source.name} 大小 {size} 字节,超过上限 {max_bytes} 字节。")
-    store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(dir=store_dir, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-            for chunk in iter(lambda: src.read(1 << 20), b""):
-                digest.update(chunk)
-                out.write(chunk)
-        sha = digest.hexdigest()
-        target = store_dir / sha[:2] / sha
-        target.parent.mkdir(mode=0o700, exist_ok=True)
-        created = not target.exists()
-        if created:
-            os.chmod(tmp, 0o600)
-            shutil.move(tmp, target)
-        else:
-            os.unlink(tmp)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    label = "".join(ch for ch in source.name if ch.isprintable())[:255] or "附件"
-    return {"name": label, "sha256": sha, "size": size, "stored_path": f"{sha[:2]}/{sha}",
-            "created": str(target) if created else None}
-
-
-def discard(stored: list[dict], store_dir: Path, referenced: Referenced) -> None:
-    """Remove the files a refused command added to the store, so that it leaves nothing
-    behind, unless another command relies on them.
-
-    Call it without holding the store's lock. Under the exclusive lock no command is between
-    storing and committing, so `referenced` (asked in a transaction of its own) sees every
-    record that could point at a file: a file is removed only when none does. The lock
-    file and folders go with the store's last file. If the lock is taken, another command
-    is between storing and committing and may rely on these very files: they stay, as
-    harmless orphans (unreferenced content, never read). Where the filesystem has no flock,
-    only `referenced` is asked; a command that has stored the same content but not yet
-    committed is then not seen, and no folder is removed (another command may be using it).
-    """
-    if not store_dir.is_dir():
-        return
-    try:
-        fd = _lock(store_dir, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return
-    try:
-        for item in stored:
-            if item.get("created") and not _in_use(item["stored_path"], referenced):
-                _remove(Path(item["created"]), tidy=fd is not None)
-        if fd is not None:
-            _remove_empty_store(store_dir)
-    finally:
-        if fd is not None:
-            os.close(fd)
-
-
-def _in_use(stored_path: str, referenced: Referenced) -> bool:
-    """Ask `referenced`; if it cannot answer (database gone), keep the file: an orphan at worst."""
-    try:
-        return referenced(stored_path)
-    except Exception:  # noqa: BLE001 - discard runs while another error is being raised
-        return True
-
-
-def _remove(path: Path, tidy: bool) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
-    if tidy:
-        with contextlib.suppress(OSError):  # the sha[:2] folder, if no other content is in it
-            path.parent.rmdir()
-
-
-def _remove_empty_store(store_dir: Path) -> None:
-    """A store holding nothing but its lock file goes, and the data folder if that is empty
-    too. Only a holder of the exclusive lock calls this; `_lock` copes with the lock file
-    disappearing under a waiting command."""
-    if {entry.name for entry in store_dir.iterdir()} != {LOCK_NAME}:
-        return
-    with contextlib.suppress(FileNotFoundError):
-        (store_dir / LOCK_NAME).unlink()
-    for folder in (store_dir, store_dir.parent):
-        try:
-            folder.rmdir()
-        except OSError:
-            break
-
-
-@contextlib.contextmanager
-def _shared_lock(store_dir: Path) -> Iterator[None]:
-    fd = _lock(store_dir, fcntl.LOCK_SH)
-    try:
-        yield
-    finally:
-        if fd is not None:
-            os.close(fd)  # closing releases the flock
-
-
-def _lock(store_dir: Path, operation: int) -> int | None:
-    """flock the store's lock file; returns its descriptor, or None where the filesystem has
-    no flock. A non-blocking request that finds the lock taken raises BlockingIOError.
-
-    The lock file is removed with an emptied store, so a lock won on a file that is no longer
-    the one at the path would exclude nobody: then it is taken again on the current file."""
-    path = store_dir / LOCK_NAME
-    while True:
-        store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except FileNotFoundError:
-            continue  # the emptied store was removed between mkdir and open
-        try:
-            fcntl.flock(fd, operation)
-        except OSError as exc:
-            os.close(fd)
-            if exc.errno in _NO_FLOCK:
-                return None
-            raise
-        if _is_current(fd, path):
-            return fd
-        os.close(fd)
-
-
-def _is_current(fd: int, path: Path) -> bool:
-    try:
-        named = os.stat(path)
+        src = open(source, "rb")  # noqa: SIM115 - closed below; opened once, so a later rename or removal changes nothing
     except FileNotFoundError:
-        return False
-    held = os.fstat(fd)
-    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
+        raise BadInput(f"附件 {source} 不存在。") from None
+    except IsADirectoryError:
+        raise BadInput(f"附件 {source} 是文件夹,不是文件。") from None
+    except OSError as exc:
+        raise BadInput(f"附件 {source} 无法读取({exc.strerror or type(exc).__name__})。") from None
+    with src:
+        while True:
+            try:
+                piece = src.read(min(CHUNK, max_bytes + 1 - size))
+            except OSError as exc:
+                raise BadInput(f"读取附件 {source} 时出错({exc.strerror or type(exc).__name__}),未保存。") from None
+            if not piece:
+                break
+            size += len(piece)
+            if size > max_bytes:
+                raise BadInput(f"附件 {name} 超过上限 {max_bytes} 字节(读取中已超过),未保存。")
+            digest.update(piece)
+            conn.execute(_INSERT_CHUNK, {"k": provisional, "i": idx, "d": piece})
+            idx += 1
+    sha = digest.hexdigest()
+    _settle(session, provisional, sha, size)
+    return {"name": name, "sha256": sha, "size": size}
+
+
+def _settle(session: Any, provisional: str, sha: str, size: int) -> None:
+    """Give the provisional pieces their sha256, or drop them if that content is stored."""
+    conn = session.connection()
+    exists = select(_B.c.sha256).where(_B.c.sha256 == sha)
+    if conn.dialect.name == "postgresql":
+        exists = exists.with_for_update(read=True)  # keeps collect_garbage off it until we commit
+    if conn.execute(exists).first() is None:
+        try:
+            with session.begin_nested():
+                conn.execute(insert(_B).values(sha256=sha, size=size))
+                conn.execute(update(_C).where(_C.c.sha256 == provisional).values(sha256=sha))
+            return
+        except IntegrityError:  # PostgreSQL: another command stored it and committed meanwhile
+            pass
+    conn.execute(delete(_C).where(_C.c.sha256 == provisional))
+
+
+# ---------------------------------------------------------------- reading
+@dataclass
+class Content:
+    """An attachment to send: `chunks` yields its bytes in order (checked against sha256)."""
+
+    name: str
+    size: int
+    sha256: str
+    chunks: Iterator[bytes]
+
+
+def read_chunks(engine: Any, sha: str) -> Iterator[bytes]:
+    """The stored pieces of `sha`, one query each, on a connection of their own; raises
+    DubanError if the content is missing or does not match its sha256."""
+    digest, idx = hashlib.sha256(), 0
+    with engine.connect() as conn:
+        if conn.execute(select(_B.c.size).where(_B.c.sha256 == sha)).first() is None:
+            raise DubanError(f"附件内容 {sha[:12]}… 不在数据库中(升级时未找到原文件);请向报送人索取。")
+        while (piece := conn.execute(_READ_CHUNK, {"s": sha, "i": idx}).scalar()) is not None:
+            piece = bytes(piece)
+            digest.update(piece)
+            yield piece
+            idx += 1
+    if digest.hexdigest() != sha:
+        raise DubanError(f"附件内容 {sha[:12]}… 已损坏(sha256 不符);请向报送人索取。")
+
+
+def records(conn: Any, assignment_id: int) -> list[Any]:
+    """The assignment's attachment records, oldest first."""
+    return list(conn.execute(select(_R.c.id, _R.c.name, _R.c.sha256, _R.c.size)
+                             .where(_R.c.assignment_id == assignment_id).order_by(_R.c.id)))
+
+
+# ---------------------------------------------------------------- garbage
+@dataclass
+class Garbage:
+    contents: int  # stored contents no record uses
+    size: int      # their bytes
+    removed: bool
+
+
+def collect_garbage(engine: Any, dry_run: bool = False) -> Garbage:
+    """Remove stored content no attachment record uses (`dry_run`: only count it)."""
+    unused = select(_B.c.sha256).where(_B.c.sha256.not_in(select(_R.c.sha256).distinct()))
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("LOCK TABLE attachment_blob, attachment_chunk IN EXCLUSIVE MODE"))
+        else:  # SQLite: take the write lock now, so the count and the removal see the same
+            conn.execute(delete(_C).where(_C.c.sha256 == "~none"))
+        count, size = conn.execute(select(func.count(), func.coalesce(func.sum(_B.c.size), 0))
+                                   .where(_B.c.sha256.in_(unused))).one()
+        if not dry_run and count:
+            conn.execute(delete(_C).where(_C.c.sha256.in_(unused)))
+            conn.execute(delete(_B).where(_B.c.sha256.in_(unused)))
+        # pieces without a blob (none are ever committed so; a hand-edited database)
+        if not dry_run:
+            conn.execute(delete(_C).where(_C.c.sha256.not_in(select(_B.c.sha256))))
+    return Garbage(count, int(size), removed=not dry_run)

@@ -21,10 +21,11 @@ from transitions import MachineError
 import states
 from db.models import Assignment, Attachment, ChainHead, Delegation, DirectoryVersion, Event, Plan, Task, User
 from db.prepared import Prepared, PreparedInsert
+from workflow.access.scope import item_not_found, require_item, visible_departments
 from workflow.lifecycle.audit import chain, changed, witness
 from workflow.clock import Clock
 from workflow.lifecycle.notify import Notifier
-from workflow.errors import BadInput, database_problem, InvalidMove, LostRace, MissingField, NotFound, NotPermitted
+from workflow.errors import BadInput, database_problem, InvalidMove, LostRace, MissingField, NotPermitted
 
 MACHINE = states.build_machine()
 MAX_COMMENT = 10_000
@@ -132,8 +133,8 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
     conn = session.connection()
     row = conn.execute(_SELECT_WITH_MAIL if transition.notify else _SELECT,
                        {"aid": assignment_id}).mappings().first()
-    if row is None:
-        raise NotFound(f"事项 {assignment_id} 不存在;可用 duban task list 查看事项编号。")
+    # before any state check: an item the actor may not see "does not exist"
+    require_item(visible_departments(actor), assignment_id, row["department_id"] if row else None)
     row = dict(row)
     plan_head = row.pop("plan_head")
     if expected_version is not None and row["version"] != expected_version:
@@ -172,7 +173,7 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
     if values.get("attachments"):
         session.execute(insert(Attachment.__table__), [
             {"assignment_id": assignment_id, "event_id": event_id, "name": a["name"],
-             "sha256": a["sha256"], "size": a["size"], "stored_path": a["stored_path"]}
+             "sha256": a["sha256"], "size": a["size"]}
             for a in values["attachments"]])
     new_row = {**row, **changes}
     sent = notifier.after_fire(session, new_row, event, carrier.effects)
@@ -358,5 +359,5 @@ def _row_changes(transition: states.Transition, actor: User, principal: User, se
 def load_assignment(session: Session, assignment_id: int) -> Assignment:
     row = session.get(Assignment, assignment_id)
     if row is None:
-        raise NotFound(f"事项 {assignment_id} 不存在;可用 duban task list 查看事项编号。")
+        raise item_not_found(assignment_id)
     return row

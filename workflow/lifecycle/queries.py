@@ -20,8 +20,8 @@ from sqlalchemy import and_, select
 
 import states
 from db import tables
-from workflow.access.scope import Visible, visible_departments  # noqa: F401  (re-exported for callers)
-from workflow.errors import BadInput, NotFound
+from workflow.access.scope import Visible, require_item, visible_departments  # noqa: F401  (re-exported)
+from workflow.errors import BadInput
 from workflow.ledger.lights import ORDER, Lights
 from workflow.plans.model import RESPONSIBILITY_ROLES
 
@@ -34,10 +34,6 @@ if TYPE_CHECKING:  # pragma: no cover
 _A, _T, _D, _P, _E, _U = (tables.assignment, tables.task, tables.department, tables.plan,
                           tables.event, tables.app_user)
 _DEFAULT_LIGHTS = Lights()
-
-
-def _not_found(assignment_id: int) -> NotFound:
-    return NotFound(f"事项 {assignment_id} 不存在;可用 duban task list 查看事项编号。")
 
 
 def _base():
@@ -93,8 +89,7 @@ def list_assignments(session: Reader, today: dt.date, *, plan_id: int | None = N
 def show_assignment(session: Reader, assignment_id: int, today: dt.date,
                     visible: Visible = None, light: Lights = _DEFAULT_LIGHTS) -> dict[str, Any]:
     row = session.execute(_base().where(_A.c.id == assignment_id)).first()
-    if row is None or (visible is not None and row.department_id not in visible):
-        raise _not_found(assignment_id)
+    require_item(visible, assignment_id, row.department_id if row else None)
     view = _view(row, today, light)
     view["valid_triggers"] = states.triggers_from(row.state)
     view["attachments"] = _attachments(session, assignment_id)
@@ -107,18 +102,9 @@ def _attachments(session: Reader, assignment_id: int) -> list[dict[str, Any]]:
             for a in session.execute(select(t).where(t.c.assignment_id == assignment_id).order_by(t.c.id))]
 
 
-def attachment_in_use(session: Reader, stored_path: str) -> bool:
-    """Whether a committed attachment record points at this stored file: a refused command
-    must not remove content another submission shares."""
-    t = tables.attachment
-    found = session.execute(select(t.c.id).where(t.c.stored_path == stored_path).limit(1)).first()
-    return found is not None
-
-
 def history(session: Reader, assignment_id: int, visible: Visible = None) -> list[dict[str, Any]]:
     found = session.execute(select(_A.c.department_id).where(_A.c.id == assignment_id)).first()
-    if found is None or (visible is not None and found.department_id not in visible):
-        raise _not_found(assignment_id)
+    require_item(visible, assignment_id, found.department_id if found else None)
     actor = _U.alias("actor")
     behalf = _U.alias("behalf")
     q = (select(_E, actor.c.name.label("actor_name"), behalf.c.name.label("behalf_name"))

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from workflow.context import Context
     from workflow.lifecycle.engine import Fields, FireResult
+    from workflow.lifecycle.attachments import Content, Garbage
     from workflow.lifecycle.notify import Notifier
 
 
@@ -42,38 +43,40 @@ def _principal(session, name: str | None):
     return user
 
 
-def _referenced(ctx: "Context") -> Callable[[str], bool]:
-    """For a refused command's cleanup: does a committed record use this stored file? Asked in
-    a session of its own, after the command's transaction has rolled back."""
-    from workflow.lifecycle.queries import attachment_in_use
-
-    def referenced(stored_path: str) -> bool:
-        with ctx.session() as session:
-            return attachment_in_use(session, stored_path)
-    return referenced
-
-
 def transition(ctx: "Context", assignment_id: int, trigger: str, fields: "Fields | None" = None,
                attachments: Sequence[Path] = (), *, on_behalf: str | None = None,
                before_write: Callable[[], None] | None = None,
                expected_version: int | None = None) -> "FireResult":
-    """Fire one trigger as the acting user (for `on_behalf`, with a delegation); the files in
-    `attachments` are stored under ctx.data_dir/attachments, or removed again if refused.
+    """Fire one trigger as the acting user (for `on_behalf`, with a delegation). The files in
+    `attachments` are copied into the database in the same transaction as the event, so a
+    refused or failed command leaves none of them behind.
 
     `before_write` is handed to fire(): tests pause a command inside its transaction with it.
     `expected_version` refuses the move (LostRace) unless the row is still at that version
     (the web API's If-Match)."""
-    from workflow.lifecycle.attachments import staged
+    from sqlalchemy.exc import OperationalError
+
+    from workflow.errors import LostRace, database_problem
+    from workflow.lifecycle.attachments import store
     from workflow.lifecycle.engine import Fields, fire
 
     fields = fields or Fields()
-    with staged(list(attachments), ctx.data_dir / "attachments", _referenced(ctx)) as stored:
-        fields.attachments = stored
-        with ctx.session() as session:
+    with ctx.session() as session:
+        try:
             actor = ctx.actor(session)
-            return fire(session, assignment_id, trigger, actor, clock=ctx.clock, fields=fields,
-                        on_behalf_of=_principal(session, on_behalf), notifier=notifier(ctx),
-                        before_write=before_write, expected_version=expected_version)
+            principal = _principal(session, on_behalf)
+            fields.attachments = [store(session, path) for path in attachments]
+        except OperationalError as exc:  # as fire() answers them: busy, full disk, gone
+            session.rollback()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise LostRace("数据库繁忙,附件未保存,本次操作未生效,请稍后重试。") from exc
+            raise database_problem(exc) or exc from exc
+        except BaseException:
+            session.rollback()
+            raise
+        return fire(session, assignment_id, trigger, actor, clock=ctx.clock, fields=fields,
+                    on_behalf_of=principal, notifier=notifier(ctx), before_write=before_write,
+                    expected_version=expected_version)
 
 
 @dataclass
@@ -179,6 +182,46 @@ def history(ctx: "Context", assignment_id: int) -> list[dict[str, Any]]:
         return read_history(conn, assignment_id, visible_departments(ctx.read_viewer(conn)))
 
 
+def attachment(ctx: "Context", assignment_id: int, name: str | None = None) -> "Content":
+    """One attachment of an assignment the reader may see, to stream: its name, size,
+    sha256 and an iterator of its bytes (the CLI writes them to a file, the web front end
+    sends them). `name` picks one by its label (the latest of that name); without it the
+    assignment must have exactly one distinct attachment name."""
+    from sqlalchemy import select
+
+    from db import tables
+    from workflow.access.scope import require_item, visible_departments
+    from workflow.lifecycle.attachments import Content, read_chunks, records
+
+    with ctx.reader() as conn:
+        visible = visible_departments(ctx.read_viewer(conn))
+        a = tables.assignment
+        found = conn.execute(select(a.c.department_id).where(a.c.id == assignment_id)).first()
+        require_item(visible, assignment_id, found.department_id if found else None)
+        rows = records(conn, assignment_id)
+    if not rows:
+        raise NotFound(f"事项 {assignment_id} 没有附件。")
+    names = list(dict.fromkeys(r.name for r in rows))
+    if name is None:
+        if len(names) > 1:
+            raise BadInput(f"事项 {assignment_id} 有 {len(names)} 个附件:{'、'.join(names)};请用 --name 指定一个。")
+        name = names[0]
+    chosen = [r for r in rows if r.name == name]
+    if not chosen:
+        raise NotFound(f"事项 {assignment_id} 没有名为“{shown(name)}”的附件;现有:{'、'.join(names)}。")
+    row = chosen[-1]
+    return Content(row.name, row.size, row.sha256, read_chunks(ctx.engine(), row.sha256))
+
+
+def collect_attachment_garbage(ctx: "Context", dry_run: bool = False) -> "Garbage":
+    """Remove stored attachment content no record uses (admins)."""
+    from workflow.lifecycle.attachments import collect_garbage
+
+    with ctx.session() as s:
+        ctx.require(s, states.administers, "无权清理附件存储:只有管理员可以清理。")
+    return collect_garbage(ctx.engine(), dry_run)
+
+
 def review_queue(ctx: "Context") -> list[dict[str, Any]]:
     """Submissions and delay requests waiting for the office, oldest first."""
     from workflow.access.scope import visible_departments
@@ -227,6 +270,34 @@ def verify_events(ctx: "Context", anchor: Any = None) -> Any:
         ctx.viewer(s)
     with ctx.engine().connect() as conn:
         return examine(conn, anchor=anchor)
+
+
+def verify_result(report: Any) -> dict[str, Any]:
+    """`audit verify --json`'s keys for a report, with every problem found in reading order
+    (`problems`) and the one sentence a person reads (`message`): the CLI and the web say
+    the same thing."""
+    found = [b.problem for b in report.breaks] + report.records + report.people
+    if report.anchor:
+        found += report.anchor.problems
+    result = {"checked": report.checked, "ok": report.ok,
+              "breaks": [{"plan": b.plan_id, "event": b.event_id, "problem": b.problem} for b in report.breaks],
+              "records": report.records, "people": report.people,
+              "anchor": None if report.anchor is None else {
+                  "made_on": report.anchor.made_on, "plans": report.anchor.plans,
+                  "events": report.anchor.events, "problems": report.anchor.problems,
+                  "notes": report.anchor.notes},
+              "problems": found}
+    if found:
+        shown_ = found[:5] + ([f"另有 {len(found) - 5} 处问题(用 --json 查看全部)"] if len(found) > 5 else [])
+        result["message"] = "办理记录校验失败:" + ";".join(shown_) + "。"
+    else:
+        line = f"已校验 {report.checked} 条办理记录:哈希链完整,事项的状态、时限和版本与办理记录一致,办理人与记录相符。"
+        if report.anchor:
+            a = report.anchor
+            line += (f"锚点({a.made_on},{a.plans} 个计划共 {a.events} 条记录)之前的记录未被改写"
+                     + (f";{';'.join(a.notes)}" if a.notes else "") + "。")
+        result["message"] = line
+    return result
 
 
 def anchor_line(ctx: "Context") -> str:
