@@ -13,7 +13,7 @@ import datetime as dt
 import pytest
 
 from conftest import build_world, drive, many_tasks_plan, migrated_sqlite, snapshot
-from test_permissions import ACTORS, CASES, EXPECTED, EXTRA_USERS, SOURCE, TODAY
+from test_permissions import ACTORS, CASES, EXPECTED, EXTRA_USERS, OUT_OF_SIGHT, SOURCE, TODAY
 from web_server import Server, sign_in
 
 FIELDS = {"summary": "办理情况", "comment": "意见", "reason": "理由", "until": "2021-12-31"}
@@ -72,6 +72,10 @@ def test_permission_over_http(matrix, index):
         assert r.status_code == 200, r.text
         assert r.json()["version"] == before_version + 1
         assert snapshot(world)[1] == before[1] + 1  # one more event
+    elif actor in OUT_OF_SIGHT:  # the same rule as the CLI: an item one may not see "does not exist"
+        assert r.status_code == 404, r.text
+        assert "不存在" in r.json()["error"]
+        assert snapshot(world) == before
     else:
         assert r.status_code == 403, r.text
         assert r.json()["code"] == "not_permitted" and "无权" in r.json()["error"]
