@@ -175,8 +175,6 @@ async def _read_body(request: Request, field: str = "attachments"):
     kind = request.headers.get("content-type", "")
     if not kind.startswith("multipart/form-data"):
         return await _json(request), [], None
-    from workflow.lifecycle.attachments import DEFAULT_MAX_BYTES  # the library's limit, checked while the upload streams in
-
     form = await request.form(max_files=MAX_UPLOAD_FILES, max_fields=50)
     fields: dict[str, Any] = {}
     uploads: list[lib.Upload] = []
@@ -186,17 +184,7 @@ async def _read_body(request: Request, field: str = "attachments"):
             if hasattr(value, "filename") and not isinstance(value, str):
                 if key != field or not value.filename:
                     continue
-                folder = Path(tmp.name) / str(len(uploads))
-                folder.mkdir()
-                path = folder / "upload"
-                size = 0
-                with open(path, "wb") as out:
-                    while chunk := await value.read(1 << 20):
-                        size += len(chunk)
-                        if size > DEFAULT_MAX_BYTES:
-                            raise BadInput(f"附件“{value.filename[:40]}”超过 {DEFAULT_MAX_BYTES // (1024 * 1024)} MB 的上限。")
-                        out.write(chunk)
-                uploads.append(lib.Upload(value.filename, path))
+                uploads.append(await lib.save_upload(value, Path(tmp.name) / str(len(uploads))))
             else:
                 fields[key] = value
     except BaseException:

@@ -249,6 +249,23 @@ def _preconditions_hold(app: App, transition: Any, view: dict[str, Any]) -> bool
     return True
 
 
+async def save_upload(value: Any, folder: Path) -> Upload:
+    """An uploaded file saved under `folder`, refused as soon as it passes the library's
+    attachment limit (counted while it streams in, not trusted from its headers)."""
+    from workflow.lifecycle.attachments import DEFAULT_MAX_BYTES
+
+    folder.mkdir()
+    path = folder / "upload"
+    size = 0
+    with open(path, "wb") as out:
+        while chunk := await value.read(1 << 20):
+            size += len(chunk)
+            if size > DEFAULT_MAX_BYTES:
+                raise BadInput(f"附件“{value.filename[:40]}”超过 {DEFAULT_MAX_BYTES // (1024 * 1024)} MB 的上限。")
+            out.write(chunk)
+    return Upload(value.filename, path)
+
+
 def attachment_content(app: App, person: Person, assignment_id: int, sha256: str) -> Any:
     """An attachment of an assignment the person may see, picked by its sha256, as the
     library streams it (lifecycle.service.attachment: name, size, sha256, chunks)."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse, FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
 import states
@@ -224,23 +224,11 @@ async def task_action(request: Request, assignment_id: int, trigger: str,
 
 
 async def _uploads(form: Any, folder: Path) -> list[lib.Upload]:
-    from workflow.lifecycle.attachments import DEFAULT_MAX_BYTES  # the library's limit, checked while the upload streams in
-
     uploads = []
     for value in form.getlist("attachments"):
         if isinstance(value, str) or not getattr(value, "filename", ""):
             continue
-        sub = folder / str(len(uploads))
-        sub.mkdir()
-        path = sub / "upload"
-        size = 0
-        with open(path, "wb") as out:
-            while chunk := await value.read(1 << 20):
-                size += len(chunk)
-                if size > DEFAULT_MAX_BYTES:
-                    raise BadInput(f"附件“{value.filename[:40]}”超过 {DEFAULT_MAX_BYTES // (1024 * 1024)} MB 的上限。")
-                out.write(chunk)
-        uploads.append(lib.Upload(value.filename, path))
+        uploads.append(await lib.save_upload(value, folder / str(len(uploads))))
     return uploads
 
 
