@@ -78,35 +78,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(DubanError)
     async def duban_error(request: Request, exc: DubanError):
         status, code = error_status(exc)
-        if _is_api(request):
-            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-            return JSONResponse({"error": exc.message, "code": code}, status_code=status, headers=headers)
-        from web.pages import error_page
-
-        return error_page(request, exc.message, status)
+        return _refusal(request, exc.message, code, status)
 
     from fastapi.exceptions import RequestValidationError
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         problems = "；".join(_field_problem(e) for e in exc.errors()[:3])
-        message = f"请求的参数有误:{problems}。"
-        if _is_api(request):
-            return JSONResponse({"error": message, "code": "bad_input"}, status_code=422)
-        from web.pages import error_page
-
-        return error_page(request, message, 422)
+        return _refusal(request, f"请求的参数有误:{problems}。", "bad_input", 422)
 
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         message = {404: "没有这个页面或接口。", 405: "不支持这种请求方法。"}.get(exc.status_code, str(exc.detail))
-        if _is_api(request):
-            return JSONResponse({"error": message, "code": "http"}, status_code=exc.status_code)
-        from web.pages import error_page
-
-        return error_page(request, message, exc.status_code)
+        return _refusal(request, message, "http", exc.status_code)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception):
@@ -119,11 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return await duban_error(request, problem)
         logging.getLogger("duban.web").exception("internal error on %s", request.url.path)
         message = f"内部错误({type(exc).__name__});请稍后重试,并把时间和网址告诉管理员。"
-        if _is_api(request):
-            return JSONResponse({"error": message, "code": "internal"}, status_code=500)
-        from web.pages import error_page
-
-        return error_page(request, message, 500)
+        return _refusal(request, message, "internal", 500)
 
     from web.auth import SignInNeeded
 
@@ -149,6 +131,17 @@ def _field_problem(err: dict) -> str:
     if "int" in kind:
         return f"{where} 应为整数"
     return f"{where} 的值无效"
+
+
+def _refusal(request: Request, message: str, code: str, status: int):
+    """One refusal, as the API's JSON `{"error", "code"}` or as an error page: every handler
+    answers the same way."""
+    if _is_api(request):
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse({"error": message, "code": code}, status_code=status, headers=headers)
+    from web.pages import error_page
+
+    return error_page(request, message, status)
 
 
 def _is_api(request: Request) -> bool:
