@@ -25,8 +25,8 @@ examples = ex  # the one epilog helper (commands/common.py)
 
 
 app = typer.Typer(
-    help="督办:政务公开工作要点分工方案的任务下发、签收、报送、审核、延期与催办。",
-    epilog=examples("duban demo", "duban --as 张三 task list --mine", "duban --db postgresql://… db init"),
+    help="督办：政务公开工作要点分工方案的任务下发、签收、报送、审核、延期与催办。",
+    epilog=examples("duban demo", "duban task list --mine", "duban --db postgresql://… db init"),
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
     rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -41,14 +41,14 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    db: Annotated[Optional[str], typer.Option("--db", help="数据库:SQLite 文件路径或 postgresql://… URL(默认 ./duban.db,或环境变量 DUBAN_DB)")] = None,
-    as_user: Annotated[Optional[str], typer.Option("--as", help="操作人姓名,须与登录令牌的用户一致(或环境变量 DUBAN_USER)")] = None,
-    today: Annotated[Optional[str], typer.Option("--today", help="把“今天”固定为 YYYY-MM-DD,用于演示和模拟(或 DUBAN_TODAY)")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 duban.toml 的路径(或 DUBAN_CONFIG)")] = None,
+    db: Annotated[Optional[str], typer.Option("--db", help="数据库：SQLite 文件路径或 postgresql://… URL（默认 ./duban.db，或环境变量 DUBAN_DB）")] = None,
+    as_user: Annotated[Optional[str], typer.Option("--as", help="操作人姓名，须与登录令牌的用户一致（或环境变量 DUBAN_USER）")] = None,
+    today: Annotated[Optional[str], typer.Option("--today", help="把“今天”固定为 YYYY-MM-DD，用于演示和模拟（或 DUBAN_TODAY）")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 duban.toml 的路径（或 DUBAN_CONFIG）")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整的调用栈")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本")] = False,
 ) -> None:
-    """督办:政务公开工作要点分工方案的工作流引擎。"""
+    """督办：政务公开工作要点分工方案的工作流引擎。"""
     from workflow.access.credentials import cli_token
 
     fixed = today or os.environ.get("DUBAN_TODAY")
@@ -68,9 +68,10 @@ def _register() -> None:
     """Mount the command groups: one module of commands/ per group, so this file stays thin."""
     from commands import (attachments, audit, auth, dept, db, delay, delegate, demo, ledger, mail, plan,
                           report, review, states, task, user)
-    from commands import fast_params
+    from commands import fast_params, help_zh
 
     fast_params.install()  # plain option values without pydantic: ~100 ms off every command
+    help_zh.install()  # help pages in Chinese (click's Usage/Options/required translated)
     app.command("states", epilog=examples("duban states", "duban states --mermaid > states.mmd",
                                           "duban states --json"))(states.states_show)
     for name, module in (("db", db), ("plan", plan), ("dept", dept), ("user", user), ("task", task),
@@ -117,18 +118,18 @@ def _run() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except click_errors.UsageError as exc:
-        print(f"错误:{usage_sentence(exc)}", file=sys.stderr)
+        print(f"错误：{usage_sentence(exc)}", file=sys.stderr)
         sys.exit(2)
     except typer.Abort:
-        print("已中断,未完成的操作未保存。", file=sys.stderr)
+        print("已中断，未完成的操作未保存。", file=sys.stderr)
         sys.exit(130)
     except DubanError as exc:
         if debug:
             raise
-        print(f"错误:{exc.message}", file=sys.stderr)
+        print(f"错误：{exc.message}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        print("已中断,未完成的操作未保存。", file=sys.stderr)
+        print("已中断，未完成的操作未保存。", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # an internal error: one line, the details with --debug
         if debug:
@@ -137,30 +138,42 @@ def _run() -> None:
         if problem is not None:  # the disk or the database failed, or a template left its sandbox
             print(f"错误:{problem.message}", file=sys.stderr)
             sys.exit(problem.exit_code)
-        print(f"内部错误({type(exc).__name__}):{_safe(exc)}。请加 --debug 重试并报告此问题。", file=sys.stderr)
+        print(f"内部错误（{type(exc).__name__}）：{_safe(exc)}。请加 --debug 重试并报告此问题。", file=sys.stderr)
         sys.exit(1)
 
 
 _USAGE = (  # click's English, as one Chinese sentence (DESIGN §8)
-    (re.compile(r"No such option: (\S+)"), "没有选项 {0}(编号应为正整数);用 --help 查看用法。"),
-    (re.compile(r"No such command '(.+)'"), "没有命令“{0}”;用 duban --help 查看全部命令。"),
-    (re.compile(r"Missing argument '(.+)'"), "缺少参数 {0};用 --help 查看用法。"),
-    (re.compile(r"Missing option '(.+)'"), "缺少选项 {0};用 --help 查看用法。"),
-    (re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)"), "多余的参数:{0};用 --help 查看用法。"),
+    (re.compile(r"No such command '(.+)'"), "没有命令“{0}”；用 duban --help 查看全部命令。"),
+    (re.compile(r"Missing argument '(.+)'"), "缺少参数 {0}；用 --help 查看用法。"),
+    (re.compile(r"Missing option '(.+)'"), "缺少选项 {0}；用 --help 查看用法。"),
+    (re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)"), "多余的参数：{0}；用 --help 查看用法。"),
     (re.compile(r"'(.*)' is not a valid integer"), "“{0}”不是有效的整数编号。"),
     (re.compile(r"Option '(.+)' requires an argument"), "选项 {0} 需要一个值。"),
-    (re.compile(r"Invalid value for '(.+?)': (.+)"), "参数 {0} 的值无效:{1}"),
+    (re.compile(r"Invalid value for '(.+?)': (.+)"), "参数 {0} 的值无效：{1}"),
 )
 
 
 def usage_sentence(exc: Exception) -> str:
     """One Chinese sentence for a command-line usage error."""
     message = " ".join(exc.format_message().split())[:300]
+    option = re.search(r"No such option: (\S+?)\.?(?: |$)", message)
+    if option:
+        return _no_such_option(option.group(1), message, getattr(getattr(exc, "ctx", None), "command_path", ""))
     for pattern, sentence in _USAGE:
         m = pattern.search(message)
         if m:
             return sentence.format(*m.groups())
-    return f"命令行用法有误({message});用 --help 查看用法。"
+    return f"命令行用法有误（{message}）；用 --help 查看用法。"
+
+
+def _no_such_option(option: str, message: str, command: str) -> str:
+    """An unknown option: a negative number given as an id, or an option this command lacks."""
+    if re.fullmatch(r"-\d+", option):
+        return f"编号应为正整数，{option} 不是有效的编号。"
+    command = command or "duban"
+    guess = re.search(r"Did you mean (--?[\w-]+)", message)
+    hint = f"是否指 {guess.group(1)}?" if guess else ""
+    return f"{command} 没有选项 {option}；{hint}用 {command} --help 查看可用的选项。"
 
 
 def _safe(exc: BaseException) -> str:

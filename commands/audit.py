@@ -65,8 +65,8 @@ def audit_anchor(ctx: typer.Context) -> None:
 
 @audit_app.command("export", epilog=ex("duban audit export --out events.jsonl", "duban audit export > events.jsonl"))
 def audit_export(ctx: typer.Context,
-                 out: Annotated[Optional[Path], typer.Option("--out", help="写入文件(默认输出到屏幕)")] = None) -> None:
-    """把全部办理记录按顺序导出为 JSON Lines,供归档(审核人、督查或管理员)。"""
+                 out: Annotated[Optional[Path], typer.Option("--out", help="写入文件（默认输出到屏幕）")] = None) -> None:
+    """把全部办理记录按顺序导出为 JSON Lines，供归档（审核人、督查或管理员）。"""
     from workflow.lifecycle.service import export_events
     from workflow.reports import atomic_path
 

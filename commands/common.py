@@ -50,7 +50,7 @@ class App(Context):
         config = super().config()
         if fresh:
             for line in config.warnings:
-                print(f"警告:{line}", file=self.err)
+                print(f"警告：{line}", file=self.err)
         return config
 
     def say(self, line: str) -> None:
@@ -75,14 +75,14 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-JSON = Annotated[bool, typer.Option("--json", help="以 JSON 输出(供脚本使用)")]
-FOR = Annotated[Optional[str], typer.Option("--for", help="代办:以被代办人的名义操作(需本人授权)")]
-ID = Annotated[int, typer.Argument(help="事项编号(见 duban task list)", min=1, max=2**62)]
+JSON = Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")]
+FOR = Annotated[Optional[str], typer.Option("--for", help="代办：以被代办人的名义操作（需本人授权）")]
+ID = Annotated[int, typer.Argument(help="事项编号（见 duban task list）", min=1, max=2**62)]
 
 
 def ex(*lines: str) -> str:
     """An epilog of real examples; \\b keeps click from re-wrapping it."""
-    return "\b\n示例:\n" + "\n".join(f"  {line}" for line in lines)
+    return "\b\n示例：\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def group(name: str, help_text: str, *example_lines: str) -> typer.Typer:

@@ -25,8 +25,8 @@ class _Printer:
 
 
 def demo(ctx: typer.Context,
-         folder: Annotated[Path, typer.Option("--dir", help="演示数据放在这个文件夹(数据库、邮件)")] = Path("demo")) -> None:
-    """演示:导入示例计划(广州市司法局 2021),按时间线走完一年,打印结果表。"""
+         folder: Annotated[Path, typer.Option("--dir", help="演示数据放在这个文件夹（数据库、邮件）")] = Path("demo")) -> None:
+    """演示：导入示例计划（广州市司法局 2021），按时间线走完一年，打印结果表。"""
     from workflow.demo.steps import run_demo
 
     app = app_of(ctx)

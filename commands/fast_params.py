@@ -97,7 +97,7 @@ def _to_bool(value: Any, *_: Any) -> bool:
     text = str(value).strip().lower()
     if text in _TRUE or text in _FALSE:
         return text in _TRUE
-    raise ValueError(f"“{value}”不是有效的布尔值(可用 true/false、yes/no、1/0)。")
+    raise ValueError(f"“{value}”不是有效的布尔值（可用 true/false、yes/no、1/0）。")
 
 
 def _to_int(value: Any, info: Any, *_: Any) -> int:
@@ -108,9 +108,9 @@ def _to_int(value: Any, info: Any, *_: Any) -> int:
     except ValueError:
         raise ValueError(f"“{value}”不是整数。") from None
     if info.min is not None and number < info.min:
-        raise ValueError(f"{number} 太小,应不小于 {info.min}。")
+        raise ValueError(f"{number} 太小，应不小于 {info.min}。")
     if info.max is not None and number > info.max:
-        raise ValueError(f"{number} 太大,应不大于 {info.max}。")
+        raise ValueError(f"{number} 太大，应不大于 {info.max}。")
     return number
 
 

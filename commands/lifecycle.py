@@ -27,7 +27,7 @@ def transition(app: App, assignment_id: int, trigger: str, fields: "Fields | Non
                                 on_behalf=on_behalf, before_write=before_write)
     if as_json:
         print_json(app, service.show(app, assignment_id))
-    app.say(f"事项 {assignment_id}:{states.trigger_label(trigger)}成功,"
+    app.say(f"事项 {assignment_id}：{states.trigger_label(trigger)}成功，"
             f"{states.state_label(result.from_state)} → {states.state_label(result.to_state)}。")
     return result
 
@@ -40,9 +40,9 @@ def approve_all(app: App, department: str | None = None, comment: str | None = N
         print_json(app, {"approved": report.approved,
                          "skipped": [{"id": i, "reason": r} for i, r in report.skipped]})
     else:
-        print(f"已审核通过 {len(report.approved)} 项,跳过 {len(report.skipped)} 项。", file=app.out)
+        print(f"已审核通过 {len(report.approved)} 项，跳过 {len(report.skipped)} 项。", file=app.out)
         for i, reason in report.skipped:
-            print(f"  跳过事项 {i}:{reason}", file=app.err)
+            print(f"  跳过事项 {i}：{reason}", file=app.err)
     return report
 
 

@@ -33,21 +33,21 @@ def _roles(task, role: str) -> str:
 
 
 def _others(task) -> str:
-    return ";".join(f"{RESPONSIBILITY_ROLES[r.role]}:{r.department}" for r in task.responsibilities
+    return "；".join(f"{RESPONSIBILITY_ROLES[r.role]}：{r.department}" for r in task.responsibilities
                     if r.role not in ("lead", "cooperate"))
 
 
 def print_plan(app: App, plan: Plan) -> None:
     out = app.out
     print(f"{plan.title}", file=out)
-    print(f"发文单位:{plan.issuer or '—'}  日期:{plan.issued_on or '—'}  年度:{plan.year}  "
-          f"下发时限:{plan.distribute_by or '—'}  完成时限:{plan.due or '—'}", file=out)
+    print(f"发文单位：{plan.issuer or '—'}  日期：{plan.issued_on or '—'}  年度：{plan.year}  "
+          f"下发时限：{plan.distribute_by or '—'}  完成时限：{plan.due or '—'}", file=out)
     if plan.delay_rule:
-        print(f"延期规则:{plan.delay_rule}", file=out)
+        print(f"延期规则：{plan.delay_rule}", file=out)
     rows = []
     for t in plan.tasks:
         where = t.section or t.chapter or ""
-        due = plan.due_of(t).isoformat() + ("(持续)" if t.ongoing else "")
+        due = plan.due_of(t).isoformat() + ("（持续）" if t.ongoing else "")
         rows.append([t.seq, clip(where, 24), clip(t.requirement, 30), clip(_roles(t, "lead"), 24),
                      clip(_roles(t, "cooperate"), 20), clip(_others(t), 28), due,
                      RECURRENCES.get(t.recurrence or "", "—")])
@@ -57,7 +57,7 @@ def print_plan(app: App, plan: Plan) -> None:
 
 def print_warnings(app: App, warnings: list[str]) -> None:
     for w in warnings:
-        print(f"警告:{w}", file=app.err)
+        print(f"警告：{w}", file=app.err)
 
 
 def run_import(app: App, path: Path, *, dry_run: bool, year: int | None, as_json: bool,
@@ -81,22 +81,24 @@ def run_import(app: App, path: Path, *, dry_run: bool, year: int | None, as_json
         print_plan(app, plan)
     print_warnings(app, result.warnings)
     if dry_run:
-        app.say("(试运行,未写入数据库)")
+        app.say("（试运行，未写入数据库）")
     elif not as_json:
-        print(f"已导入计划 {result.plan_id}:{result.title}({len(plan.tasks)} 项任务)。"
-              f"下一步:duban plan publish {result.plan_id}", file=app.out)
+        print(f"已导入计划 {result.plan_id}：{result.title}（{len(plan.tasks)} 项任务）。"
+              f"下一步：duban plan publish {result.plan_id}", file=app.out)
 
 
-def run_list(app: App, as_json: bool) -> None:
+def run_list(app: App, as_json: bool, archived: bool = False) -> None:
     from workflow.plans.service import list_plans
 
-    rows = list_plans(app)
+    rows = list_plans(app, archived)
     if as_json:
         print_json(app, rows)
         return
-    print_table(app.out, ["编号", "标题", "年度", "任务", "事项", "已下发"],
+    headers = ["编号", "标题", "年度", "任务", "事项", "已下发"] + (["已归档"] if archived else [])
+    print_table(app.out, headers,
                 [[r["id"], clip(r["title"], 40), r["year"], r["tasks"], r["assignments"],
-                  "是" if r["published"] else "否"] for r in rows])
+                  "是" if r["published"] else "否"] + (["是" if r["archived"] else "否"] if archived else [])
+                 for r in rows])
 
 
 def run_show(app: App, ref: str, as_json: bool) -> None:
@@ -188,7 +190,7 @@ def print_summary(app: App, report: "PublishReport") -> None:
         print_table(app.out, ["处室", "最早完成时限", "新事项", *(RESPONSIBILITY_ROLES[r] for r in roles)],
                     [[s.department, s.first_due.isoformat(), s.total, *(s.roles.get(r, "") for r in roles)]
                      for s in report.summary])
-    print(f"新建 {report.created} 项事项,已存在 {report.existing} 项。", file=app.out)
+    print(f"新建 {report.created} 项事项，已存在 {report.existing} 项。", file=app.out)
 
 
 class _progress:
@@ -220,12 +222,12 @@ def run_dept_import(app: App, path: Path, as_json: bool) -> None:
     if as_json:
         print_json(app, {"created": created, "updated": updated})
     else:
-        print(f"处室名录:新增 {len(created)} 个,更新 {len(updated)} 个。", file=app.out)
+        print(f"处室名录：新增 {len(created)} 个，更新 {len(updated)} 个。", file=app.out)
 
 
 # ---------------------------------------------------------------- the typer commands
-plan_app = group("plan", "计划(分工方案):导入、查看、下发、导出。",
-                  "duban plan import examples/gz-sfj-2021.txt --dry-run", "duban plan list", "duban --as 李审核 plan publish 1")
+plan_app = group("plan", "计划（分工方案）：导入、查看、下发、导出。",
+                  "duban plan import examples/gz-sfj-2021.txt --dry-run", "duban plan list", "duban plan publish 1")
 
 
 @plan_app.command("import", epilog=ex("duban plan import examples/gz-sfj-2021.txt --dry-run",
@@ -253,10 +255,27 @@ def plan_template(ctx: typer.Context,
     run_template(app_of(ctx), out)
 
 
-@plan_app.command("list", epilog=ex("duban plan list", "duban plan list --json"))
-def plan_list(ctx: typer.Context, as_json: JSON = False) -> None:
-    """列出已导入的计划。"""
-    run_list(app_of(ctx), as_json)
+@plan_app.command("list", epilog=ex("duban plan list", "duban plan list --all", "duban plan list --json"))
+def plan_list(ctx: typer.Context,
+              archived: Annotated[bool, typer.Option("--all", help="连同已归档的计划一起列出")] = False,
+              as_json: JSON = False) -> None:
+    """列出已导入的计划（已归档的除外，加 --all 一起列出）。"""
+    run_list(app_of(ctx), as_json, archived)
+
+
+@plan_app.command("archive", epilog=ex("duban plan archive 1", "duban plan list --all"))
+def plan_archive(ctx: typer.Context, plan: Annotated[str, typer.Argument(help="计划编号或标题中的文字")],
+                 as_json: JSON = False) -> None:
+    """归档计划：不再列出，其标题可以重新导入；记录全部保留（只有审核人或管理员可以归档）。"""
+    from workflow.plans.service import archive
+
+    app = app_of(ctx)
+    row = archive(app, plan)
+    if as_json:
+        print_json(app, {"id": row.id, "title": row.title, "archived": True})
+        return
+    print(f"已归档计划 {row.id}“{clip(row.title, 40)}”：不再列出（duban plan list --all 可见），"
+          "标题可以重新导入；所有记录保留。", file=app.out)
 
 
 @plan_app.command("show", epilog=ex("duban plan show 1", "duban plan show 司法局 --json"))
@@ -266,15 +285,15 @@ def plan_show(ctx: typer.Context, plan: Annotated[str, typer.Argument(help="计�
     run_show(app_of(ctx), plan, as_json)
 
 
-@plan_app.command("publish", epilog=ex("duban --as 李审核 plan publish 1",
-                                       "duban --as 李审核 plan publish 1 --resolve resolve.yaml"))
+@plan_app.command("publish", epilog=ex("duban plan publish 1",
+                                       "duban plan publish 1 --resolve resolve.yaml"))
 def plan_publish(ctx: typer.Context, plan: Annotated[str, typer.Argument(help="计划编号或标题中的文字")],
-                 resolve: Annotated[Optional[Path], typer.Option("--resolve", help="“相关处室”的指定文件(YAML:任务序号 → 群组 → 处室列表)")] = None,
+                 resolve: Annotated[Optional[Path], typer.Option("--resolve", help="“相关处室”的指定文件（YAML：任务序号 → 群组 → 处室列表）")] = None,
                  as_json: JSON = False) -> None:
-    """下发计划:为每项任务 × 处室 × 角色 × 期次创建事项;重复下发不会重复创建。
+    """下发计划：为每项任务 × 处室 × 角色 × 期次创建事项；重复下发不会重复创建。
 
-    “相关”处室群组(如“各相关业务处室”)须指定具体处室:用 --resolve 文件,或在终端中逐项选择
-    (可把选择保存为文件供下次使用)。下发后按紧迫程度列出各处室的新事项。"""
+    “相关”处室群组（如“各相关业务处室”）须指定具体处室：用 --resolve 文件，或在终端中逐项选择
+    （可把选择保存为文件供下次使用）。下发后按紧迫程度列出各处室的新事项。"""
     run_publish(app_of(ctx), plan, resolve, as_json)
 
 

@@ -17,10 +17,10 @@ from commands.common import ex, group as _group
 from commands.common import app_of
 from workflow.errors import BadInput
 
-report_app = _group("report", "报告:年度报告中的政务公开工作要点落实情况。",
+report_app = _group("report", "报告：年度报告中的政务公开工作要点落实情况。",
                     "duban report annual 1 --out 落实情况.docx",
                     "duban report annual 1 --format md --out 落实情况.md --as-of 2021-12-31")
-calendar_app = _group("calendar", "日历:把未办结事项的完成时限导出为日历文件(.ics),导入 Outlook、WPS 或手机日历。",
+calendar_app = _group("calendar", "日历：把未办结事项的完成时限导出为日历文件（.ics），导入 Outlook、WPS 或手机日历。",
                       "duban calendar export --dept 科监处 --out 科监处.ics",
                       "duban calendar export --plan 1 --out 督办.ics")
 
@@ -34,11 +34,11 @@ def output_format(fmt: str | None, out: Path) -> str:
     if fmt is not None:
         fmt = fmt.strip().lower()
         if fmt not in FORMATS:
-            raise BadInput(f"--format {fmt} 无效,应为 md、html 或 docx。")
+            raise BadInput(f"--format {fmt} 无效，应为 md、html 或 docx。")
         return fmt
     guessed = SUFFIXES.get(out.suffix.lower())
     if guessed is None:
-        raise BadInput(f"无法从文件名“{out.name}”判断格式:请用 --format 指定 md、html 或 docx,"
+        raise BadInput(f"无法从文件名“{out.name}”判断格式：请用 --format 指定 md、html 或 docx,"
                        "或使用 .md/.html/.docx 扩展名。")
     return guessed
 
@@ -89,7 +89,7 @@ def report_annual(ctx: typer.Context,
     day = ledger.as_of
     data = _render(ledger, fmt, template_dir)
     write_atomically(out, data)
-    app.say(f"已生成{FORMAT_NAMES[fmt]}文件 {out}(截至{day.year}年{day.month}月{day.day}日,{len(ledger.rows)} 项办理事项)。")
+    app.say(f"已生成{FORMAT_NAMES[fmt]}文件 {out}（截至{day.year}年{day.month}月{day.day}日，{len(ledger.rows)} 项办理事项）。")
 
 
 def _render(ledger, fmt: str, template_dir: Path | None) -> str | bytes:
@@ -101,19 +101,19 @@ def _render(ledger, fmt: str, template_dir: Path | None) -> str | bytes:
     try:
         return render_annual(ledger, fmt, template_dir)
     except jinja2.TemplateSyntaxError as exc:
-        raise BadInput(f"模板 {exc.filename or exc.name} 第 {exc.lineno} 行有语法错误:{exc.message}。") from None
+        raise BadInput(f"模板 {exc.filename or exc.name} 第 {exc.lineno} 行有语法错误：{exc.message}。") from None
     except jinja2.UndefinedError as exc:
-        raise BadInput(f"模板使用了不存在的变量:{exc.message}。可用变量见 workflow/reports/templates/annual.md.j2 开头的说明。") from None
+        raise BadInput(f"模板使用了不存在的变量：{exc.message}。可用变量见 workflow/reports/templates/annual.md.j2 开头的说明。") from None
 
 
 @calendar_app.command("export", epilog=ex("duban calendar export --dept 科监处 --out 科监处.ics",
                                           "duban calendar export --plan 1 --out 督办.ics",
                                           "duban calendar export --out 全部事项.ics"))
 def calendar_export(ctx: typer.Context,
-                    out: Annotated[Path, typer.Option("--out", help="写入的日历文件(.ics)")],
+                    out: Annotated[Path, typer.Option("--out", help="写入的日历文件（.ics）")],
                     dept: Annotated[Optional[str], typer.Option("--dept", help="只导出某处室的事项")] = None,
-                    plan: Annotated[Optional[str], typer.Option("--plan", help="只导出某计划的事项(编号或标题中的文字)")] = None) -> None:
-    """把未办结事项导出为日历文件:每项一个全天日程(完成时限当天),前一天和当天 9:00 提醒;重新导入会更新而不是重复。"""
+                    plan: Annotated[Optional[str], typer.Option("--plan", help="只导出某计划的事项（编号或标题中的文字）")] = None) -> None:
+    """把未办结事项导出为日历文件：每项一个全天日程（完成时限当天），前一天和当天 9:00 提醒；重新导入会更新而不是重复。"""
     from workflow.lifecycle.service import calendar
 
     from commands.common import check_out

@@ -11,7 +11,7 @@ from commands.output import print_table
 
 def states_show(ctx: typer.Context, mermaid: Annotated[bool, typer.Option("--mermaid", help="输出 Mermaid 状态图")] = False,
                 as_json: JSON = False) -> None:
-    """显示状态机:每个操作的起止状态、谁可以执行、需要填写什么。"""
+    """显示状态机：每个操作的起止状态、谁可以执行、需要填写什么。"""
     import states
 
     app = app_of(ctx)

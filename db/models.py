@@ -49,6 +49,7 @@ class Plan(SQLModel, table=True):
     source: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: NaiveDatetime
     published_at: NaiveDatetime | None = None
+    archived_at: NaiveDatetime | None = None  # `plan archive`: hidden from lists, title free again
 
 
 class ChainHead(SQLModel, table=True):
@@ -185,8 +186,8 @@ class Notification(SQLModel, table=True):
     last_error: str | None = None
     event_id: int | None = Field(default=None, foreign_key="event.id")
     assignment_id: int | None = Field(default=None, foreign_key="assignment.id")
-    created_at: NaiveDatetime
-    sent_at: NaiveDatetime | None = None
+    created_at: NaiveDatetime  # business time, China wall (follows --today, like event.at)
+    sent_at: NaiveDatetime | None = None  # real time, UTC (like next_attempt_at)
     # A mail rendered later: {"templates_dir": …, "values": {…}} (notifications/render.py,
     # `stored_context`). subject and text stay empty until the dispatcher renders it.
     context: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -231,6 +232,7 @@ class Delegation(SQLModel, table=True):
     starts_on: dt.date
     ends_on: dt.date
     created_at: NaiveDatetime
+    revoked_at: NaiveDatetime | None = None  # `delegate revoke`: ended early, the record stays
 
 
 class WebSession(SQLModel, table=True):
@@ -256,3 +258,12 @@ class MailLink(SQLModel, table=True):
     created_at: NaiveDatetime
     expires_at: NaiveDatetime
     used_at: NaiveDatetime | None = None
+
+
+class Instance(SQLModel, table=True):
+    """One row: the random id of this database, made by migration 0010 at `db init`.
+    Message-IDs and calendar UIDs carry it so two databases never share one."""
+
+    __tablename__ = "instance"
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    instance_id: str = Field(max_length=32)

@@ -15,6 +15,9 @@ import asyncio
 import email.policy
 import functools
 import os
+import re
+import socket
+import ssl
 import sys
 from dataclasses import dataclass, field, fields
 from email.header import Header
@@ -44,6 +47,7 @@ class MailConfig:
     connections: int = 8
     max_attempts: int = 8
     backoff_seconds: float = 60.0
+    domain: str | None = None  # for Message-IDs and calendar UIDs; default: the sender's domain
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
@@ -54,6 +58,15 @@ class MailConfig:
     @property
     def effective_port(self) -> int:
         return self.port or DEFAULT_PORTS.get(self.security, 25)
+
+    @property
+    def id_domain(self) -> str:
+        """The right-hand side of Message-IDs and calendar UIDs: [mail] domain, else the
+        domain of the sender address (an office's own domain, never a made-up one)."""
+        if self.domain:
+            return self.domain
+        address = parseaddr(self.sender)[1]
+        return (address.rpartition("@")[2] or "localhost").lower()
 
     @property
     def envelope_sender(self) -> str:
@@ -97,7 +110,8 @@ class _FastSMTPPolicy(email.policy.EmailPolicy):
 
 def _fast_line(name: str, text: str, limit: int, linesep: str) -> bytes | None:
     if text.isascii():
-        if len(name) + len(text) + 2 <= limit:
+        if len(name) + len(text) + 2 <= limit or (name.lower() == "message-id" and len(text) < 990):
+            # A Message-ID is one token: folded, readers keep the fold's space in the id.
             return f"{name}: {text}{linesep}".encode("ascii")
         return None
     lower = name.lower()
@@ -207,13 +221,11 @@ class SmtpConnection:
         try:
             await self.client.connect()
         except aiosmtplib.SMTPAuthenticationError as exc:
-            raise SendError(_reply(exc.code, exc.message), fatal=True, broken=True,
+            raise SendError(smtp_sentence(exc, self.config), fatal=True, broken=True,
                             unreachable=True) from exc
-        except aiosmtplib.SMTPResponseException as exc:
-            raise SendError(_reply(exc.code, exc.message), broken=True, unreachable=True) from exc
         except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
-            raise SendError(f"无法连接邮件服务器 {self.config.host}:{self.config.effective_port}:"
-                            f"{_brief(exc)}", broken=True, unreachable=True) from exc
+            raise SendError(smtp_sentence(exc, self.config), broken=True, unreachable=True,
+                            fatal=_is_setup_problem(exc)) from exc
 
     async def send(self, message: EmailMessage, name: str) -> str:
         import aiosmtplib
@@ -226,14 +238,16 @@ class SmtpConnection:
             return f"250 {reply}"  # aiosmtplib drops the code; DATA succeeds only with 250
         except aiosmtplib.SMTPRecipientsRefused as exc:
             first = exc.recipients[0]
-            raise SendError(_reply(first.code, first.message), permanent=first.code >= 500) from exc
+            raise SendError(smtp_sentence(first, self.config, recipient),
+                            permanent=first.code >= 500) from exc
         except aiosmtplib.SMTPResponseException as exc:
             # 421 means the server is closing the session: reconnect for the next one.
-            raise SendError(_reply(exc.code, exc.message), permanent=exc.code >= 500,
+            raise SendError(smtp_sentence(exc, self.config, recipient), permanent=exc.code >= 500,
                             broken=exc.code == 421) from exc
         except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
             await self.close()
-            raise SendError(f"发送中断:{_brief(exc)}", broken=True) from exc
+            raise SendError(smtp_sentence(exc, self.config, recipient, sending=True),
+                            broken=True) from exc
 
     async def close(self) -> None:
         client, self.client = self.client, None
@@ -275,7 +289,8 @@ class FileConnection:
                 fh.write(message_bytes(message))
             os.replace(tmp, target)
         except OSError as exc:
-            raise SendError(f"无法写入邮件文件:{_brief(exc)}", broken=True) from exc
+            raise SendError(f"无法把邮件写入文件夹 {self.folder}：{_os_reason(exc)}；请检查 [mail] dir。",
+                            broken=True) from exc
         return f"已写入 {target}"
 
     async def close(self) -> None:
@@ -301,7 +316,7 @@ class ConsoleConnection:
     async def send(self, message: EmailMessage, name: str) -> str:
         body = message.get_body(("plain",))
         text = body.get_content() if body is not None else ""
-        print(f"收件人:{message['To']}\n主题:{message['Subject']}\n"
+        print(f"收件人：{message['To']}\n主题：{message['Subject']}\n"
               f"Message-ID:{message['Message-ID']}\n\n{text.rstrip()}\n{'-' * 40}",
               file=self.stream)
         return "已输出到终端"
@@ -318,10 +333,87 @@ def make_backend(config: MailConfig) -> Backend:
     return FileBackend(config)
 
 
-def _reply(code: int, message: str) -> str:
-    return f"{code} {' '.join(str(message).split())}".strip()
+# --- SMTP failures as sentences ---------------------------------------------------------
+
+_CODE_MEANING = {  # what a reply code tells the office, in its words
+    421: "服务器暂时不可用，正在关闭连接，稍后会重试",
+    450: "收件人的邮箱暂时不可用，稍后会重试",
+    451: "服务器处理时出错，稍后会重试",
+    452: "服务器存储空间不足，稍后会重试",
+    530: "服务器要求先登录；请在 [mail] 中设置 username 与密码",
+    535: "用户名或密码不对；请检查 [mail] username 与密码设置",
+    550: "收件人邮箱不存在或拒收；请核对收件人的邮箱",
+    551: "收件人不在这台服务器上；请核对收件人的邮箱",
+    552: "收件人邮箱空间已满或邮件过大",
+    553: "邮件地址不被接受；请核对发件人和收件人的邮箱",
+    554: "服务器拒收了这封邮件（可能不允许转发或判为垃圾邮件）；请联系邮件服务器管理员",
+}
+_ENHANCED = re.compile(r"^\s*([245]\.\d{1,3}\.\d{1,3})\b")
 
 
-def _brief(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:300] or type(exc).__name__
+def smtp_sentence(exc: BaseException, config: MailConfig, recipient: str | None = None,
+                  sending: bool = False) -> str:
+    """One whole Chinese sentence for an SMTP failure: where, what happened, what to do.
+
+    The server's own words are English (or anything); the reply code, and its enhanced
+    status when given (5.1.1), are kept: they are what an administrator looks up.
+    """
+    import aiosmtplib
+
+    where = f"邮件服务器 {config.host}:{config.effective_port}"  # ascii-punct: host:port
+    if isinstance(exc, (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientRefused)) \
+            or (hasattr(exc, "code") and hasattr(exc, "message") and isinstance(getattr(exc, "code"), int)):
+        code = int(exc.code)
+        enhanced = _ENHANCED.match(str(exc.message))
+        tag = f"{code} {enhanced.group(1)}" if enhanced else str(code)
+        meaning = _CODE_MEANING.get(code) or ("服务器暂时无法处理，稍后会重试" if code < 500
+                                              else "服务器拒绝了这封邮件；请联系邮件服务器管理员")
+        if isinstance(exc, aiosmtplib.SMTPAuthenticationError) or code in (530, 535):
+            return f"{where} 拒绝了登录（{tag}）：{meaning}。"
+        if isinstance(exc, aiosmtplib.SMTPConnectResponseError):
+            return f"{where} 不接受连接（{tag}）：{meaning}。"
+        if recipient and code in (450, 550, 551, 553):
+            return f"{where} 不接收发给 {recipient} 的邮件（{tag}）：{meaning}。"
+        return f"{where} 答复 {tag}：{meaning}。"
+    text = str(exc)
+    if "STARTTLS extension not supported" in text:
+        return f"{where} 不支持 STARTTLS：请把 [mail] security 设为 plain 或 tls。"
+    if "AUTH extension is not supported" in text:
+        return f"{where} 不支持登录（AUTH）：请去掉 [mail] username 与密码，或改用支持登录的端口。"
+    if "already using TLS" in text:
+        return f"{where} 的连接已经加密：请把 [mail] security 设为 tls，或改用 587 端口的 starttls。"
+    if isinstance(exc, ssl.SSLError) or isinstance(getattr(exc, "__cause__", None), ssl.SSLError) \
+            or "SSL" in text or "TLS" in text:
+        return (f"与{where} 建立加密连接失败：请检查 [mail] security 与端口"
+                "（465 端口用 tls,587 端口用 starttls，不加密的 25 端口用 plain）。")
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError, aiosmtplib.SMTPTimeoutError)):
+        if sending:
+            return f"向{where} 发送邮件时等待答复超时（{config.timeout:g} 秒），稍后会重试。"
+        return (f"连接{where} 超时（{config.timeout:g} 秒）：请确认服务器地址和端口正确、"
+                "网络可以到达，稍后会重试。")
+    if sending or isinstance(exc, aiosmtplib.SMTPServerDisconnected) and not isinstance(
+            exc, aiosmtplib.SMTPConnectError):
+        return f"{where} 在发送过程中断开了连接，稍后会重试。"
+    if "refused" in text.lower() or isinstance(getattr(exc, "__cause__", None), ConnectionRefusedError):
+        return (f"无法连接{where}：连接被拒绝（服务器未启动或端口不对）；"
+                "请检查 [mail] host 与 port，稍后会重试。")
+    if "Name or service not known" in text or "nodename nor servname" in text \
+            or isinstance(getattr(exc, "__cause__", None), socket.gaierror):
+        return f"无法连接{where}：找不到这个主机名；请检查 [mail] host。"
+    return f"无法连接{where}：网络错误（{type(exc).__name__}）；请检查 [mail] host 与 port，稍后会重试。"
+
+
+def _is_setup_problem(exc: BaseException) -> bool:
+    """Failures no retry can cure: the [mail] security setting does not match the server."""
+    text = str(exc)
+    return "STARTTLS extension not supported" in text or "AUTH extension is not supported" in text
+
+
+def _os_reason(exc: OSError) -> str:
+    """Why the system refused a file operation, in Chinese."""
+    import errno
+
+    if isinstance(exc, PermissionError):
+        return "没有写入权限"
+    return {errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读", errno.ENOTDIR: "路径中有一段不是文件夹",
+            errno.EDQUOT: "超出磁盘配额"}.get(exc.errno, f"系统错误（错误号 {exc.errno}）")

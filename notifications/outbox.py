@@ -8,7 +8,7 @@ Guarantees:
 
 - Idempotency: every row has a unique key (e.g. "event:42:dept:zhang@x");
   enqueueing a key twice adds nothing. The key also fixes the Message-ID
-  (`<sha256(key)[:32]@duban>`), so if the process dies after the server
+  (`<sha256(key)[:32].instance@domain>`, see message_id), so if the process dies after the server
   accepted a message but before the row was marked sent, the one possible
   resend carries the same Message-ID and can be recognised (and dropped by
   mail systems that de-duplicate on it).
@@ -45,11 +45,13 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from db.instance import instance_id
 from db.models import Notification
 from db.prepared import Prepared
 from notifications.backends import MESSAGE_POLICY, Backend, MailConfig, SendError, make_backend
@@ -60,6 +62,7 @@ MAX_BACKOFF = dt.timedelta(hours=6)
 DEFAULT_LEASE = 600.0  # seconds a claim is honoured before it is considered dead
 ERROR_LIMIT = 2000
 STATUSES = ("pending", "sending", "sent", "failed")
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,23 @@ class DispatchReport:
     errors: list[str] = field(default_factory=list)  # distinct replies, first few
     fatal: str | None = None  # a configuration problem that stopped the run
 
+    def problem(self) -> str | None:
+        """None when the attempt left nothing behind; else one sentence for the operator
+        (and exit status 1 for cron): how many mails are still failed or pending, and why."""
+        if self.fatal:
+            return (f"{self.fatal}邮件未发出，{self.pending_left} 封仍保留在发件箱中；"
+                    "改正设置后运行 duban outbox send。")
+        if not self.failed and not self.pending_left:
+            return None
+        parts = []
+        if self.failed:
+            parts.append(f"本次 {self.failed} 封发送失败，不再自动重试")
+        if self.pending_left:
+            parts.append(f"发件箱中仍有 {self.pending_left} 封待发送，将按退避时间重试")
+        why = f"原因：{self.errors[0]}" if self.errors else "它们尚未到重试时间。"
+        return (f"邮件未全部发出：{'；'.join(parts)}。{why}"
+                "可用 duban outbox list 查看每封邮件的状态和原因。")
+
 
 def utcnow() -> dt.datetime:
     """Naive UTC: the outbox keeps real wall-clock times in UTC, like event.recorded_at."""
@@ -97,9 +117,11 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def message_id(key: str) -> str:
-    """The Message-ID a key always gets: a resend is recognisable as the same mail."""
-    return f"<{key_hash(key)}@duban>"
+def message_id(key: str, instance: str, domain: str) -> str:
+    """`<key-hash.instance@domain>`: a resend of one row carries the same Message-ID (and is
+    recognisable), while another database's mail with the same key differs by `instance`
+    (db/instance.py), and `domain` is the office's ([mail] domain or the sender's)."""
+    return f"<{key_hash(key)}.{instance}@{domain}>"
 
 
 # Characters with a meaning in an address header: dropped, or parentheses made full-width.
@@ -122,19 +144,22 @@ _COLUMNS = ("key", "kind", "recipient", "subject", "text", "html", "status", "at
 _INSERT = Prepared(N.insert(), _COLUMNS)
 
 
-def enqueue(session: Session, items: list[Outgoing], *, new_keys: bool = False) -> int:
+def enqueue(session: Session, items: list[Outgoing], *, new_keys: bool = False,
+            created_at: dt.datetime | None = None) -> int:
     """Add rows for keys not yet in the outbox, in the caller's transaction (no commit).
 
     Returns how many rows were added. `new_keys` says the caller knows no row can have
     these keys yet (they name an event this transaction wrote), which saves the look-up.
     The unique constraint on key is the final guard should two transactions race on one key.
+    `created_at` is the business time (naive China wall time, like event.at: it follows
+    --today); default now.
     """
     fresh = _fresh(session, items, check=not new_keys)
     if not fresh:
         return 0
     if session.new or session.dirty or session.deleted:
         session.flush()  # rows the outbox rows may refer to
-    now = utcnow()
+    now = created_at or china_now()
     _INSERT.execute_many(session.connection(), [_values(item, now) for item in fresh.values()])
     return len(fresh)
 
@@ -151,9 +176,10 @@ def _values(item: Outgoing, now: dt.datetime) -> dict[str, Any]:
             "sent_at": None, "context": None if rendered else item.context}
 
 
-def enqueue_with_ids(session: Session, items: list[Outgoing]) -> dict[str, int]:
+def enqueue_with_ids(session: Session, items: list[Outgoing],
+                     created_at: dt.datetime | None = None) -> dict[str, int]:
     """Like `enqueue`, then flush: the added rows' ids by key, for rows that refer to them."""
-    added = _add(session, items)
+    added = _add(session, items, created_at)
     session.flush()
     return {row.key: row.id for row in added}
 
@@ -171,8 +197,14 @@ def _fresh(session: Session, items: list[Outgoing], check: bool = True) -> dict[
     return fresh
 
 
-def _add(session: Session, items: list[Outgoing]) -> list[Notification]:
-    now = utcnow()
+def china_now() -> dt.datetime:
+    """Naive China wall time: the business-time default of `created_at`."""
+    return dt.datetime.now(CHINA).replace(tzinfo=None)
+
+
+def _add(session: Session, items: list[Outgoing], created_at: dt.datetime | None = None
+         ) -> list[Notification]:
+    now = created_at or china_now()
     rows = [Notification(**_values(item, now)) for item in _fresh(session, items).values()]
     session.add_all(rows)
     return rows
@@ -201,7 +233,8 @@ class _Filled:
 
 # --- messages ---------------------------------------------------------------------
 
-def build_message(row: Any, config: MailConfig, now: dt.datetime | None = None) -> EmailMessage:
+def build_message(row: Any, config: MailConfig, now: dt.datetime | None = None,
+                  instance: str = "0") -> EmailMessage:
     """The MIME message of an outbox row: UTF-8 text + HTML alternative, RFC 2047 subject."""
     row = rendered_row(row)
     msg = EmailMessage(policy=MESSAGE_POLICY)
@@ -209,7 +242,7 @@ def build_message(row: Any, config: MailConfig, now: dt.datetime | None = None) 
     msg["From"] = sanitize_header(config.sender, 320)
     msg["To"] = sanitize_header(row.recipient, 320)
     msg["Date"] = format_datetime((now or utcnow()).replace(tzinfo=dt.timezone.utc))
-    msg["Message-ID"] = message_id(row.key)
+    msg["Message-ID"] = message_id(row.key, instance, config.id_domain)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
     msg["X-Duban-Kind"] = sanitize_header(row.kind, 40)
     # base64 named outright: the content manager would otherwise try both encodings.
@@ -317,7 +350,7 @@ class _Store:
         if r.outcome == "retry" and attempts < self.config.max_attempts:
             return values | {"b_status": "pending", "b_next": now + self.backoff(attempts)}
         if r.outcome == "retry":
-            values["b_error"] = f"已尝试 {attempts} 次仍未发出:{r.reply}"[:ERROR_LIMIT]
+            values["b_error"] = f"已尝试 {attempts} 次仍未发出：{r.reply}"[:ERROR_LIMIT]
         return values | {"b_status": "failed"}
 
     def backoff(self, attempts: int) -> dt.timedelta:
@@ -342,7 +375,7 @@ def dispatch(engine: Engine, mail_config: MailConfig, *,
     report = DispatchReport()
     if total:
         run = _Run(store, backend or make_backend(mail_config), mail_config, report,
-                   progress, total, batch)
+                   progress, total, batch, instance_id(engine))
         asyncio.run(run.main())
     report.pending_left = store.count(due_only=False)
     return report
@@ -402,8 +435,9 @@ class _Feed:
 class _Run:
     def __init__(self, store: _Store, backend: Backend, config: MailConfig,
                  report: DispatchReport, progress: Callable[[int, int], None] | None,
-                 total: int, batch: int):
+                 total: int, batch: int, instance: str):
         self.store, self.backend, self.config, self.report = store, backend, config, report
+        self.instance = instance
         self.progress, self.total = progress, total
         self.results: asyncio.Queue[_Result | None] = asyncio.Queue()
         self.feed = _Feed(store, batch, low=2 * backend.concurrency, release=self._release)
@@ -446,7 +480,7 @@ class _Run:
         try:
             full = rendered_row(row)
             filled = full if full is not row else None
-            message = build_message(full, self.config)
+            message = build_message(full, self.config, instance=self.instance)
         except Exception as exc:  # a template that fails, or an address the email package rejects
             return _Result(row, "failed", f"邮件无法生成:{exc}", filled), False
         try:
@@ -523,8 +557,9 @@ def _listed(row: Any) -> Any:
 
 
 def counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(N.c.status, func.count()).group_by(N.c.status)).all()
-    return {status: n for status, n in rows}
+    """Every status with its count, zero included (stable keys for `--json`)."""
+    rows = dict(session.execute(select(N.c.status, func.count()).group_by(N.c.status)).all())
+    return {status: rows.get(status, 0) for status in STATUSES}
 
 
 def _naive_utc(value: dt.datetime) -> dt.datetime:

@@ -240,7 +240,7 @@ def _cn_day(value: dt.date) -> str:
 
 
 def period_label(value: Any) -> str:
-    """'2021Q3' → 2021年第3季度, '2021H2' → 2021年下半年, '' → ''."""
+    """'2021Q3' → 2021年第3季度， '2021H2' → 2021年下半年， '' → ''."""
     text = str(value or "")
     m = re.fullmatch(r"(\d{4})Q([1-4])", text)
     if m:

@@ -47,8 +47,8 @@ VALIDATORS = {
 ROLES: dict[str, str] = {
     "staff": "处室工作人员",
     "head": "处室负责人",
-    "reviewer": "审核人(政务公开办)",
-    "supervisor": "督查(只读,接收升级提醒)",
+    "reviewer": "审核人（政务公开办）",
+    "supervisor": "督查（只读，接收升级提醒）",
     "admin": "管理员",
 }
 
@@ -92,11 +92,11 @@ class Transition:
 
 
 STATES: tuple[State, ...] = (
-    State("assigned", "已下发", "已下发,尚未签收", colour="#C6DBEF"),
-    State("in_progress", "办理中", "已签收,正在办理", colour="#6BAED6"),
-    State("submitted", "已报送", "已报送办理结果,等待审核", colour="#2171B5"),
-    State("returned", "已退回", "审核退回,需修改后重新报送", colour="#9E9AC8"),
-    State("delay_requested", "延期申请中", "已书面说明无法按时完成,申请延期", colour="#6A51A3"),
+    State("assigned", "已下发", "已下发，尚未签收", colour="#C6DBEF"),
+    State("in_progress", "办理中", "已签收，正在办理", colour="#6BAED6"),
+    State("submitted", "已报送", "已报送办理结果，等待审核", colour="#2171B5"),
+    State("returned", "已退回", "审核退回，需修改后重新报送", colour="#9E9AC8"),
+    State("delay_requested", "延期申请中", "已书面说明无法按时完成，申请延期", colour="#6A51A3"),
     State("done", "已办结", "审核通过", final=True, colour="#63BE7B"),
     State("cancelled", "已撤销", "因方案调整撤销", final=True, colour="#BDBDBD"),
 )
@@ -148,16 +148,16 @@ AWAITING_REVIEW: tuple[str, ...] = tuple(dict.fromkeys(s for t in TRANSITIONS if
 MAIL_KINDS: tuple[str, ...] = tuple(dict.fromkeys(t.notify for t in TRANSITIONS if t.notify))
 
 FIELD_LABELS: dict[str, str] = {
-    "summary": "办理情况(--summary)",
-    "comment": "意见(--comment)",
-    "reason": "理由(--reason)",
-    "until": "申请延期至(--until)",
-    "attachments": "附件(--attach)",
+    "summary": "办理情况（--summary）",
+    "comment": "意见（--comment）",
+    "reason": "理由（--reason）",
+    "until": "申请延期至（--until）",
+    "attachments": "附件（--attach）",
 }
 
 WHO_LABELS: dict[str, str] = {
     DEPT: "本处室人员",
-    REVIEWER: "审核人(不得审核本人报送的事项)",
+    REVIEWER: "审核人（不得审核本人报送的事项）",
     OFFICE: "审核人或管理员",
 }
 
@@ -241,14 +241,14 @@ def permission_problem(transition: Transition, actor: Actor, assignment_departme
     """
     rule = WHO_ROLES.get(transition.who)
     if rule is None:  # a rule this table does not know refuses: never a silent allow
-        return f"“{transition.label}”的执行人规则“{transition.who}”未定义,不能执行"
+        return f"“{transition.label}”的执行人规则“{transition.who}”未定义，不能执行"
     roles, own_department = rule
     if not (actor.roles & roles) or (own_department and actor.department_id != assignment_department_id):
         return WHO_REFUSALS[transition.who].format(label=transition.label)
     if transition.not_by_last and last_actor_ids:
         if actor.user_id in last_actor_ids.get(transition.not_by_last, set()):
             done = trigger_label(transition.not_by_last)
-            return f"不得{transition.label}本人{done}的事项(审办分离)"
+            return f"不得{transition.label}本人{done}的事项（审办分离）"
     return None
 
 
@@ -313,7 +313,7 @@ def table_rows() -> list[dict[str, str]]:
             "trigger": t.trigger,
             "label": t.label,
             "from": "、".join(f"{state_label(s)}({s})" for s in t.sources),
-            "to": "(状态不变)" if t.dest == SAME else f"{state_label(t.dest)}({t.dest})",
+            "to": "（状态不变）" if t.dest == SAME else f"{state_label(t.dest)}({t.dest})",
             "who": WHO_LABELS[t.who],
             "requires": "、".join(FIELD_LABELS[f] for f in t.requires) or "—",
         }

@@ -164,7 +164,7 @@ def test_unfinished_are_grouped_by_task_with_departments_and_days():
     items = annual.unfinished_items(rows)
     assert [(i["seq"], i["days_overdue"]) for i in items] == [(7, 31), (8, 0)]
     assert "科监处（牵头，in_progress）、立法二处（牵头，assigned）尚未办结" in items[0]["text"]
-    assert "已逾期31天" in items[0]["text"] and "尚在办理时限内" in items[1]["text"]
+    assert "已逾期31个工作日" in items[0]["text"] and "尚在办理时限内" in items[1]["text"]
 
 
 def test_delay_items_name_dates_outcome_and_reason():
@@ -204,8 +204,8 @@ def test_delays_and_unfinished_are_listed(year):
     section = md.split("## 三、延期和未完成事项")[1].split("## 四、")[0]
     assert "第1项（科监处技术保障）：完成时限由2021年11月30日申请延至2021年12月15日，已同意延期" in section
     assert "需等待市级平台接口开放" in section
-    assert "已逾期16天" in section  # open past the approved 12-15
-    assert "规范性文件审查处（牵头，已下发）尚未办结，完成时限2021年9月30日，已逾期92天" in section
+    assert "已逾期12个工作日" in section  # open past the approved 12-15: 12 working days
+    assert "规范性文件审查处（牵头，已下发）尚未办结，完成时限2021年9月30日，已逾期62个工作日" in section
     assert "装财处" not in section.split("**未办结事项**")[1]  # both of its assignments are done
 
 
@@ -341,7 +341,7 @@ def test_cli_unknown_plan_is_refused(world, tmp_path):
     folder.mkdir()
     proc = run("report", "annual", "999", "--out", str(folder / "a.md"), db=world.url, user="李审核")
     assert proc.returncode == 1
-    assert proc.stderr.strip() == "错误:计划“999”不存在;可用 duban plan list 查看。"
+    assert proc.stderr.strip() == "错误：计划“999”不存在；可用 duban plan list 查看。"
     assert list(folder.iterdir()) == []
 
 

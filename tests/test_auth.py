@@ -20,12 +20,12 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 import cli
-from cli_helpers import ROOT, duban_cmd, run, run_json
+from cli_helpers import ROOT, cli_env, duban_cmd, run, run_json
 from conftest import migrated_sqlite, snapshot
 from workflow.access import tokens as auth
 from workflow.errors import NotAuthenticated, NotPermitted
 
-REFUSED = f"错误:{auth.REFUSAL}\n"
+REFUSED = f"错误：{auth.REFUSAL}\n"
 SEED = str(ROOT / "examples" / "gz-sfj-2021.txt")
 DEPARTMENTS_CSV = str(ROOT / "examples" / "departments.csv")
 
@@ -112,7 +112,9 @@ def test_every_bad_token_is_refused_with_the_same_sentence(world):
 def test_as_must_name_the_tokens_user(world):
     proc = run("task", "start", str(world.assignment(1, "装财处")), db=world.url, user="李审核",
                token=world.token("张三"))
-    assert (proc.returncode, proc.stderr) == (1, REFUSED)
+    assert proc.returncode == 1
+    assert proc.stderr == ("错误：--as 指定的是“李审核”，而当前令牌属于“张三”：命令总是以令牌持有人的身份执行；"
+                           "请去掉 --as（或环境变量 DUBAN_USER），或用“李审核”本人的令牌登录。\n")
     ok = run("whoami", "--json", db=world.url, user="张三")
     assert ok.returncode == 0 and json.loads(ok.stdout)["name"] == "张三"
 
@@ -214,6 +216,23 @@ def test_who_may_manage(office_world, command, role, tmp_path):
 
 
 # ---------------------------------------------------------------- first admin, user add
+def test_db_init_admin_output_feeds_login_token_stdin(tmp_path):
+    """`db init --admin … > f` then `login --token-stdin < f`: stdout is the token alone,
+    every sentence goes to stderr."""
+    db = str(tmp_path / "new.db")
+    first = run("db", "init", "--admin", "吴管理", "--email", "wu@example.gov.cn", db=db)
+    assert first.returncode == 0, first.stderr
+    assert re.fullmatch(r"duban_1_[A-Za-z0-9_-]{43}\n", first.stdout)
+    assert "数据库已创建" in first.stderr and "只显示这一次" in first.stderr
+    token_file = tmp_path / "token"
+    token_file.write_text(first.stdout, encoding="utf-8")
+    with token_file.open(encoding="utf-8") as f:
+        login = subprocess.run([*duban_cmd(), "login", "--token-stdin"], stdin=f, capture_output=True,
+                               text=True, env=cli_env(db, token=""), cwd=tmp_path, timeout=120)
+    assert login.returncode == 0, login.stderr
+    assert "已登录为吴管理" in login.stdout
+
+
 def _users(db: str) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT name, roles, active, token_hash FROM app_user ORDER BY id").fetchall()

@@ -179,7 +179,7 @@ def assert_one_error(proc: subprocess.CompletedProcess, words=()) -> str:
     lines = [line for line in proc.stderr.splitlines() if line.strip() and not line.startswith("警告:")]
     assert len(lines) == 1, f"expected one error line, got:\n{proc.stderr[:3000]}"
     message = lines[0]
-    assert message.startswith("错误:"), message[:500]
+    assert message.startswith("错误："), message[:500]
     assert len(message) <= 2000, f"the message is {len(message)} characters long: {message[:200]}…"
     check_words(message, words)
     return message
@@ -664,7 +664,7 @@ def test_unknown_department_imported_then_publish_refused(db: Path, work: Path) 
     assert proc.returncode == 0, proc.stderr
     assert "不存在处" in proc.stderr and "警告" in proc.stderr
     plan_id = next(line for line in proc.stdout.splitlines() if line.startswith("已导入计划"))
-    plan_id = plan_id.removeprefix("已导入计划").split(":")[0].strip()
+    plan_id = plan_id.removeprefix("已导入计划").split("：")[0].strip()
     before = dump(db)
     proc = duban("plan", "publish", plan_id, user="李审核", db=db, cwd=work)
     assert proc.returncode == 1, proc.stderr

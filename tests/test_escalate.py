@@ -64,7 +64,7 @@ def test_closed_items_are_not_escalated(world):
 def test_the_command(world):
     aid = str(world.assignment(1, "装财处"))
     refused = run("task", "escalate", aid, db=world.url, user="李审核", today=OVERDUE)
-    assert refused.returncode == 2 and "需要填写意见(--comment)" in refused.stderr
+    assert refused.returncode == 2 and "需要填写意见（--comment）" in refused.stderr
     done = run("task", "escalate", aid, "--comment", "请处室负责人督促", "--json",
                db=world.url, user="李审核", today=OVERDUE)
     assert done.returncode == 0, done.stderr

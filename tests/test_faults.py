@@ -55,7 +55,7 @@ def test_disk_full_during_publish_writes_nothing(sqlite_world):
                           capture_output=True, text=True, cwd=ROOT, timeout=120,
                           env=_env(sqlite_world.url, "李审核", "2021-07-20"))
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
-    assert proc.stderr.startswith("错误:") and "未生效" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("错误：") and "未生效" in proc.stderr and "Traceback" not in proc.stderr
     assert _dump(path) == before
     again = run("plan", "publish", "1", db=sqlite_world.url, user="李审核", today="2021-07-20")
     assert again.returncode == 0, again.stderr
@@ -88,7 +88,7 @@ def test_read_only_database_refuses_cleanly(tmp_path):
     finally:
         _immutable(path, False)
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
-    assert proc.stderr.startswith("错误:") and "只读" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("错误：") and "只读" in proc.stderr and "Traceback" not in proc.stderr
     assert listing.returncode == 0, listing.stderr  # reading still works
     assert _dump(path) == before
     again = run("task", "start", str(aid), db=url, user="张三", today="2021-08-02")
@@ -138,5 +138,5 @@ def test_postgresql_connection_killed_mid_fire(db_url):
 def test_unreachable_postgresql_is_one_sentence(tmp_path):
     proc = run("task", "list", db="postgresql+psycopg://nobody@127.0.0.1:1/x", user="张三")
     assert proc.returncode == 1
-    assert proc.stderr.startswith("错误:") and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("错误：") and "Traceback" not in proc.stderr
     assert "数据库" in proc.stderr

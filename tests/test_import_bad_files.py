@@ -167,7 +167,7 @@ def test_bad_files_through_the_cli_give_one_line_and_create_nothing(tmp_path: Pa
         for extra in ([], ["--dry-run"]):
             proc = run("plan", "import", str(path), *extra, db=db, user="吴管理")
             assert proc.returncode == 2, (name, proc.stderr)
-            assert proc.stderr.startswith("错误:") and proc.stderr.count("\n") == 1, (name, proc.stderr)
+            assert proc.stderr.startswith("错误：") and proc.stderr.count("\n") == 1, (name, proc.stderr)
             assert proc.stdout == ""
     assert run_json("plan", "list", db=db, user="吴管理") == []
 

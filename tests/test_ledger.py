@@ -90,7 +90,10 @@ def test_counts_equal_the_event_log(demo_db, day):
     for t in ledger["by_department"]:
         assert t["send_backs"] == expected["send_backs"][t["name"]]
         assert t["delays"] == expected["delays"][t["name"]]
-    assert sum(Counter(t["states"])["done"] for t in ledger["by_department"]) == ledger["total"]["states"].get("done", 0)
+    assert sum(Counter(t["states"])["done"] for t in ledger["by_department"]) == ledger["total"]["states"]["done"]
+    # stable keys for scripts: every state in every total, zero counts included
+    every = ["assigned", "in_progress", "submitted", "returned", "delay_requested", "done", "cancelled"]
+    assert all(list(t["states"]) == every for t in [ledger["total"], *ledger["by_department"]])
 
 
 def test_the_year_end_ledger_agrees_with_the_assignment_rows(demo_db):
@@ -177,7 +180,7 @@ def test_table_output_names_the_quarter_and_totals(demo_db):
 def test_bad_options_are_one_sentence(demo_db, args, code, words):
     proc = run("ledger", *args, db=demo_db, user="李敏", today="2021-12-31")
     assert proc.returncode == code, proc.stderr
-    assert proc.stderr.startswith("错误:") and words in proc.stderr
+    assert proc.stderr.startswith("错误：") and words in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
 
 
@@ -236,7 +239,8 @@ def test_late_approval_counts_as_late(world):
     with world.session() as s:
         ledger = compute_ledger(s, world.plan_id, dt.date(2021, 12, 10))
     row = next(r for r in ledger.rows if r.assignment_id == aid)
-    assert (row.days_late, row.on_time) == (5, False)
+    # approved Sunday 12-05, due Tuesday 11-30: 3 working days late (12-01, 12-02, 12-03)
+    assert (row.days_late, row.on_time) == (3, False)
     assert ledger.total.done_late == 1
 
 

@@ -139,7 +139,7 @@ def ledger() -> Ledger:
 def test_detail_columns_are_the_agreed_ones():
     assert tab.headers(tab.DETAIL_COLUMNS) == [
         "序号", "章节", "具体要求", "处室", "职责", "期次", "状态", "完成时限", "原定时限", "灯",
-        "报送日期", "办结日期", "逾期天数", "退回次数", "延期情况", "最近报送内容"]
+        "报送日期", "办结日期", "逾期工作日", "退回次数", "延期情况", "最近报送内容"]
     assert tab.headers(tab.DEPARTMENT_TOTAL_COLUMNS) == [
         "处室", "合计", *(s.label for s in states.STATES), "逾期", "应办结", "按时办结",
         "逾期办结", "按时办结率", "退回次数", "延期申请"]

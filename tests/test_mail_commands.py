@@ -54,6 +54,7 @@ def test_remind_run_dry_run_then_real_then_idempotent(setup):
     assert dry.exit_code == 0, dry.output
     data = json.loads(dry.stdout)
     assert data["dry_run"] and data["enqueued"] == 3 and data["dispatch"] is None
+    assert data["items"] == {"escalation": 0, "overdue": 0, "due_today": 1, "before": 0, "review_waiting": 0}
     assert {d["recipient"] for d in data["digests"]} == {
         "zhang@example.gov.cn", "wang@example.gov.cn", "zcc@example.gov.cn"}
     assert not setup["out"].exists()
@@ -67,7 +68,7 @@ def test_remind_run_dry_run_then_real_then_idempotent(setup):
     assert "已生成催办邮件 0 封" in again.stdout and "已发送 0 封" in again.stdout
 
     listing = json.loads(invoke(setup, "outbox", "list", "--json").stdout)
-    assert listing["counts"] == {"sent": 3}
+    assert listing["counts"] == {"pending": 0, "sending": 0, "sent": 3, "failed": 0}  # zeros kept
     assert {i["kind"] for i in listing["items"]} == {"reminder"}
 
 
@@ -90,15 +91,59 @@ def test_send_with_server_down_exits_1_and_keeps_mail(setup):
     env = {"DUBAN_MAIL_BACKEND": "smtp", "DUBAN_SMTP_HOST": "127.0.0.1", "DUBAN_SMTP_PORT": port}
     (setup["tmp"] / "duban.toml").write_text('[mail]\nsecurity = "plain"\n', encoding="utf-8")
     down = invoke(setup, "outbox", "send", env=env)
-    assert down.exit_code == 1
-    assert "邮件未能发出" in down.stderr and "无法连接" in down.stderr
+    assert down.exit_code == 1 and isinstance(down.exception, Refused)
+    said = down.exception.message
+    assert "邮件未全部发出" in said and "仍有 3 封待发送" in said and "连接被拒绝" in said
     listing = json.loads(invoke(setup, "outbox", "list", "--json").stdout)
-    assert listing["counts"] == {"pending": 3}
+    assert listing["counts"] == {"pending": 3, "sending": 0, "sent": 0, "failed": 0}
     with SmtpSink(port=int(port)) as sink:
         invoke(setup, "outbox", "retry", *[str(i["id"]) for i in listing["items"]])
         up = invoke(setup, "outbox", "send", "--json", env=env)
     assert up.exit_code == 0 and json.loads(up.stdout)["sent"] == 3
     assert len(sink.received) == 3
+
+
+def test_send_exits_1_on_a_permanent_failure_and_says_how_many(setup):
+    """cron reads the exit status: a mail that will never go out is not success."""
+    invoke(setup, "remind", "run", "--no-send")
+    (setup["tmp"] / "duban.toml").write_text('[mail]\nsecurity = "plain"\n', encoding="utf-8")
+    with SmtpSink(refuse={"wang@example.gov.cn"}) as sink:
+        env = {"DUBAN_MAIL_BACKEND": "smtp", "DUBAN_SMTP_HOST": "127.0.0.1",
+               "DUBAN_SMTP_PORT": str(sink.port)}
+        result = invoke(setup, "outbox", "send", env=env)
+    assert len(sink.received) == 2
+    assert result.exit_code == 1 and isinstance(result.exception, Refused)
+    said = result.exception.message
+    assert "本次 1 封发送失败" in said and "wang@example.gov.cn" in said and "（550 5.1.1）" in said
+    assert ".。" not in said and not any("a" <= c.lower() <= "z" for c in said.split("原因")[0])
+    assert invoke(setup, "outbox", "send").exit_code == 0  # nothing left to try: the failure was reported
+
+
+def test_remind_run_exits_1_when_mail_stays_pending(setup):
+    port = str(free_port())
+    env = {"DUBAN_MAIL_BACKEND": "smtp", "DUBAN_SMTP_HOST": "127.0.0.1", "DUBAN_SMTP_PORT": port}
+    (setup["tmp"] / "duban.toml").write_text('[mail]\nsecurity = "plain"\n', encoding="utf-8")
+    result = invoke(setup, "remind", "run", env=env)
+    assert result.exit_code == 1 and "已生成催办邮件 3 封" in result.stdout
+    assert "仍有 3 封待发送" in result.exception.message
+
+
+def test_starttls_refusal_is_one_chinese_sentence(setup):
+    """The server connected but offers no STARTTLS: say that, and what to set."""
+    with SmtpSink() as sink:
+        env = {"DUBAN_MAIL_BACKEND": "smtp", "DUBAN_SMTP_HOST": "127.0.0.1",
+               "DUBAN_SMTP_PORT": str(sink.port)}
+        (setup["tmp"] / "duban.toml").write_text('[mail]\nsecurity = "starttls"\n', encoding="utf-8")
+        tested = invoke(setup, "mail", "test", "me@example.gov.cn", env=env)
+        invoke(setup, "remind", "run", "--no-send")
+        sent = invoke(setup, "outbox", "send", env=env)
+    expected = f"邮件服务器 127.0.0.1:{sink.port} 不支持 STARTTLS：请把 [mail] security 设为 plain 或 tls。"
+    assert tested.exit_code == 1 and tested.exception.message == f"测试邮件未能发出：{expected}"
+    assert sent.exit_code == 1 and sent.exception.message.startswith(expected)
+    for said in (tested.exception.message, sent.exception.message):
+        assert "无法连接" not in said and ".。" not in said and "extension" not in said
+    listing = json.loads(invoke(setup, "outbox", "list", "--json").stdout)
+    assert listing["counts"]["pending"] == 3  # a setting problem costs no attempt
 
 
 def test_retry_usage(setup):
@@ -109,7 +154,7 @@ def test_retry_usage(setup):
 
 def test_mail_test_file_and_smtp(setup):
     result = invoke(setup, "mail", "test", "me@example.gov.cn")
-    assert result.exit_code == 0 and "测试邮件已发出(file)" in result.stdout
+    assert result.exit_code == 0 and "测试邮件已发出（file）" in result.stdout
     assert len(list(setup["out"].glob("*.eml"))) == 1
     (setup["tmp"] / "duban.toml").write_text('[mail]\nsecurity = "plain"\n', encoding="utf-8")
     with SmtpSink() as sink:
@@ -144,3 +189,15 @@ def test_daemon_once_and_lock(setup):
 def test_help_has_examples(args):
     result = CliRunner().invoke(cli.app, [*args, "--help"])
     assert result.exit_code == 0 and "示例" in result.stdout and "duban " in result.stdout
+
+
+def test_outbox_times_carry_the_zone_and_created_at_follows_today(setup):
+    """Scripts read times with their offset; a mail made on a simulated day says that day."""
+    invoke(setup, "remind", "run", "--no-send", today="2021-09-30")
+    listing = json.loads(invoke(setup, "outbox", "list", "--json", today="2021-09-30").stdout)
+    item = listing["items"][0]
+    assert item["created_at"].startswith("2021-09-30T") and item["created_at"].endswith("+08:00")
+    assert item["sent_at"] is None
+    invoke(setup, "outbox", "send")
+    sent = json.loads(invoke(setup, "outbox", "list", "--json").stdout)["items"][0]
+    assert sent["sent_at"].endswith("+08:00") and dt.datetime.fromisoformat(sent["sent_at"]).tzinfo

@@ -71,7 +71,7 @@ def test_first_schema_upgrades_to_head_with_data_intact(db_url):
     with engine.begin() as conn:  # start from nothing: the fixture's database is at head
         for name in ("web_session", "mail_link", "delegation", "notification", "attachment_chunk", "attachment_blob", "attachment",
                      "event", "assignment", "task", "chain_head", "plan",
-                     "app_user", "department", "reminder_log", "directory_version", "alembic_version"):
+                     "app_user", "department", "reminder_log", "directory_version", "instance", "alembic_version"):
             conn.execute(text(f"DROP TABLE IF EXISTS {name}" + (" CASCADE" if engine.dialect.name == "postgresql" else "")))
     upgrade(engine, "0001")
     assert current_revision(engine) == "0001"

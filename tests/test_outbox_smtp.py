@@ -1,5 +1,6 @@
 """The outbox against a real aiosmtpd server: delivery, retries, failures, crashes, claims."""
 import datetime as dt
+import re
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from sqlmodel import Session, select
 from db.models import Notification
 from mailkit import SmtpSink, free_port, make_db, wait_for
 from notifications.backends import MailConfig
+from db.instance import instance_id
 from notifications.outbox import (Outgoing, dispatch, enqueue, format_recipient, message_id,
                                   retry)
 from notifications.render import DIGEST_KINDS, EVENT_KINDS, event_context, render
@@ -86,7 +88,8 @@ def test_every_kind_delivered_with_chinese_subject_and_body(engine):
         assert "装财处" in got.subject and PLAN in got.subject
         assert got.text().strip() == want.text.strip()
         assert "推进政务公开标准化规范化" in got.html()
-        assert got.message_id == message_id(f"event:1:{k}")
+        assert got.message_id == message_id(f"event:1:{k}", instance_id(engine), "localhost")
+        assert re.fullmatch(r"<[0-9a-f]{32}\.[0-9a-f]{16}@localhost>", got.message_id)
         assert str(got.message["To"]) == f"张三 <{k}@example.gov.cn>"
         assert str(got.message["From"]) == "督办系统 <duban@localhost>"
     raw = sink.received[0].message.as_string()
@@ -180,8 +183,9 @@ def test_550_recipient_fails_with_the_reply(engine):
         report = dispatch(engine, smtp_config(sink.port, connections=1))
     assert (report.sent, report.failed) == (2, 1)
     bad = rows(engine)["k1"]
-    assert bad.status == "failed" and bad.last_error.startswith("550")
-    assert "收件人不存在" in bad.last_error
+    assert bad.status == "failed" and "（550 5.1.1）" in bad.last_error
+    assert "u1@example.gov.cn" in bad.last_error and "收件人邮箱不存在" in bad.last_error
+    assert "user unknown" not in bad.last_error and bad.last_error.endswith("。")
     assert sorted(m.rcpt_tos[0] for m in sink.received) == ["u0@example.gov.cn", "u2@example.gov.cn"]
     # retry puts it back; it fails again with the same reply
     assert retry(engine, [bad.id]) == 1
@@ -246,7 +250,7 @@ def test_sigkill_mid_batch_then_restart(engine, tmp_path):
         # After the lease has expired, a new dispatcher finishes the job.
         report = dispatch(engine, smtp_config(sink.port), now=later(1))
     ids = Counter(m.message_id for m in sink.received)
-    assert set(ids) == {message_id(f"k{i}") for i in range(total)}
+    assert set(ids) == {message_id(f"k{i}", instance_id(engine), "localhost") for i in range(total)}
     duplicates = sum(n - 1 for n in ids.values())
     assert duplicates <= in_flight  # only what was in flight at the kill, same Message-ID
     assert {r.status for r in rows(engine).values()} == {"sent"}
@@ -307,3 +311,23 @@ def test_wire_format_parses_back_exactly(subject, name):
     assert not any(part.defects for part in back.walk())
     assert all(len(line) <= 78 for line in raw.split(b"\r\n"))
     assert raw.isascii()
+
+
+def test_message_ids_differ_across_databases_and_carry_the_office_domain(tmp_path):
+    """The same outbox key in two databases (a demo and a real one, last year's and this
+    year's) must not give the same Message-ID: mail systems that de-duplicate would drop
+    the second. One database resending a row keeps its Message-ID."""
+    first, second = make_db(tmp_path, "a.db"), make_db(tmp_path, "b.db")
+    sender = "督办系统 <duban@sfj.gz.gov.cn>"
+    with SmtpSink() as sink:
+        for engine in (first, second):
+            fill(engine, 3)
+            assert dispatch(engine, smtp_config(sink.port, sender=sender)).sent == 3
+        fill(first, 1, prefix="x")
+        assert dispatch(first, smtp_config(sink.port, sender=sender, domain="mail.example.cn")).sent == 1
+    ids = [m.message_id for m in sink.received]
+    assert len(set(ids)) == 7
+    assert instance_id(first) != instance_id(second)
+    assert all(i.endswith("@sfj.gz.gov.cn>") for i in ids[:6])
+    assert ids[-1] == message_id("x0", instance_id(first), "mail.example.cn")
+    assert ids[0] == message_id("k0", instance_id(first), "sfj.gz.gov.cn")  # stable for the key

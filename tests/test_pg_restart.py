@@ -21,10 +21,10 @@ from conftest import PLAN, build_world, many_tasks_plan
 from pg_private import PrivateCluster, private_pg, private_pg_cluster  # noqa: F401 (fixtures)
 from workflow.errors import database_problem
 
-INTERRUPTED = "与数据库的连接中断,本次操作未生效,数据未改变;请确认数据库服务正常后重试。"
-UNREACHABLE = "无法连接数据库服务器,本次操作未生效;请确认数据库服务已启动,并检查 --db 或 DUBAN_DB 中的地址和端口。"
-NOT_LET_IN = ("数据库服务器拒绝了登录(用户名、密码或数据库名不对,或不允许从本机连接),本次操作未生效;"
-              "请检查 --db 或 DUBAN_DB,加 --debug 可看到服务器的原话。")
+INTERRUPTED = "与数据库的连接中断，本次操作未生效，数据未改变；请确认数据库服务正常后重试。"
+UNREACHABLE = "无法连接数据库服务器，本次操作未生效；请确认数据库服务已启动，并检查 --db 或 DUBAN_DB 中的地址和端口。"
+NOT_LET_IN = ("数据库服务器拒绝了登录（用户名、密码或数据库名不对，或不允许从本机连接），本次操作未生效；"
+              "请检查 --db 或 DUBAN_DB，加 --debug 可看到服务器的原话。")
 
 
 def _world(cluster: PrivateCluster, plan: dict = PLAN, publish: bool = True):
@@ -55,7 +55,7 @@ def _dump(url: str) -> dict[str, list[str]]:
 
 def _one_sentence(stderr: str) -> None:
     assert "Traceback" not in stderr, stderr
-    assert stderr.startswith("错误:"), stderr
+    assert stderr.startswith("错误："), stderr
     assert stderr.count("\n") == 1 and stderr.endswith("。\n"), stderr
 
 
@@ -122,7 +122,7 @@ def test_server_crashes_mid_publish_writes_nothing(private_pg):
                                          user="李审核", today="2021-07-20")
     assert code == 1, (out, err)
     _one_sentence(err)
-    assert err == f"错误:{INTERRUPTED}\n"
+    assert err == f"错误：{INTERRUPTED}\n"
 
     private_pg.ensure_running()
     after = _dump(world.url)
@@ -151,7 +151,7 @@ def test_server_stopped_mid_fire_writes_nothing(private_pg):
                                          "task", "start", str(aid), user="张三", today="2021-08-02")
     assert code == 1, (out, err)
     _one_sentence(err)
-    assert err == f"错误:{INTERRUPTED}\n"
+    assert err == f"错误：{INTERRUPTED}\n"
 
     private_pg.ensure_running()
     assert _dump(world.url) == before
@@ -176,7 +176,7 @@ def test_server_stopped_before_a_command(private_pg):
     proc = run("task", "start", str(aid), db=world.url, user="张三", today="2021-08-02")
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     _one_sentence(proc.stderr)
-    assert proc.stderr == f"错误:{UNREACHABLE}\n"
+    assert proc.stderr == f"错误：{UNREACHABLE}\n"
 
     private_pg.ensure_running()
     assert _dump(world.url) == before
@@ -228,6 +228,6 @@ def test_wrong_database_name_is_one_sentence(private_pg):
     proc = run("task", "list", db=url, user="张三")
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     _one_sentence(proc.stderr)
-    assert proc.stderr == f"错误:{NOT_LET_IN}\n"
+    assert proc.stderr == f"错误：{NOT_LET_IN}\n"
     debug = run("--debug", "task", "list", db=url, user="张三")
     assert 'database "no_such_database" does not exist' in debug.stderr

@@ -142,7 +142,7 @@ def test_publish_prints_the_summary_most_urgent_first(db_url):
         ["装财处", "2021-11-30", "2", "1", "1"],
         ["科监处", "2021-11-30", "2", "1", "1"],
         ["办公室", "2021-11-30", "1", "1"]]
-    assert lines[7] == "新建 10 项事项,已存在 0 项。"
+    assert lines[7] == "新建 10 项事项，已存在 0 项。"
     again = run_json("plan", "publish", str(world.plan_id), db=world.url, user="李审核", today="2021-07-20")
     assert again["summary"] == [] and again["created"] == 0 and again["per_department"]["装财处"] == 2
 

@@ -142,7 +142,7 @@ def test_without_a_terminal_publish_names_the_resolve_flag(db_url):
     world = build_world(db_url, GROUPED, publish=False)
     proc = run("plan", "publish", str(world.plan_id), db=world.url, user="李审核", today="2021-07-20")
     assert proc.returncode == 1
-    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("错误:无法下发,未创建任何事项。")
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("错误：无法下发，未创建任何事项。")
     assert "第 4 项“各相关业务处室”、第 5 项“各相关业务处室”、第 6 项“相关处室(单位)”" in proc.stderr
     assert "--resolve" in proc.stderr and "处室名录" not in proc.stdout + proc.stderr  # nothing asked
     assert _count(world) == 0
@@ -161,7 +161,7 @@ class _Terminal:
     def expect(self, text: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while text not in self.screen:
-            assert time.monotonic() < deadline, f"未出现“{text}”:\n{self.screen}"
+            assert time.monotonic() < deadline, f"未出现“{text}”：\n{self.screen}"
             self._read(0.2)
 
     def type(self, line: str) -> None:

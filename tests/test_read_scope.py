@@ -116,7 +116,7 @@ def test_show_and_history(scoped, reader, dept):
         with pytest.raises(NotFound) as refused:
             read()
         # exactly what a missing id says: nothing about the assignment itself
-        assert refused.value.message == f"事项 {aid} 不存在;可用 duban task list 查看事项编号。"
+        assert refused.value.message == f"事项 {aid} 不存在；可用 duban task list 查看事项编号。"
     assert app.out.getvalue() == ""
 
 

@@ -56,7 +56,7 @@ class WorkCalendar:
         if year in _WARNED_YEARS:
             return
         _WARNED_YEARS.add(year)
-        line = (f"{year} 年不在 chinese_calendar 的数据范围内:工作日按周一至周五计算,"
+        line = (f"{year} 年不在 chinese_calendar 的数据范围内：工作日按周一至周五计算，"
                 "并扣除 duban.toml [calendar] 中配置的节假日、加上调休上班日。")
         self.warnings.append(line)
         if self.on_warning:

@@ -22,7 +22,7 @@ def parse_date(value: str, what: str = "日期") -> dt.date:
             raise ValueError
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise BadInput(f"{what}“{value}”无效:应为真实存在的日期,格式 YYYY-MM-DD,如 2021-11-30。") from None
+        raise BadInput(f"{what}“{value}”无效：应为真实存在的日期，格式 YYYY-MM-DD，如 2021-11-30。") from None
 
 
 @dataclass(frozen=True)
@@ -44,3 +44,15 @@ class Clock:
     @staticmethod
     def utcnow() -> dt.datetime:
         return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def china_iso(value: dt.datetime | None, *, utc: bool = False) -> str | None:
+    """ISO 8601 with the zone written out (`2021-09-30T10:00:00+08:00`), for JSON and history.
+
+    duban stores naive times: business times (event.at, notification.created_at) as China wall
+    time, real ones (recorded_at, sent_at, next_attempt_at) as UTC (`utc=True`)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc if utc else CHINA)
+    return value.astimezone(CHINA).isoformat(timespec="seconds")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import stat
 import sys
 import tomllib
@@ -77,30 +78,31 @@ class Config:
 
 _MAIL_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "backend": ((str,), "file、smtp 或 console"),
-    "from": ((str,), "发件人,如 \"督办系统 <duban@example.gov.cn>\""),
-    "dir": ((str,), "文件夹路径(字符串)"),
-    "host": ((str,), "邮件服务器主机名(字符串)"),
+    "from": ((str,), "发件人，如 \"督办系统 <duban@example.gov.cn>\""),
+    "dir": ((str,), "文件夹路径（字符串）"),
+    "host": ((str,), "邮件服务器主机名（字符串）"),
     "port": ((int,), "1–65535 之间的整数"),
     "security": ((str,), "starttls、tls 或 plain"),
-    "username": ((str,), "用户名(字符串)"),
-    "password": ((str,), "字符串(建议改用 password_env 或 password_file)"),
-    "password_env": ((str,), "环境变量名(字符串)"),
-    "password_file": ((str,), "文件路径(字符串)"),
-    "timeout": ((int, float), "正数(秒)"),
+    "username": ((str,), "用户名（字符串）"),
+    "password": ((str,), "字符串（建议改用 password_env 或 password_file）"),
+    "password_env": ((str,), "环境变量名（字符串）"),
+    "password_file": ((str,), "文件路径（字符串）"),
+    "timeout": ((int, float), "正数（秒）"),
     "connections": ((int,), "1–64 之间的整数"),
     "max_attempts": ((int,), "正整数"),
-    "backoff_seconds": ((int, float), "正数(秒)"),
+    "backoff_seconds": ((int, float), "正数（秒）"),
+    "domain": ((str,), "域名，如 sfj.gz.gov.cn（Message-ID 与日历 UID 的后缀；默认取发件人地址的域名）"),
 }
 _REMIND_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
-    "before": ((list,), "正整数列表(工作日),如 [5, 1]"),
-    "overdue_every": ((int,), "正整数(工作日)"),
-    "escalate_after": ((int,), "正整数(工作日)"),
-    "review_wait": ((int,), "非负整数(工作日)"),
-    "warn_window": ((int,), "非负整数(工作日)"),
+    "before": ((list,), "正整数列表（工作日），如 [5, 1]"),
+    "overdue_every": ((int,), "正整数（工作日）"),
+    "escalate_after": ((int,), "正整数（工作日）"),
+    "review_wait": ((int,), "非负整数（工作日）"),
+    "warn_window": ((int,), "非负整数（工作日）"),
 }
 _CALENDAR_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
-    "holidays": ((list,), "日期列表,如 [2027-01-01, \"2027-02-06\"]"),
-    "workdays": ((list,), "日期列表(调休上班日),如 [2027-02-14]"),
+    "holidays": ((list,), "日期列表，如 [2027-01-01, \"2027-02-06\"]"),
+    "workdays": ((list,), "日期列表（调休上班日），如 [2027-02-14]"),
 }
 _WEB_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "base_url": ((str,), "网页的地址,如 \"https://oa.example.gov.cn/duban\""),
@@ -119,7 +121,7 @@ def load_config(path: Path | None = None, *,
     and are kept in Config.warnings.
     """
     env = os.environ if environ is None else environ
-    warn = warn or (lambda line: print(f"警告:{line}", file=sys.stderr))
+    warn = warn or (lambda line: print(f"警告：{line}", file=sys.stderr))
     source = _pick_file(path)
     data = _read_toml(source) if source else {}
     base = source.parent if source else Path(".")
@@ -146,9 +148,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"配置文件 {path} 不是有效的 TOML:{exc}。") from None
+        raise BadInput(f"配置文件 {path} 不是有效的 TOML：{exc}。") from None
     except OSError as exc:
-        raise BadInput(f"无法读取配置文件 {path}:{exc.strerror or exc}。") from None
+        raise BadInput(f"无法读取配置文件 {path}：{exc.strerror or exc}。") from None
 
 
 def _build(data: dict[str, Any], base: Path) -> Config:
@@ -157,7 +159,7 @@ def _build(data: dict[str, Any], base: Path) -> Config:
         if expected is None:
             raise BadInput(f"配置项 {key} 无法识别:可用的有 [mail]、[remind]、[calendar]、[web] 和 templates_dir。")
         if not isinstance(value, expected):
-            what = "一个表(如 [mail])" if expected is dict else "字符串路径"
+            what = "一个表（如 [mail]）" if expected is dict else "字符串路径"
             raise BadInput(f"配置项 {key} 应为{what}。")
     mail = _section(data, "mail", _MAIL_KEYS)
     remind, calendar = _policy(data)
@@ -192,10 +194,10 @@ def _section(data: dict[str, Any], name: str,
     for key, value in section.items():
         if key not in schema:
             known = "、".join(schema)
-            raise BadInput(f"配置项 {name}.{key} 无法识别:[{name}] 可用的有 {known}。")
+            raise BadInput(f"配置项 {name}.{key} 无法识别：[{name}] 可用的有 {known}。")
         types, what = schema[key]
         if isinstance(value, bool) or not isinstance(value, types):
-            raise BadInput(f"配置项 {name}.{key} 的值 {value!r} 无效:应为{what}。")
+            raise BadInput(f"配置项 {name}.{key} 的值 {value!r} 无效：应为{what}。")
     return section
 
 
@@ -223,13 +225,25 @@ def _mail(section: dict[str, Any], base: Path) -> "MailConfig":
     mail.max_attempts = _positive("mail.max_attempts", section.get("max_attempts", mail.max_attempts))
     mail.backoff_seconds = float(_positive("mail.backoff_seconds",
                                            section.get("backoff_seconds", mail.backoff_seconds)))
+    mail.domain = _domain(section.get("domain"))
     return mail
+
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+
+
+def _domain(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _DOMAIN.match(value):
+        raise BadInput(f"配置项 mail.domain 的值 {value!r} 无效：应为域名，如 sfj.gz.gov.cn。")
+    return value.lower()
 
 
 def _remind(section: dict[str, Any]) -> RemindPolicy:
     before = section.get("before", [5, 1])
     if not before or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in before):
-        raise BadInput(f"配置项 remind.before 的值 {before!r} 无效:应为正整数列表(工作日),如 [5, 1]。")
+        raise BadInput(f"配置项 remind.before 的值 {before!r} 无效：应为正整数列表（工作日），如 [5, 1]。")
     return RemindPolicy(
         before=tuple(sorted(set(before), reverse=True)),
         overdue_every=_positive("remind.overdue_every", section.get("overdue_every", 3)),
@@ -262,7 +276,7 @@ def _dates(section: dict[str, Any], key: str) -> frozenset[dt.date]:
             except ValueError:
                 value = None
         if not isinstance(value, dt.date):
-            raise BadInput(f"配置项 calendar.{key} 中的 {value!r} 不是日期:应为 YYYY-MM-DD,如 2027-10-01。")
+            raise BadInput(f"配置项 calendar.{key} 中的 {value!r} 不是日期：应为 YYYY-MM-DD，如 2027-10-01。")
         out.add(value)
     return frozenset(out)
 
@@ -276,7 +290,7 @@ def _apply_env(config: Config, env: dict[str, str] | os._Environ, base: Path) ->
     if env.get("DUBAN_SMTP_PORT"):
         text = env["DUBAN_SMTP_PORT"].strip()
         if not text.isdigit():
-            raise BadInput(f"环境变量 DUBAN_SMTP_PORT 的值 {text!r} 无效:应为 1–65535 之间的整数。")
+            raise BadInput(f"环境变量 DUBAN_SMTP_PORT 的值 {text!r} 无效：应为 1–65535 之间的整数。")
         mail.port = _port("DUBAN_SMTP_PORT", int(text))
     if env.get("DUBAN_SMTP_USER"):
         mail.username = env["DUBAN_SMTP_USER"].strip()
@@ -292,7 +306,7 @@ def _resolve_password(config: Config, section: dict[str, Any], env: Any, base: P
     name = section.get("password_env")
     if name:
         if not env.get(name):
-            config.warnings.append(f"mail.password_env 指定的环境变量 {name} 未设置,将不登录邮件服务器。")
+            config.warnings.append(f"mail.password_env 指定的环境变量 {name} 未设置，将不登录邮件服务器。")
         else:
             mail.password = env[name]
             return
@@ -303,7 +317,7 @@ def _resolve_password(config: Config, section: dict[str, Any], env: Any, base: P
         mail.password = section["password"]
         if source is not None and _readable_by_others(source):
             config.warnings.append(
-                f"配置文件 {source} 含有邮件密码,但其他用户可读:请执行 chmod 600 {source},"
+                f"配置文件 {source} 含有邮件密码，但其他用户可读：请执行 chmod 600 {source}，"
                 "或改用 password_env / password_file。")
 
 
@@ -311,9 +325,9 @@ def _read_secret(path: Path, config: Config) -> str:
     try:
         secret = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise BadInput(f"无法读取配置项 mail.password_file 指定的文件 {path}:{exc.strerror or exc}。") from None
+        raise BadInput(f"无法读取配置项 mail.password_file 指定的文件 {path}：{exc.strerror or exc}。") from None
     if _readable_by_others(path):
-        config.warnings.append(f"密码文件 {path} 其他用户可读:请执行 chmod 600 {path}。")
+        config.warnings.append(f"密码文件 {path} 其他用户可读：请执行 chmod 600 {path}。")
     return secret
 
 
@@ -326,7 +340,7 @@ def _readable_by_others(path: Path) -> bool:
 
 def _choice(key: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        raise BadInput(f"配置项 {key} 的值 {value!r} 无效:应为 {'、'.join(allowed)} 之一。")
+        raise BadInput(f"配置项 {key} 的值 {value!r} 无效：应为 {'、'.join(allowed)} 之一。")
     return value
 
 
@@ -335,7 +349,7 @@ def _sender(value: str) -> str:
 
     text = " ".join(value.split())
     if "@" not in parseaddr(text)[1]:
-        raise BadInput(f"配置项 mail.from 的值 {value!r} 无效:应为邮件地址,如 \"督办系统 <duban@example.gov.cn>\"。")
+        raise BadInput(f"配置项 mail.from 的值 {value!r} 无效：应为邮件地址，如 \"督办系统 <duban@example.gov.cn>\"。")
     return text
 
 
@@ -347,13 +361,13 @@ def _port(key: str, value: int | None) -> int | None:
 
 def _positive(key: str, value: int | float) -> int | float:
     if value <= 0:
-        raise BadInput(f"配置项 {key} 的值 {value!r} 无效:应为正数。")
+        raise BadInput(f"配置项 {key} 的值 {value!r} 无效：应为正数。")
     return value
 
 
 def _ranged(key: str, value: int, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise BadInput(f"配置项 {key} 的值 {value!r} 无效:应为 {low}–{high} 之间的整数。")
+        raise BadInput(f"配置项 {key} 的值 {value!r} 无效：应为 {low}–{high} 之间的整数。")
     return value
 
 

@@ -75,11 +75,11 @@ class Context:
             url = normalise_url(self.db_url)
             scheme = url.split("://", 1)[0]
             if scheme not in ("sqlite", "postgresql+psycopg"):
-                raise BadInput(f"不支持的数据库地址“{scheme}://…”;请使用 SQLite 文件路径或 postgresql://… 地址。")
+                raise BadInput(f"不支持的数据库地址“{scheme}://…”；请使用 SQLite 文件路径或 postgresql://… 地址。")
             path = sqlite_file(url)
             if check_schema and path is not None and not path.exists():
                 # A reading or working command never creates a database as a side effect.
-                raise Refused(f"数据库 {path} 不存在:请先运行 duban db init(或用 --db 指定已有的数据库)。")
+                raise Refused(f"数据库 {path} 不存在：请先运行 duban db init（或用 --db 指定已有的数据库）。")
             self._engine = make_engine(url, synchronous=self.synchronous)
             if check_schema:
                 self._check_schema()
@@ -97,11 +97,11 @@ class Context:
             problem = None if is_sqlite(self._engine) else database_problem(exc)
             if problem is not None:  # down, unreachable or refusing us: a sentence, not the driver's English
                 raise problem from exc
-            raise Refused(f"无法连接数据库:{_short(exc)}。请检查 --db 或 DUBAN_DB。") from exc
+            raise Refused(f"无法连接数据库：{_short(exc)}。请检查 --db 或 DUBAN_DB。") from exc
         if current is None:
-            raise Refused("数据库尚未初始化:请先运行 duban db init。")
+            raise Refused("数据库尚未初始化：请先运行 duban db init。")
         if current != head_revision():
-            raise Refused(f"数据库结构版本为 {current},需要升级:请运行 duban db init。")
+            raise Refused(f"数据库结构版本为 {current}，需要升级：请运行 duban db init。")
 
     def close(self) -> None:
         """Close the pooled connections now (cli.main stops the exit's garbage collection
@@ -140,15 +140,15 @@ class Context:
         if self.authenticate:
             return self._token_user(users)
         if not self.actor_name:
-            raise BadInput("未指定操作人:请用 --as 姓名 或设置环境变量 DUBAN_USER。")
+            raise BadInput("未指定操作人：请用 --as 姓名 或设置环境变量 DUBAN_USER。")
         user = users.by_name(self.actor_name)
         if user is None or not user.active:
-            raise NotFound(f"用户“{self.actor_name}”不存在或已停用;可用 duban user list 查看用户。")
+            raise NotFound(f"用户“{self.actor_name}”不存在或已停用；可用 duban user list 查看用户。")
         return user
 
     def _token_user(self, users: _Users) -> Any:
         """Check the token once per App (scrypt is slow on purpose); --as must name its user."""
-        from workflow.access.tokens import REFUSAL, check_token
+        from workflow.access.tokens import as_mismatch, check_token
 
         if self._user_id is not None:
             user = users.by_id(self._user_id)
@@ -156,7 +156,7 @@ class Context:
                 return user
         user = check_token(self.token, users.by_id)
         if self.actor_name and self.actor_name != user.name:
-            raise NotAuthenticated(REFUSAL)
+            raise NotAuthenticated(as_mismatch(self.actor_name, user.name))
         self._user_id = user.id
         return user
 

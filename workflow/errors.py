@@ -78,38 +78,38 @@ class DatabaseProblem(Refused):
 
 _PROBLEMS = (  # (words in the driver's message, the sentence for the user)
     (("database or disk is full", "no space left", "disk full", "file too large", "diskfull"),
-     "磁盘空间不足(或超出文件大小限制),本次操作未生效,数据未改变;请释放空间后重试。"),
+     "磁盘空间不足（或超出文件大小限制），本次操作未生效，数据未改变；请释放空间后重试。"),
     (("disk i/o error",),
-     "磁盘读写失败(可能是空间不足或文件大小受限),本次操作未生效,数据未改变;请检查磁盘后重试。"),
+     "磁盘读写失败（可能是空间不足或文件大小受限），本次操作未生效，数据未改变；请检查磁盘后重试。"),
     (("readonly database", "read-only", "read only"),
-     "数据库文件是只读的,本次操作未生效;请检查数据库文件及其所在文件夹的写权限。"),
+     "数据库文件是只读的，本次操作未生效；请检查数据库文件及其所在文件夹的写权限。"),
     (("file is not a database", "file is encrypted"),
-     "所指定的文件不是 duban 数据库;请检查 --db 或 DUBAN_DB。"),
+     "所指定的文件不是 duban 数据库；请检查 --db 或 DUBAN_DB。"),
     (("unable to open database file",),
-     "无法打开数据库文件;请检查 --db 或 DUBAN_DB 的路径和权限。"),
+     "无法打开数据库文件；请检查 --db 或 DUBAN_DB 的路径和权限。"),
     # No server to talk to: stopped, starting up or recovering after a crash, or a wrong
     # address.
     (("connection refused", "could not connect", "timeout expired", "could not translate host name",
       "no route to host", "network is unreachable", "the database system is starting up",
       "the database system is shutting down", "not yet accepting connections", "in recovery mode"),
-     "无法连接数据库服务器,本次操作未生效;请确认数据库服务已启动,"
+     "无法连接数据库服务器，本次操作未生效；请确认数据库服务已启动，"
      "并检查 --db 或 DUBAN_DB 中的地址和端口。"),
     # The server ended or lost the session mid-command (stop, restart, crash,
     # pg_terminate_backend); the open transaction died with it.
     (("terminating connection", "server closed the connection", "connection is closed",
       "shutting down", "consuming input failed", "connection timed out", "ssl syscall error",
       "the connection is lost", "no connection to the server"),
-     "与数据库的连接中断,本次操作未生效,数据未改变;请确认数据库服务正常后重试。"),
+     "与数据库的连接中断，本次操作未生效，数据未改变；请确认数据库服务正常后重试。"),
     # A server that is up but has no connection slot left.
     (("too many clients already", "remaining connection slots are reserved"),
-     "数据库服务器的连接数已满,本次操作未生效;请稍后重试,或请管理员检查数据库的 max_connections。"),
+     "数据库服务器的连接数已满，本次操作未生效；请稍后重试，或请管理员检查数据库的 max_connections。"),
     # A server that answered but would not let us in. "connection failed" is how psycopg
     # begins every failed connect, so this comes after the outages above.
     (("password authentication failed", "no pg_hba.conf entry", "connection failed"),
-     "数据库服务器拒绝了登录(用户名、密码或数据库名不对,或不允许从本机连接),本次操作未生效;"
-     "请检查 --db 或 DUBAN_DB,加 --debug 可看到服务器的原话。"),
+     "数据库服务器拒绝了登录（用户名、密码或数据库名不对，或不允许从本机连接），本次操作未生效；"
+     "请检查 --db 或 DUBAN_DB，加 --debug 可看到服务器的原话。"),
     (("database is locked", "database table is locked"),
-     "数据库正忙(其他操作正在写入),本次操作未生效;请稍后重试。"),
+     "数据库正忙（其他操作正在写入），本次操作未生效；请稍后重试。"),
 )
 
 

@@ -61,7 +61,7 @@ def load(db_url: str | None, warn: TextIO | None = None) -> str | None:
     if not file.exists():
         return None
     if warn is not None and file.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        print(f"警告:凭据文件 {file} 可被他人读取,请运行 chmod 600 {file}。", file=warn)
+        print(f"警告：凭据文件 {file} 可被他人读取，请运行 chmod 600 {file}。", file=warn)
     entry = _load(file).get("databases", {}).get(key(db_url))
     token = entry.get("token") if isinstance(entry, dict) else None
     return token if isinstance(token, str) else None

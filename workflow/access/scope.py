@@ -10,11 +10,13 @@ from workflow.errors import NotFound, NotPermitted
 Visible = frozenset[int] | None  # department ids a reader may see; None means every one
 
 # Refusals for the commands states/access.py reserves (each follows the user's name).
-DIRECTORY_ADMIN = "无权修改处室名录:只有管理员可以添加或导入处室。"
-PLAN_OFFICE = "无权导入计划:只有审核人(政务公开办)或管理员可以导入。"
-ADD_USER = "无权添加用户:只有管理员可以添加用户。"
-REVOKE_USER = "无权停用用户:只有管理员可以停用用户。"
-EXPORT_EVENTS = "无权导出全部办理记录:只有审核人、督查或管理员可以导出。"
+DIRECTORY_ADMIN = "无权修改处室名录：只有管理员可以添加或导入处室。"
+PLAN_OFFICE = "无权导入计划：只有审核人（政务公开办）或管理员可以导入。"
+ARCHIVE_PLAN = "无权归档计划：只有审核人（政务公开办）或管理员可以归档。"
+ADD_USER = "无权添加用户：只有管理员可以添加用户。"
+REVOKE_USER = "无权停用用户：只有管理员可以停用用户。"
+SET_USER = "无权修改用户：只有管理员可以修改用户的角色、处室或邮箱。"
+EXPORT_EVENTS = "无权导出全部办理记录：只有审核人、督查或管理员可以导出。"
 
 
 def visible_departments(viewer: Any) -> Visible:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from db.models import User
     from workflow.context import Context
 
-ADMIN_EXISTS = "数据库中已有管理员;新用户请由管理员用 duban user add 添加。"
+ADMIN_EXISTS = "数据库中已有管理员；新用户请由管理员用 duban user add 添加。"
 
 
 @dataclass
@@ -30,7 +30,7 @@ def init_database(ctx: "Context", admin: str | None = None, email: str | None = 
     from workflow.access.tokens import has_admin
 
     if bool(admin) != bool(email):
-        raise BadInput("--admin 与 --email 需要一起使用,例如 duban db init --admin 吴管理 --email wu@sfj.gz.gov.cn。")
+        raise BadInput("--admin 与 --email 需要一起使用，例如 duban db init --admin 吴管理 --email wu@sfj.gz.gov.cn。")
     engine = ctx.engine(check_schema=False)
     if admin and has_admin(engine):  # refuse before changing anything
         raise Refused(ADMIN_EXISTS)
@@ -96,7 +96,7 @@ def find_user(session, name: str) -> "User":
 
     user = session.exec(select(User).where(User.name == name)).first()
     if user is None:
-        raise NotFound(f"用户“{name}”不存在;可用 duban user list 查看。")
+        raise NotFound(f"用户“{name}”不存在；可用 duban user list 查看。")
     return user
 
 
@@ -127,9 +127,9 @@ def rotate_token(ctx: "Context", name: str | None = None) -> Rotation:
         me = ctx.viewer(s)
         target = find_user(s, name) if name else me
         if target is None:
-            raise BadInput("请指定用户姓名,例如 duban user rotate-token 张三。")
+            raise BadInput("请指定用户姓名，例如 duban user rotate-token 张三。")
         if me is not None and target.id != me.id and not states.administers(me.roles):
-            raise NotPermitted(f"{me.name}无权为他人更换令牌:只能更换本人的令牌,为他人更换需要管理员。")
+            raise NotPermitted(f"{me.name}无权为他人更换令牌：只能更换本人的令牌，为他人更换需要管理员。")
         reactivated = not target.active
         target.active = True
         token = issue_token(s, target)

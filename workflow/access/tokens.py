@@ -38,8 +38,16 @@ MAX_TOKEN = 200  # longer input is refused before any hashing (no work for garba
 TOKEN_RE = re.compile(r"^duban_([1-9][0-9]{0,9})_([A-Za-z0-9_-]{20,100})$")
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
-REFUSAL = "身份验证失败:令牌无效或已停用;请用 duban login 重新登录,或设置 DUBAN_TOKEN。"
-NOT_LOGGED_IN = "未登录:请先用 duban login 登录,或设置环境变量 DUBAN_TOKEN。"
+REFUSAL = "身份验证失败：令牌无效或已停用；请用 duban login 重新登录，或设置 DUBAN_TOKEN。"
+NOT_LOGGED_IN = "未登录：请先用 duban login 登录，或设置环境变量 DUBAN_TOKEN。"
+
+
+def as_mismatch(named: str, holder: str) -> str:
+    """--as (or DUBAN_USER) names someone other than the valid token's holder."""
+    from workflow.errors import shown
+
+    return (f"--as 指定的是“{shown(named)}”，而当前令牌属于“{holder}”：命令总是以令牌持有人的身份执行；"
+            f"请去掉 --as（或环境变量 DUBAN_USER），或用“{shown(named)}”本人的令牌登录。")
 
 
 def new_token(user_id: int) -> str:
@@ -135,7 +143,7 @@ def revoke(session: "Session", user: "User") -> None:
         admins = [u for u in session.exec(select(User).where(User.active == True)).all()  # noqa: E712
                   if "admin" in u.roles]
         if len(admins) <= 1:
-            raise Refused(f"{user.name}是最后一位在用的管理员,不能停用;请先添加另一位管理员。")
+            raise Refused(f"{user.name}是最后一位在用的管理员，不能停用；请先添加另一位管理员。")
     user.token_hash = None
     user.active = False
     session.add(user)

@@ -38,7 +38,9 @@ class DemoContext(Context):
 
 App = DemoContext  # the steps' name for it
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+# The demo's real inputs (examples/ of the repository, linked here as workflow/demo/data so
+# that a wheel carries them as package data and `duban demo` works from any directory).
+EXAMPLES = Path(__file__).parent / "data"
 
 USERS = [  # name, department, roles
     ("李敏", "局政务公开办", ["reviewer"]),

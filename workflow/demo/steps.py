@@ -21,8 +21,10 @@ def run_demo(ctx: Context, folder: Path, narrator: Narrator) -> None:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
+    # Paths relative to the file (workflow/config.py resolves them against its folder): a
+    # copied demo folder writes into itself, never into the original.
     (folder / "duban.toml").write_text(
-        f'[mail]\nbackend = "file"\ndir = "{folder / "outbox"}"\n', encoding="utf-8")
+        '[mail]\nbackend = "file"\ndir = "outbox"\nfrom = "督办系统 <duban@sfj.gz.gov.cn>"\n', encoding="utf-8")
     # The replay is a trusted library caller on its own database: it names each actor.
     base = DemoContext(db_url=f"sqlite:///{folder / 'duban.db'}", config_path=folder / "duban.toml",
                        clock=ctx.clock, synchronous=ctx.synchronous, narrator=narrator)
@@ -59,12 +61,12 @@ def replay(app: App, folder) -> None:
         if text == "2021-10-08":  # the first working day after Q3 and the National Day holiday
             quarter_ledger(at(app, text), "2021Q3")
     files = year_end(at(app, "2021-12-31"), folder)
-    app.narrator.line(f"\n台账与年度报告:{'、'.join(f.name for f in files)},已写入 {folder}。")
+    app.narrator.line(f"\n台账与年度报告：{'、'.join(f.name for f in files)}，已写入 {folder}。")
     mails = list((folder / "outbox").glob("*.eml")) if (folder / "outbox").exists() else []
-    app.narrator.line(f"\n邮件:{len(mails)} 封,已写入 {folder / 'outbox'}(可用邮件客户端打开 .eml 文件)。")
+    app.narrator.line(f"\n邮件：{len(mails)} 封，已写入 {folder / 'outbox'}（可用邮件客户端打开 .eml 文件）。")
     tokens = write_tokens(app, folder)
-    app.narrator.line(f"数据库:{folder / 'duban.db'};演示用户的登录令牌在 {tokens}(仅本人可读)。"
-          f"以审核人李敏的身份继续体验,例如:\n"
+    app.narrator.line(f"数据库：{folder / 'duban.db'}；演示用户的登录令牌在 {tokens}（仅本人可读）。"
+          f"以审核人李敏的身份继续体验，例如：\n"
           f"  export DUBAN_TOKEN=$(cat {tokens / '李敏'})\n"
           f"  duban --db {folder / 'duban.db'} --today 2021-12-31 task list --overdue\n"
           f"  duban --db {folder / 'duban.db'} task history 1\n"
@@ -94,8 +96,8 @@ def setup(app: App) -> None:
         plan = load_plan(EXAMPLES / "gz-sfj-2021.txt")
         row = store_plan(s, plan, app.clock)
         report = publish(s, row, _user(s, "李敏"), app.clock, load_resolution(EXAMPLES / "resolve.yaml"))
-    say(app, day, f"政务公开办导入《{row.title}》({len(plan.tasks)} 项任务),"
-                  f"下发 {report.created} 项事项到 {len(report.per_department)} 个处室(单位)。")
+    say(app, day, f"政务公开办导入《{row.title}》（{len(plan.tasks)} 项任务），"
+                  f"下发 {report.created} 项事项到 {len(report.per_department)} 个处室（单位）。")
 
 
 def _pinyin(name: str) -> str:
@@ -129,14 +131,14 @@ def _act(app: App, day: str, who: str, aid: int, trigger: str, fields: Fields | 
         lifecycle.transition(at(app, day, who), aid, trigger, fields)
         return True
     except DubanError as exc:
-        app.narrator.line(f"{day}  (拒绝)事项 {aid}:{exc.message}")
+        app.narrator.line(f"{day}  （拒绝）事项 {aid}：{exc.message}")
         return False
 
 
 def acknowledge(app: App, day: str) -> None:
     items = _items(app, ("assigned",))
     done = sum(_act(app, day, _staff(dept), aid, "start") for aid, _, dept in items)
-    say(app, day, f"各处室签收 {done} 项事项(已下发 → 办理中)。")
+    say(app, day, f"各处室签收 {done} 项事项（已下发 → 办理中）。")
 
 
 def quarter_submissions(app: App, day: str) -> None:
@@ -145,7 +147,7 @@ def quarter_submissions(app: App, day: str) -> None:
     chosen = [it for k, it in enumerate(items) if k % 5 != 4]
     done = sum(_act(app, day, _staff(d), aid, "submit", Fields(summary="第三季度台账已更新并公开。"))
                for aid, _, d in chosen)
-    say(app, day, f"第三季度:{done} 项按季度任务报送,{len(items) - done} 项未报送。")
+    say(app, day, f"第三季度：{done} 项按季度任务报送，{len(items) - done} 项未报送。")
 
 
 def _review_all(app: App, day: str) -> int:
@@ -169,38 +171,38 @@ def _task(app: App, seq: int, dept: str) -> int:
 def submit_task_1(app: App, day: str) -> None:
     aid = _task(app, 1, "装财处")
     _act(app, day, "张伟", aid, "submit", Fields(summary="已在门户网站公开2021年部门预算。"))
-    say(app, day, f"装财处报送任务 1(事项 {aid})。")
+    say(app, day, f"装财处报送任务 1（事项 {aid}）。")
 
 
 def send_back_task_1(app: App, day: str) -> None:
     aid = _task(app, 1, "装财处")
-    _act(app, day, "李敏", aid, "send_back", Fields(comment="请同时公开2020年部门决算及相关报表,并附网址。"))
-    say(app, day, f"政务公开办退回任务 1(事项 {aid}),要求补充决算公开。")
+    _act(app, day, "李敏", aid, "send_back", Fields(comment="请同时公开2020年部门决算及相关报表，并附网址。"))
+    say(app, day, f"政务公开办退回任务 1（事项 {aid}），要求补充决算公开。")
 
 
 def resubmit_task_1(app: App, day: str) -> None:
     aid = _task(app, 1, "装财处")
-    _act(app, day, "陈刚", aid, "submit", Fields(summary="预算、决算及相关报表均已公开,网址见政务公开专栏。"))
-    say(app, day, f"装财处重新报送任务 1(事项 {aid})。")
+    _act(app, day, "陈刚", aid, "submit", Fields(summary="预算、决算及相关报表均已公开，网址见政务公开专栏。"))
+    say(app, day, f"装财处重新报送任务 1（事项 {aid}）。")
 
 
 def approve_task_1(app: App, day: str) -> None:
     aid = _task(app, 1, "装财处")
     _act(app, day, "李敏", aid, "approve", Fields(comment="同意办结。"))
-    say(app, day, f"政务公开办审核通过任务 1(事项 {aid}),办结。")
+    say(app, day, f"政务公开办审核通过任务 1（事项 {aid}），办结。")
 
 
 def request_delay_task_7(app: App, day: str) -> None:
     aid = _task(app, 7, "科监处")
     _act(app, day, "刘洋", aid, "request_delay",
-         Fields(reason="政策问答平台对接需等待市级平台接口开放,无法在11月底前完成。", until=dt.date(2021, 12, 15)))
-    say(app, day, f"科监处就任务 7(事项 {aid})书面说明并申请延期至 2021-12-15。")
+         Fields(reason="政策问答平台对接需等待市级平台接口开放，无法在11月底前完成。", until=dt.date(2021, 12, 15)))
+    say(app, day, f"科监处就任务 7（事项 {aid}）书面说明并申请延期至 2021-12-15。")
 
 
 def approve_delay_task_7(app: App, day: str) -> None:
     aid = _task(app, 7, "科监处")
     _act(app, day, "李敏", aid, "approve_delay", Fields(comment="同意延期至12月15日。"))
-    say(app, day, f"政务公开办同意任务 7 延期(事项 {aid}),完成时限改为 2021-12-15。")
+    say(app, day, f"政务公开办同意任务 7 延期（事项 {aid}），完成时限改为 2021-12-15。")
 
 
 def november_submissions(app: App, day: str) -> None:
@@ -210,7 +212,7 @@ def november_submissions(app: App, day: str) -> None:
     chosen = [it for k, it in enumerate(items) if k % 4 != 3]
     done = sum(_act(app, day, _staff(d), aid, "submit", Fields(summary=f"任务 {seq} 已按要求落实。"))
                for aid, seq, d in chosen)
-    say(app, day, f"各处室报送 {done} 项,{len(items) - done} 项未在 11 月底前报送。")
+    say(app, day, f"各处室报送 {done} 项，{len(items) - done} 项未在 11 月底前报送。")
 
 
 def november_reviews(app: App, day: str) -> None:
@@ -221,7 +223,7 @@ def finish_task_7(app: App, day: str) -> None:
     aid = _task(app, 7, "科监处")
     _act(app, day, "刘洋", aid, "submit", Fields(summary="已接入政策问答平台。"))
     _act(app, day, "李敏", aid, "approve", Fields(comment="同意办结。"))
-    say(app, day, f"科监处在延期后的时限内完成任务 7(事项 {aid}),审核通过。")
+    say(app, day, f"科监处在延期后的时限内完成任务 7（事项 {aid}），审核通过。")
 
 
 def december_submissions(app: App, day: str) -> None:
@@ -246,4 +248,4 @@ def remind(app: App, day: str) -> None:
     sent = dispatch(app.engine(), app.config().mail)
     if report.enqueued:
         items = "、".join(f"{KIND_LABELS.get(k, k)} {n} 项" for k, n in report.items.items())
-        say(app, day, f"催办:{report.enqueued} 封提醒邮件({items});本日共发出 {sent.sent} 封邮件。")
+        say(app, day, f"催办：{report.enqueued} 封提醒邮件（{items}）；本日共发出 {sent.sent} 封邮件。")

@@ -53,12 +53,12 @@ def parse_directory(path: Path) -> list[DeptRecord]:
     text = decode_bytes(read_limited(path), path.name).lstrip("\ufeff")
     refuse_nul(text, path.name)
     if not text.strip():
-        raise BadInput(f"{path.name} 是空文件:处室名录应包含 name,aliases,email,kind,head 表头和至少一个处室。")
+        raise BadInput(f"{path.name} 是空文件：处室名录应包含 name,aliases,email,kind,head 表头和至少一个处室。")
     first = text.strip().splitlines()[0]
     raw = _csv_rows(text, path.name) if _is_csv_header(first) else _yaml_rows(text, path.name)
     records = [_record(item, index, path.name) for index, item in enumerate(raw, 1)]
     if not records:
-        raise BadInput(f"{path.name} 中没有处室:请在表头下方每行填写一个处室。")
+        raise BadInput(f"{path.name} 中没有处室：请在表头下方每行填写一个处室。")
     _check_unique(records, path.name)
     return records
 
@@ -73,7 +73,7 @@ def _csv_rows(text: str, source: str) -> list[dict[str, Any]]:
     fields = [(f or "").strip().lower() for f in reader.fieldnames or []]
     unknown = [f for f in fields if f and f not in FIELDS]
     if unknown:
-        raise BadInput(f"{source} 的表头含未知列 {'、'.join(unknown)}:只允许 name,aliases,email,kind,head。")
+        raise BadInput(f"{source} 的表头含未知列 {'、'.join(unknown)}：只允许 name,aliases,email,kind,head。")
     rows = []
     for row in reader:
         clean = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k is not None}
@@ -90,24 +90,24 @@ def _yaml_rows(text: str, source: str) -> list[Any]:
     try:
         data = load_yaml(text)
     except yaml.YAMLError:
-        raise BadInput(f"{source} 既不是 CSV(首行应为 name,aliases,email,kind,head)也不是有效的 YAML 列表。") from None
+        raise BadInput(f"{source} 既不是 CSV（首行应为 name,aliases,email,kind,head）也不是有效的 YAML 列表。") from None
     if isinstance(data, dict) and isinstance(data.get("departments"), list):
         data = data["departments"]
     if not isinstance(data, list):
-        raise BadInput(f"{source} 格式不对:应为 CSV(表头 name,aliases,email,kind,head)或 YAML 列表(每项含 name、email 等)。")
+        raise BadInput(f"{source} 格式不对：应为 CSV（表头 name,aliases,email,kind,head）或 YAML 列表（每项含 name、email 等）。")
     return data
 
 
 def _record(item: Any, index: int, source: str) -> DeptRecord:
     where = f"{source} 第 {index} 个处室"
     if not isinstance(item, dict):
-        raise BadInput(f"{where}应写成映射(name: …, email: …),实际为 {type(item).__name__}。")
+        raise BadInput(f"{where}应写成映射（name: …， email: …），实际为 {type(item).__name__}。")
     unknown = sorted(str(k) for k in item if str(k).lower() not in FIELDS)
     if unknown:
-        raise BadInput(f"{where}含未知字段 {'、'.join(unknown)}:只允许 name、aliases、email、kind、head。")
+        raise BadInput(f"{where}含未知字段 {'、'.join(unknown)}：只允许 name、aliases、email、kind、head。")
     name = normalize_name(str(item.get("name") or ""))
     if not name:
-        raise BadInput(f"{where}缺少 name(处室名称)。")
+        raise BadInput(f"{where}缺少 name（处室名称）。")
     return DeptRecord(
         name=name,
         aliases=[a for a in (normalize_name(x) for x in _aliases(item.get("aliases"), where)) if a and a != name],
@@ -127,9 +127,9 @@ def _head(value: Any, where: str) -> str | None:
     text = str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
     if text is None or not isinstance(value, str) or _DATE_LIKE_RE.fullmatch(text):
         shown = (text or type(value).__name__)[:40]
-        raise BadInput(f"{where}的 head“{shown}”不是负责人姓名:head 应填写处室负责人的姓名。")
+        raise BadInput(f"{where}的 head“{shown}”不是负责人姓名：head 应填写处室负责人的姓名。")
     if len(text) > 100 or any(ch in text for ch in "\x00\r\n\t"):
-        raise BadInput(f"{where}的 head 无效:应为不超过 100 字的一行文字(负责人姓名)。")
+        raise BadInput(f"{where}的 head 无效：应为不超过 100 字的一行文字（负责人姓名）。")
     return text
 
 
@@ -140,7 +140,7 @@ def _aliases(value: Any, where: str) -> list[str]:
         return [a.strip() for a in re.split(r"[;；、,，]", value) if a.strip()]
     if isinstance(value, list) and all(isinstance(a, str) for a in value):
         return [a.strip() for a in value if a.strip()]
-    raise BadInput(f"{where}的 aliases 应为文字列表,或用“;”“、”分隔的文字。")
+    raise BadInput(f"{where}的 aliases 应为文字列表，或用“；”“、”分隔的文字。")
 
 
 def _email(value: Any, where: str) -> str | None:
@@ -148,7 +148,7 @@ def _email(value: Any, where: str) -> str | None:
         return None
     email = str(value).strip()
     if not _EMAIL_RE.match(email):
-        raise BadInput(f"{where}的 email“{email}”不是有效的邮箱地址,应形如 bgs@example.gov.cn。")
+        raise BadInput(f"{where}的 email“{email}”不是有效的邮箱地址，应形如 bgs@example.gov.cn。")
     return email
 
 
@@ -158,7 +158,7 @@ def _kind(value: Any, where: str) -> str:
     kind = str(value).strip()
     kind = _KIND_WORDS.get(kind, kind.lower())
     if kind not in KINDS:
-        raise BadInput(f"{where}的 kind“{value}”无效,应为 office(综合办公室)、business(业务处室)或 unit(局属单位)。")
+        raise BadInput(f"{where}的 kind“{value}”无效，应为 office（综合办公室）、business（业务处室）或 unit（局属单位）。")
     return kind
 
 
@@ -168,9 +168,9 @@ def _check_unique(records: list[DeptRecord], source: str) -> None:
     for record in records:
         for name in record.names():
             if name in owner and owner[name] != record.name:
-                raise BadInput(f"{source} 中“{name}”同时属于“{owner[name]}”和“{record.name}”:每个名称或别名只能对应一个处室。")
+                raise BadInput(f"{source} 中“{name}”同时属于“{owner[name]}”和“{record.name}”：每个名称或别名只能对应一个处室。")
             if name in owner and name == record.name:
-                raise BadInput(f"{source} 中处室“{name}”重复出现:每个处室只写一行。")
+                raise BadInput(f"{source} 中处室“{name}”重复出现：每个处室只写一行。")
             owner[name] = record.name
 
 

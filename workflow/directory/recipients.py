@@ -61,7 +61,8 @@ class Directory:
                  for r in conn.execute(_USERS)}
         departments = {r.id: (r.name, r.email, r.head) for r in conn.execute(_DEPARTMENTS)}
         delegations = conn.execute(
-            select(_G.c.from_user_id, _G.c.to_user_id).where(_G.c.starts_on <= on, _G.c.ends_on >= on)
+            select(_G.c.from_user_id, _G.c.to_user_id).where(_G.c.starts_on <= on, _G.c.ends_on >= on,
+                                                          _G.c.revoked_at.is_(None))
             .order_by(_G.c.to_user_id))
         delegates: dict[int, list[int]] = defaultdict(list)
         for from_id, to_id in delegations:

@@ -35,7 +35,7 @@ def check_name(name: str, what: str) -> str:
 def check_email(email: str) -> str:
     email = (email or "").strip()
     if not EMAIL_RE.match(email) or len(email) > 320:
-        raise BadInput(f"邮箱“{email[:80]}”格式无效,应形如 name@example.gov.cn。")
+        raise BadInput(f"邮箱“{email[:80]}”格式无效，应形如 name@example.gov.cn。")
     return email
 
 
@@ -43,7 +43,7 @@ def add_department(session: Session, name: str, email: str | None, aliases: list
                    kind: str = "business", head: str | None = None) -> Department:
     name = check_name(name, "处室名称")
     if kind not in KINDS:
-        raise BadInput(f"处室类别“{kind}”无效,应为 office、business 或 unit。")
+        raise BadInput(f"处室类别“{kind}”无效，应为 office、business 或 unit。")
     aliases = [check_name(a, "别名") for a in aliases]
     for n in [name, *aliases]:
         found = find_department(session, n, fuzzy=False)
@@ -70,21 +70,30 @@ def find_department(session: Session | None, name: str, fuzzy: bool = True,
     return match_department(name, departments, fuzzy)
 
 
+def _check_roles(roles: list[str]) -> list[str]:
+    bad = [r for r in roles if r not in states.ROLES]
+    if bad or not roles:
+        raise BadInput(f"角色“{'、'.join(bad) or '(未指定)'}”无效，应为：{'、'.join(states.ROLES)}。")
+    return sorted(set(roles))
+
+
+def _department_id(session: Session, department: str | None, roles: list[str]) -> int | None:
+    if department:
+        dept = find_department(session, department)
+        if dept is None:
+            raise NotFound(f"处室“{department}”不存在；可用 duban dept list 查看。")
+        return dept.id
+    if set(roles) & {"staff", "head"}:
+        raise BadInput("处室人员（staff/head）必须用 --dept 指定所属处室。")
+    return None
+
+
 def add_user(session: Session, name: str, email: str, roles: list[str], department: str | None,
              clock: Clock) -> User:
     name = check_name(name, "用户名")
     email = check_email(email)
-    bad = [r for r in roles if r not in states.ROLES]
-    if bad or not roles:
-        raise BadInput(f"角色“{'、'.join(bad) or '(未指定)'}”无效,应为:{'、'.join(states.ROLES)}。")
-    dept_id = None
-    if department:
-        dept = find_department(session, department)
-        if dept is None:
-            raise NotFound(f"处室“{department}”不存在;可用 duban dept list 查看。")
-        dept_id = dept.id
-    elif set(roles) & {"staff", "head"}:
-        raise BadInput("处室人员(staff/head)必须用 --dept 指定所属处室。")
+    _check_roles(roles)
+    dept_id = _department_id(session, department, roles)
     if session.exec(select(User).where(User.name == name)).first():
         raise Refused(f"用户“{name}”已存在。")
     twin = next((u.name for u in session.exec(select(User)).all() if same(u.name, name)), None)
@@ -95,6 +104,39 @@ def add_user(session: Session, name: str, email: str, roles: list[str], departme
     session.add(user)
     session.commit()
     return user
+
+
+@dataclass
+class UserChange:
+    user: User
+    changed: dict[str, tuple[str, str]]  # field label → (before, after), as shown to people
+
+
+def set_user(session: Session, user: User, roles: list[str] | None, department: str | None,
+             email: str | None, no_department: bool = False) -> UserChange:
+    """Change a user's roles, department or email (the caller checked the admin role).
+
+    Roles given replace the old ones; a staff member or head keeps needing a department.
+    Nothing else of the user changes: their token, their history and their delegations stay.
+    """
+    names = {d.id: d.name for d in list_departments(session)}
+    before = ("、".join(user.roles), names.get(user.department_id) or "无", user.email)
+    new_roles = _check_roles(roles) if roles is not None else list(user.roles)
+    if no_department:
+        dept_id = _department_id(session, None, new_roles)
+    elif department is not None:
+        dept_id = _department_id(session, department, new_roles)
+    else:
+        dept_id = user.department_id if user.department_id is not None else _department_id(session, None, new_roles)
+    user.roles = new_roles
+    user.department_id = dept_id
+    if email is not None:
+        user.email = check_email(email)
+    after = ("、".join(user.roles), names.get(user.department_id) or "无", user.email)
+    changed = {label: (b, a) for label, b, a in zip(("角色", "处室", "邮箱"), before, after) if b != a}
+    session.add(user)
+    session.commit()
+    return UserChange(user, changed)
 
 
 def list_users(session: Session) -> list[User]:
@@ -125,7 +167,7 @@ def _check_names_free(departments, touched: set[str]) -> None:
         for n in dict.fromkeys([dept.name, *(dept.aliases or [])]):
             other = owner.setdefault(n, dept.name)
             if other != dept.name and (dept.name in touched or other in touched):
-                raise Refused(f"处室名称或别名“{n}”已被处室“{other}”使用,不能再用于处室“{dept.name}”;可用 duban dept list 查看。")
+                raise Refused(f"处室名称或别名“{n}”已被处室“{other}”使用，不能再用于处室“{dept.name}”；可用 duban dept list 查看。")
 
 
 def upsert_departments(session: Session, records: list) -> tuple[list[str], list[str]]:
@@ -140,7 +182,7 @@ def upsert_departments(session: Session, records: list) -> tuple[list[str], list
             name = check_name(rec.name, "处室名称")
             kind = rec.kind or "business"
             if kind not in KINDS:
-                raise BadInput(f"处室“{name}”的类别“{kind}”无效,应为 office、business 或 unit。")
+                raise BadInput(f"处室“{name}”的类别“{kind}”无效，应为 office、business 或 unit。")
             email = check_email(rec.email) if rec.email else None
             dept = existing.get(name)
             if dept is None:
@@ -183,7 +225,7 @@ def add_delegation(session: Session, principal: User, delegate_name: str, starts
 
     delegate = session.exec(select(User).where(User.name == delegate_name)).first()
     if delegate is None or not delegate.active:
-        raise NotFound(f"用户“{delegate_name}”不存在或已停用;可用 duban user list 查看。")
+        raise NotFound(f"用户“{delegate_name}”不存在或已停用；可用 duban user list 查看。")
     if delegate.id == principal.id:
         raise BadInput("不能授权给自己。")
     problem = delegation_problem(principal, delegate, {d.id: d.name for d in list_departments(session)})
@@ -198,3 +240,57 @@ def add_delegation(session: Session, principal: User, delegate_name: str, starts
     session.add(row)
     session.commit()
     return row, delegate
+
+
+@dataclass
+class DelegationView:
+    id: int
+    principal: str  # who is represented (本人)
+    delegate: str  # who acts (代办人)
+    starts_on: object
+    ends_on: object
+    status: str  # 生效中 | 未开始 | 已结束 | 已撤销
+    revoked_at: object = None
+
+
+def delegation_status(row, today) -> str:
+    if row.revoked_at is not None:
+        return "已撤销"
+    if today < row.starts_on:
+        return "未开始"
+    return "已结束" if today > row.ends_on else "生效中"
+
+
+def list_delegations(session: Session, today, user_id: int | None = None) -> list[DelegationView]:
+    """Delegations given or received by `user_id` (None: everyone's), newest first."""
+    from sqlalchemy import or_
+
+    from db.models import Delegation
+
+    query = select(Delegation).order_by(Delegation.id.desc())
+    if user_id is not None:
+        query = query.where(or_(Delegation.from_user_id == user_id, Delegation.to_user_id == user_id))
+    rows = session.exec(query).all()
+    names = {u.id: u.name for u in list_users(session)}
+    return [DelegationView(r.id, names.get(r.from_user_id, "?"), names.get(r.to_user_id, "?"), r.starts_on,
+                           r.ends_on, delegation_status(r, today), r.revoked_at) for r in rows]
+
+
+def revoke_delegation(session: Session, actor: User, delegation_id: int, clock: Clock):
+    """End a delegation now: the principal or an admin may; the record stays (revoked_at)."""
+    from db.models import Delegation
+    from workflow.errors import NotPermitted
+
+    row = session.get(Delegation, delegation_id)
+    if row is None:
+        raise NotFound(f"代办授权 {delegation_id} 不存在；可用 duban delegate list 查看。")
+    if row.from_user_id != actor.id and row.to_user_id != actor.id and not states.administers(actor.roles):
+        raise NotPermitted(f"{actor.name}无权撤销代办授权 {delegation_id}：只有授权人本人、代办人或管理员可以撤销。")
+    if row.revoked_at is not None:
+        raise Refused(f"代办授权 {delegation_id} 已于 {row.revoked_at:%Y-%m-%d} 撤销，无需再次撤销。")
+    row.revoked_at = clock.now()
+    session.add(row)
+    session.commit()
+    names = {u.id: u.name for u in list_users(session)}
+    return DelegationView(row.id, names.get(row.from_user_id, "?"), names.get(row.to_user_id, "?"),
+                          row.starts_on, row.ends_on, "已撤销", row.revoked_at)

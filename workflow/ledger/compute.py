@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from workflow.ledger.lights import LABELS as LIGHT_LABELS, ORDER as _LIGHT_ORDER, Lights  # noqa: E402
+from workflow.ledger.lights import LABELS as LIGHT_LABELS, ORDER as _LIGHT_ORDER, Lights, days_late  # noqa: E402
 DELAY_OUTCOMES = {"approved": "同意", "rejected": "不同意", "pending": "待审核"}
 
 
@@ -54,7 +54,7 @@ class LedgerRow:
     light: str  # red | yellow | green | "" (closed)
     submitted_on: dt.date | None = None  # the latest submission up to as_of
     approved_on: dt.date | None = None  # when it became done (None unless done on as_of)
-    days_late: int = 0  # done: approved_on - due; open and overdue: as_of - due
+    days_late: int = 0  # 逾期工作日 (lights.days_late): done: due → approved_on; open: due → as_of
     send_backs: int = 0
     delays: list[DelayRecord] = field(default_factory=list)
     latest_summary: str | None = None
@@ -67,7 +67,7 @@ class LedgerRow:
     def on_time(self) -> bool | None:
         """True: done by its due date; False: done late or open past it; None: not yet due."""
         if self.state == "done":
-            return self.days_late == 0
+            return self.approved_on is None or self.approved_on <= self.due
         if self.state == "cancelled":
             return None
         return False if self.light == "red" else None
@@ -119,7 +119,7 @@ class Totals:
         self.delays += len(row.delays)
         if row.state == "done":
             self.due += 1
-            if row.days_late:
+            if not row.on_time:
                 self.done_late += 1
             else:
                 self.on_time += 1
@@ -129,7 +129,11 @@ class Totals:
 
     def as_dict(self) -> dict[str, Any]:
         rate = self.on_time_rate
-        return {"name": self.name, "total": self.total, "states": dict(self.states),
+        import states
+
+        # Every state, zero counts included: a script reads the same keys every day.
+        return {"name": self.name, "total": self.total,
+                "states": {state.name: self.states.get(state.name, 0) for state in states.STATES},
                 "overdue": self.overdue, "due": self.due, "on_time": self.on_time,
                 "done_late": self.done_late, "send_backs": self.send_backs, "delays": self.delays,
                 "on_time_rate": None if rate is None else round(rate, 4)}
@@ -187,10 +191,10 @@ def quarter_end(text: str) -> tuple[str, dt.date]:
     """'2021Q3' → ('2021Q3', 2021-09-30). Raises ValueError with a Chinese sentence."""
     m = _QUARTER.match(text.strip())
     if not m:
-        raise ValueError(f"季度“{text}”无效,应写作 2021Q3 这样的年份加季度(Q1–Q4)。")
+        raise ValueError(f"季度“{text}”无效，应写作 2021Q3 这样的年份加季度（Q1–Q4）。")
     year, q = int(m.group(1)), int(m.group(2))
     if not 2000 <= year <= 2100:
-        raise ValueError(f"季度“{text}”的年份 {year} 超出范围(2000–2100)。")
+        raise ValueError(f"季度“{text}”的年份 {year} 超出范围（2000–2100）。")
     month = q * 3
     end = dt.date(year, month, 1).replace(day=1) + dt.timedelta(days=31)
     return f"{year}Q{q}", end.replace(day=1) - dt.timedelta(days=1)
@@ -219,7 +223,7 @@ def compute_ledger(session: Any, plan_id: int, as_of: dt.date, *, quarter: str |
     plan = session.get(Plan, plan_id)
     if plan is None:
         from workflow.errors import NotFound
-        raise NotFound(f"计划 {plan_id} 不存在;可用 duban plan list 查看。")
+        raise NotFound(f"计划 {plan_id} 不存在；可用 duban plan list 查看。")
     light = light or Lights(warn_days)
     cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     base = _assignments(session, plan_id)
@@ -353,10 +357,11 @@ def _finish(row: LedgerRow, as_of: dt.date, light: LightFn) -> LedgerRow:
     if row.state != "done":
         row.approved_on = None
     row.light = light(row.state, row.due, as_of)
+    late = light.days_late if isinstance(light, Lights) else days_late  # 逾期工作日, one rule
     if row.state == "done" and row.approved_on:
-        row.days_late = max(0, (row.approved_on - row.due).days)
+        row.days_late = late(row.due, row.approved_on)
     elif row.light == "red":
-        row.days_late = (as_of - row.due).days
+        row.days_late = late(row.due, as_of)
     return row
 
 

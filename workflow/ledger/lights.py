@@ -46,6 +46,12 @@ class Lights:
             return NONE
         return self.of_due(due, today)
 
+    def days_late(self, due: dt.date, day: dt.date) -> int:
+        """逾期工作日: working days past `due` on `day` (0 when not past). The one unit of
+        lateness: the ledger (every format), the annual report, the .ics and the reminder
+        mails ("已逾期 3 个工作日") all count this way."""
+        return self.workdays_between(due, day) if day > due else 0
+
     def of_due(self, due: dt.date, today: dt.date) -> str:
         """The light of an open item due on `due`."""
         if due < today:
@@ -53,6 +59,17 @@ class Lights:
         if (due - today).days <= self.window:  # working days ≤ calendar days: no need to count
             return YELLOW
         return YELLOW if self.workdays_between(today, due) <= self.window else GREEN
+
+
+LATE_HEADER = "逾期工作日"  # the column header wherever days_late is shown
+
+
+def days_late(due: dt.date, day: dt.date, lights: "Lights | None" = None) -> int:
+    """Lights.days_late on the given lights' calendar (default: the legal calendar)."""
+    return (lights or _DEFAULT).days_late(due, day)
+
+
+_DEFAULT = Lights()
 
 
 def from_calendar(window: int, calendar: "WorkCalendar") -> Lights:

@@ -35,7 +35,7 @@ def as_of_day(ctx: "Context", query: LedgerQuery) -> tuple[str | None, dt.date]:
         return quarter, min(end, today)
     as_of = query.as_of or today
     if as_of > today:
-        raise BadInput(f"--as-of {as_of} 晚于今天({today});台账只能反映已经发生的情况。")
+        raise BadInput(f"--as-of {as_of} 晚于今天（{today}）；台账只能反映已经发生的情况。")
     return None, as_of
 
 
@@ -58,7 +58,7 @@ def build(ctx: "Context", query: LedgerQuery) -> "Ledger":
         if query.dept:
             found = find_department(session, query.dept)
             if found is None:
-                raise NotFound(f"处室“{shown(query.dept)}”不存在;可用 duban dept list 查看。")
+                raise NotFound(f"处室“{shown(query.dept)}”不存在；可用 duban dept list 查看。")
             check_visible(viewer, visible, found.id, "台账")
             dept = found.name
         elif visible is not None:  # staff and heads: their own department, as if dept were given
@@ -69,7 +69,7 @@ def build(ctx: "Context", query: LedgerQuery) -> "Ledger":
     return ledger.for_department(dept) if dept is not None else ledger
 
 
-ANNUAL_REFUSAL = "无权生成年度报告:报告涉及所有处室,只有审核人、督查和管理员可以生成。"
+ANNUAL_REFUSAL = "无权生成年度报告：报告涉及所有处室，只有审核人、督查和管理员可以生成。"
 
 
 def annual_ledger(ctx: "Context", plan: str, as_of: dt.date | None = None) -> "Ledger":
@@ -89,6 +89,6 @@ def annual_ledger(ctx: "Context", plan: str, as_of: dt.date | None = None) -> "L
         ledger = compute_ledger(session, row.id, day, warn_days=config.remind.warn_window,
                                 light=from_config(config))
     if not ledger.rows:
-        raise Refused(f"计划 {row.id} 截至{day.year}年{day.month}月{day.day}日没有已下发的事项,无法统计落实情况;"
+        raise Refused(f"计划 {row.id} 截至{day.year}年{day.month}月{day.day}日没有已下发的事项，无法统计落实情况；"
                       f"请先运行 duban plan publish {row.id}。")
     return ledger

@@ -114,7 +114,7 @@ def fire(session: Session, assignment_id: int, trigger: str, actor: User, *,
     except OperationalError as exc:
         session.rollback()
         if "locked" in str(exc) or "busy" in str(exc):
-            raise LostRace(f"第 {assignment_id} 号事项正被他人同时处理,数据库繁忙,本次操作未生效,请稍后重试。") from exc
+            raise LostRace(f"第 {assignment_id} 号事项正被他人同时处理，数据库繁忙，本次操作未生效，请稍后重试。") from exc
         problem = database_problem(exc)
         if problem is not None:
             raise problem from exc
@@ -129,7 +129,7 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
           before_write: Callable[[], None] | None, notifier: Notifier) -> FireResult:
     transition = states.TRANSITION_BY_TRIGGER.get(trigger)
     if transition is None:
-        raise BadInput(f"未知操作“{trigger}”;可用操作:{'、'.join(states.TRANSITION_BY_TRIGGER)}。")
+        raise BadInput(f"未知操作“{trigger}”；可用操作：{'、'.join(states.TRANSITION_BY_TRIGGER)}。")
     conn = session.connection()
     row = conn.execute(_SELECT_WITH_MAIL if transition.notify else _SELECT,
                        {"aid": assignment_id}).mappings().first()
@@ -138,7 +138,7 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
     row = dict(row)
     plan_head = row.pop("plan_head")
     if expected_version is not None and row["version"] != expected_version:
-        raise LostRace(f"事项 {assignment_id} 已被他人修改(版本 {row['version']}),本次操作未生效,请刷新后重试。")
+        raise LostRace(f"事项 {assignment_id} 已被他人修改（版本 {row['version']}），本次操作未生效，请刷新后重试。")
     _check_state(row, transition)
     principal = on_behalf_of or actor
     if on_behalf_of is not None:
@@ -158,7 +158,7 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
     result = _update_statement(frozenset(changes)).execute(
         conn, {**changes, "aid": assignment_id, "expected": row["version"]})
     if result.rowcount != 1:
-        raise LostRace(f"事项 {assignment_id} 刚被他人修改,本次操作未生效;请用 duban task show {assignment_id} 查看最新状态后重试。")
+        raise LostRace(f"事项 {assignment_id} 刚被他人修改，本次操作未生效；请用 duban task show {assignment_id} 查看最新状态后重试。")
     comment = values.get("comment") or values.get("reason") or values.get("summary")
     event = {
         "assignment_id": assignment_id, "plan_id": row["plan_id"], "trigger": trigger,
@@ -232,8 +232,8 @@ def _check_state(row: dict[str, Any], transition: states.Transition) -> None:
     if transition.trigger in valid:
         return
     here = states.state_label(row["state"])
-    allowed = "、".join(f"{states.trigger_label(t)}({t})" for t in valid) or "无(已结束)"
-    raise InvalidMove(f"事项 {row['id']} 当前为“{here}”,不能{transition.label};此状态下可执行:{allowed}。")
+    allowed = "、".join(f"{states.trigger_label(t)}({t})" for t in valid) or "无（已结束）"
+    raise InvalidMove(f"事项 {row['id']} 当前为“{here}”，不能{transition.label}；此状态下可执行：{allowed}。")
 
 
 _LAST_ACTOR_COLUMNS = states.last_actor_columns()  # trigger → row columns saying who last did it
@@ -248,7 +248,7 @@ def _check_permission(transition: states.Transition, actor: User, principal: Use
             states.Actor(person.id, frozenset(principal.roles), principal.department_id),
             row["department_id"], last)
         if problem:
-            raise NotPermitted(f"{person.name}无权对事项 {row['id']} 执行“{transition.label}”:{problem}。")
+            raise NotPermitted(f"{person.name}无权对事项 {row['id']} 执行“{transition.label}”：{problem}。")
 
 
 def _check_delegation(session: Session, actor: User, principal: User, today: dt.date) -> None:
@@ -262,9 +262,9 @@ def _check_delegation(session: Session, actor: User, principal: User, today: dt.
     d = Delegation.__table__
     found = session.execute(select(d.c.id).where(
         d.c.from_user_id == principal.id, d.c.to_user_id == actor.id,
-        d.c.starts_on <= today, d.c.ends_on >= today)).first()
+        d.c.starts_on <= today, d.c.ends_on >= today, d.c.revoked_at.is_(None))).first()
     if found is None:
-        raise NotPermitted(f"{actor.name}在 {today} 没有{principal.name}的有效代办授权;请先由本人用 duban delegate add 授权。")
+        raise NotPermitted(f"{actor.name}在 {today} 没有{principal.name}的有效代办授权；请先由本人用 duban delegate add 授权。")
 
 
 def _check_fields(transition: states.Transition, fields: Fields, row: dict[str, Any],
@@ -279,9 +279,9 @@ def _check_fields(transition: states.Transition, fields: Fields, row: dict[str, 
         if text is None:
             continue
         if "\x00" in text:
-            raise BadInput(f"{states.machine.FIELD_LABELS[key]}含有空字符(NUL),请删除后重试。")
+            raise BadInput(f"{states.machine.FIELD_LABELS[key]}含有空字符（NUL），请删除后重试。")
         if len(text) > MAX_COMMENT:
-            raise BadInput(f"{states.machine.FIELD_LABELS[key]}过长({len(text)} 字),最多 {MAX_COMMENT} 字。")
+            raise BadInput(f"{states.machine.FIELD_LABELS[key]}过长（{len(text)} 字），最多 {MAX_COMMENT} 字。")
         values[key] = text.strip()
     for name in transition.validators:
         _VALIDATORS[name](transition, values, row, today)
@@ -292,15 +292,15 @@ def _until_after_due(transition: states.Transition, values: dict[str, Any], row:
                      today: dt.date) -> None:
     until = values.get("until")
     if until <= row["due_date"]:
-        raise BadInput(f"申请延期至 {until} 不晚于当前完成时限 {row['due_date']};新日期应晚于当前时限。")
+        raise BadInput(f"申请延期至 {until} 不晚于当前完成时限 {row['due_date']}；新日期应晚于当前时限。")
     if until > row["due_date"] + dt.timedelta(days=366):
-        raise BadInput(f"申请延期至 {until} 距当前时限超过一年;请填写一年以内的日期。")
+        raise BadInput(f"申请延期至 {until} 距当前时限超过一年；请填写一年以内的日期。")
 
 
 def _overdue(transition: states.Transition, values: dict[str, Any], row: dict[str, Any],
              today: dt.date) -> None:
     if row["due_date"] >= today:
-        raise InvalidMove(f"事项 {row['id']} 的完成时限是 {row['due_date']},尚未逾期,不能{transition.label}。")
+        raise InvalidMove(f"事项 {row['id']} 的完成时限是 {row['due_date']}，尚未逾期，不能{transition.label}。")
 
 
 # states.VALIDATORS names → their checks (test_architecture checks every name has one).

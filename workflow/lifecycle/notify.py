@@ -85,7 +85,7 @@ class Notifier:
                                       recipient=format_recipient(name, email), context=mail,
                                       event_id=event["id"], assignment_id=row["id"]))
         # The keys name the event this transaction just wrote: none can exist yet.
-        return enqueue(session, items, new_keys=True)
+        return enqueue(session, items, new_keys=True, created_at=event["at"])
 
     def _context(self, session: Session, row: dict[str, Any], event: dict[str, Any],
                  directory: Directory) -> dict[str, Any]:
@@ -136,7 +136,7 @@ class Notifier:
                 key = f"distributed:{plan.id}:{dept_id}:{min(r['id'] for r in rows)}:{email.lower()}"
                 items.append(Outgoing(key=key, kind="distributed", recipient=format_recipient(name, email),
                                       context=stored, assignment_id=first["id"]))
-        return enqueue(session, items)
+        return enqueue(session, items, created_at=plan.published_at)
 
 
 # states.AUDIENCES → who receives the mail (test_architecture checks every audience is here).

@@ -21,6 +21,7 @@ from sqlalchemy import and_, select
 import states
 from db import tables
 from workflow.access.scope import Visible, require_item, visible_departments  # noqa: F401  (re-exported)
+from workflow.clock import china_iso
 from workflow.errors import BadInput
 from workflow.ledger.lights import ORDER, Lights
 from workflow.plans.model import RESPONSIBILITY_ROLES
@@ -63,7 +64,7 @@ def list_assignments(session: Reader, today: dt.date, *, plan_id: int | None = N
     """Assignments, most urgent first (overdue, then nearest due date)."""
     if state and state not in states.STATE_BY_NAME:
         names = "、".join(f"{s.name}({s.label})" for s in states.STATES)
-        raise BadInput(f"状态“{state}”无效,应为:{names}。")
+        raise BadInput(f"状态“{state}”无效，应为：{names}。")
     q = _base()
     conditions = []
     if plan_id is not None:
@@ -115,7 +116,7 @@ def history(session: Reader, assignment_id: int, visible: Visible = None) -> lis
         {"id": r.id, "trigger": r.trigger, "trigger_label": _trigger_label(r.trigger),
          "from": r.from_state, "to": r.to_state, "actor": r.actor_name,
          "on_behalf_of": r.behalf_name, "comment": r.comment, "data": r.data,
-         "at": r.at.isoformat(timespec="seconds")}
+         "at": china_iso(r.at)}
         for r in session.execute(q)
     ]
 
@@ -131,5 +132,5 @@ def review_queue(session: Reader, today: dt.date, visible: Visible = None,
     if visible is not None:
         q = q.where(_A.c.department_id.in_(sorted(visible)))
     q = q.order_by(_A.c.updated_at, _A.c.id)
-    return [_view(r, today, light) | {"waiting_since": r.updated_at.isoformat(timespec="seconds")}
+    return [_view(r, today, light) | {"waiting_since": china_iso(r.updated_at)}
             for r in session.execute(q)]

@@ -39,7 +39,7 @@ def _principal(session, name: str | None):
         return None
     user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
     if user is None or not user.active:  # a revoked user's delegations stop with them
-        raise NotFound(f"被代办人“{name}”不存在或已停用;可用 duban user list 查看。")
+        raise NotFound(f"被代办人“{name}”不存在或已停用；可用 duban user list 查看。")
     return user
 
 
@@ -102,13 +102,13 @@ def approve_all(ctx: "Context", department: str | None = None, comment: str | No
     with ctx.session() as session:
         actor = ctx.actor(session)
         if not states.may_fire_somewhere(transition_, frozenset(actor.roles)):
-            raise NotPermitted(f"{actor.name}不是审核人,不能批量审核。")
+            raise NotPermitted(f"{actor.name}不是审核人，不能批量审核。")
         q = (select(Assignment.id).where(Assignment.state.in_(transition_.sources))
              .order_by(Assignment.id))
         if department:
             dept = find_department(session, department)
             if dept is None:
-                raise NotFound(f"处室“{shown(department)}”不存在;可用 duban dept list 查看。")
+                raise NotFound(f"处室“{shown(department)}”不存在；可用 duban dept list 查看。")
             q = q.where(Assignment.department_id == dept.id)
         ids = list(session.execute(q).scalars()) if ids is None else list(ids)
         mailer = notifier(ctx)
@@ -159,12 +159,12 @@ def list_tasks(ctx: "Context", query: TaskQuery) -> list[dict[str, Any]]:
         if query.mine:
             actor = ctx.read_actor(conn)
             if actor.department_id is None:
-                raise BadInput(f"{actor.name}不属于任何处室,--mine 无法使用;请改用 --dept。")
+                raise BadInput(f"{actor.name}不属于任何处室，--mine 无法使用；请改用 --dept。")
             department_id = actor.department_id
         elif query.dept:
             found = _named_department(conn, query.dept)
             if found is None:
-                raise NotFound(f"处室“{shown(query.dept)}”不存在;可用 duban dept list 查看。")
+                raise NotFound(f"处室“{shown(query.dept)}”不存在；可用 duban dept list 查看。")
             check_visible(viewer, visible, found.id, "事项")
             department_id = found.id
         plan_id = _named_plan(conn, query.plan) if query.plan else None
@@ -338,14 +338,15 @@ def calendar(ctx: "Context", dept: str | None = None, plan: str | None = None) -
             if found is None:
                 near = closest_names(dept, list_departments(session))
                 hint = f"是否指“{'”“'.join(near)}”?" if near else "可用 duban dept list 查看处室名录。"
-                raise NotFound(f"处室“{shown(dept)}”不存在;{hint}")
+                raise NotFound(f"处室“{shown(dept)}”不存在；{hint}")
             department_id = found.id
             if visible is not None and department_id not in visible:
-                raise NotPermitted(f"{viewer.name}只能导出本处室的日历;审核人、督查和管理员可以导出所有处室。")
+                raise NotPermitted(f"{viewer.name}只能导出本处室的日历；审核人、督查和管理员可以导出所有处室。")
         elif visible is not None:  # staff and heads: their own department's deadlines
             if not visible:
-                raise NotPermitted(f"{viewer.name}不属于任何处室,没有可导出的事项。")
+                raise NotPermitted(f"{viewer.name}不属于任何处室，没有可导出的事项。")
             department_id = next(iter(visible))
         if plan:
             plan_id = find_plan(session, plan).id
-        return export_calendar(session, ctx.clock.today(), department_id=department_id, plan_id=plan_id)
+        return export_calendar(session, ctx.clock.today(), department_id=department_id, plan_id=plan_id,
+                               domain=ctx.config().mail.id_domain)

@@ -36,12 +36,12 @@ def review_warnings(plan, departments: list | None) -> list[str]:
             if r.group:
                 if group_kinds(r.department) is None:
                     warnings.append(f"第 {task.seq} 项“{r.department}”需要政务公开办指定具体处室"
-                                    f"(下发时在终端逐项选择,或用 --resolve 文件)")
+                                    f"（下发时在终端逐项选择，或用 --resolve 文件）")
             elif departments is not None and _find(r.department, departments) is None:
                 from workflow.directory.names import closest_names
 
                 close = closest_names(r.department, departments)
-                hint = f"(相近:{'、'.join(close)})" if close else ""
+                hint = f"（相近：{'、'.join(close)}）" if close else ""
                 warnings.append(f"第 {task.seq} 项的“{r.department}”不在处室名录中{hint}")
     return warnings
 

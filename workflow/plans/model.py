@@ -37,7 +37,7 @@ def clip_repr(value: Any, limit: int = 40) -> str:
     try:
         text = repr(value)
     except ValueError:  # an int beyond sys.get_int_max_str_digits()
-        return "(位数过多的数字)"
+        return "（位数过多的数字）"
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -119,15 +119,15 @@ def plan_from_dict(data: Any, source: str = "计划文件") -> Plan:
     if year is None and issued_on:
         year = issued_on.year
     if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
-        raise BadInput(f"{source}的 year 应为 2000 到 2100 之间的年份,实际为 {year!r}。")
+        raise BadInput(f"{source}的 year 应为 2000 到 2100 之间的年份，实际为 {year!r}。")
     tasks_data = data.get("tasks")
     if not isinstance(tasks_data, list) or not tasks_data:
-        raise BadInput(f"{source}没有任务:tasks 应为至少包含一项任务的列表。")
+        raise BadInput(f"{source}没有任务：tasks 应为至少包含一项任务的列表。")
     tasks = [_task(t, i, source) for i, t in enumerate(tasks_data, 1)]
     seqs = [t.seq for t in tasks]
     dupes = sorted({s for s in seqs if seqs.count(s) > 1})
     if dupes:
-        raise BadInput(f"{source}中任务序号重复:{'、'.join(map(str, dupes))};每个任务的 seq 应唯一。")
+        raise BadInput(f"{source}中任务序号重复：{'、'.join(map(str, dupes))}；每个任务的 seq 应唯一。")
     plan = Plan(
         title=title,
         year=year,
@@ -147,19 +147,19 @@ def plan_from_dict(data: Any, source: str = "计划文件") -> Plan:
 def _task(data: Any, index: int, source: str) -> Task:
     where = f"{source}第 {index} 个任务"
     if not isinstance(data, dict):
-        raise BadInput(f"{where}应为映射(包含 seq、requirement、responsibilities)。")
+        raise BadInput(f"{where}应为映射（包含 seq、requirement、responsibilities）。")
     seq = data.get("seq", index)
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
-        raise BadInput(f"{where}的 seq 应为正整数,实际为 {clip_repr(seq)}。")
+        raise BadInput(f"{where}的 seq 应为正整数，实际为 {clip_repr(seq)}。")
     if seq > MAX_SEQ:
-        raise BadInput(f"{where}的 seq 为 {clip_repr(seq)},超出范围:任务序号应在 1 到 {MAX_SEQ} 之间。")
+        raise BadInput(f"{where}的 seq 为 {clip_repr(seq)}，超出范围：任务序号应在 1 到 {MAX_SEQ} 之间。")
     where = f"{source}第 {seq} 项任务"
     recurrence = data.get("recurrence")
     if recurrence not in (None, *RECURRENCES):
-        raise BadInput(f"{where}的 recurrence 应为 quarterly 或 half_yearly,实际为 {recurrence!r}。")
+        raise BadInput(f"{where}的 recurrence 应为 quarterly 或 half_yearly，实际为 {recurrence!r}。")
     resp_data = data.get("responsibilities")
     if not isinstance(resp_data, list) or not resp_data:
-        raise BadInput(f"{where}没有落实处室:responsibilities 应为至少一项 {{department, role}} 的列表。")
+        raise BadInput(f"{where}没有落实处室：responsibilities 应为至少一项 {{department, role}} 的列表。")
     return Task(
         seq=seq,
         requirement=_text(data, "requirement", where, required=True),
@@ -180,7 +180,7 @@ def _responsibility(data: Any, where: str) -> Responsibility:
     role = data.get("role")
     if role not in RESPONSIBILITY_ROLES:
         allowed = "、".join(f"{k}({v})" for k, v in RESPONSIBILITY_ROLES.items())
-        raise BadInput(f"{where}中“{department}”的 role {role!r} 无效,应为:{allowed}。")
+        raise BadInput(f"{where}中“{department}”的 role {role!r} 无效，应为：{allowed}。")
     return Responsibility(department=department, role=role, group=bool(data.get("group", False)))
 
 
@@ -194,9 +194,9 @@ def _text(data: dict, key: str, where: str, required: bool = False) -> str | Non
         raise BadInput(f"{where}的 {key} 应为文字。")
     text = str(value).strip()
     if "\x00" in text:
-        raise BadInput(f"{where}的 {key} 含有空字符(NUL),请删除后重试。")
+        raise BadInput(f"{where}的 {key} 含有空字符（NUL），请删除后重试。")
     if len(text) > MAX_TEXT:
-        raise BadInput(f"{where}的 {key} 过长({len(text)} 字),最多 {MAX_TEXT} 字。")
+        raise BadInput(f"{where}的 {key} 过长（{len(text)} 字），最多 {MAX_TEXT} 字。")
     return text
 
 
@@ -210,4 +210,4 @@ def _date(value: Any, where: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise BadInput(f"{where} 不是有效日期:{value!r},应为 YYYY-MM-DD,如 2021-11-30。") from None
+        raise BadInput(f"{where} 不是有效日期：{value!r}，应为 YYYY-MM-DD，如 2021-11-30。") from None

@@ -75,7 +75,7 @@ class PendingGroup:
 def check_can_publish(actor: User) -> None:
     """Refuse early, so nobody answers questions only to be refused at the end."""
     if not states.manages_plans(actor.roles):
-        raise NotPermitted(f"{actor.name}无权下发计划:只有审核人(政务公开办)或管理员可以下发。")
+        raise NotPermitted(f"{actor.name}无权下发计划：只有审核人（政务公开办）或管理员可以下发。")
 
 
 def publish(session: Session, plan: PlanRow, actor: User, clock: Clock,
@@ -173,14 +173,14 @@ def _refuse_unknown(unknown: dict[str, set[int]], unresolved: list[str],
         items = []
         for name, seqs in unknown.items():
             close = closest_names(name, departments)
-            hint = f"(相近:{'、'.join(close)})" if close else ""
-            items.append(f"“{name}”(第 {'、'.join(map(str, sorted(seqs)))} 项){hint}")
-        parts.append(f"处室名录中没有:{';'.join(items)};请先用 duban dept add 添加或加别名")
+            hint = f"（相近：{'、'.join(close)}）" if close else ""
+            items.append(f"“{name}”（第 {'、'.join(map(str, sorted(seqs)))} 项）{hint}")
+        parts.append(f"处室名录中没有：{';'.join(items)}；请先用 duban dept add 添加或加别名")
     if unresolved:
-        parts.append(f"以下“相关”处室需要明确具体处室:{'、'.join(unresolved)};请用 --resolve 文件指定"
-                     f"(格式见 examples/resolve.yaml),或在终端中运行 duban plan publish 逐项选择")
+        parts.append(f"以下“相关”处室需要明确具体处室：{'、'.join(unresolved)}；请用 --resolve 文件指定"
+                     f"（格式见 examples/resolve.yaml），或在终端中运行 duban plan publish 逐项选择")
     if parts:
-        raise NotFound("无法下发,未创建任何事项。" + "。".join(parts) + "。")
+        raise NotFound("无法下发，未创建任何事项。" + "。".join(parts) + "。")
 
 
 def _insert(session: Session, plan: PlanRow, actor: User, clock: Clock,
@@ -254,17 +254,17 @@ def load_resolution(path: str | Path) -> Resolution:
     except FileNotFoundError:
         raise BadInput(f"找不到文件 {path}。") from None
     except IsADirectoryError:
-        raise BadInput(f"{path} 是目录,不是 --resolve 文件:请指定 YAML 文件(格式见 examples/resolve.yaml)。") from None
+        raise BadInput(f"{path} 是目录，不是 --resolve 文件：请指定 YAML 文件（格式见 examples/resolve.yaml）。") from None
     except PermissionError:
-        raise BadInput(f"没有权限读取 {path}:请检查文件权限。") from None
+        raise BadInput(f"没有权限读取 {path}：请检查文件权限。") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path} 不是有效的 YAML(UTF-8):{str(exc).splitlines()[0]}。") from None
+        raise BadInput(f"{path} 不是有效的 YAML（UTF-8）：{str(exc).splitlines()[0]}。") from None
     if not isinstance(data, dict):
         raise BadInput(f"{path} 格式应为 {{任务序号或 \"*\": {{群组名称: [处室, …]}}}}。")
     out: Resolution = {}
     for key, groups in data.items():
         if key != "*" and not (key.isascii() and key.isdigit() and int(key) > 0):
-            raise BadInput(f"{path} 中的“{key}”不是任务序号,也不是表示所有任务的 \"*\"。")
+            raise BadInput(f"{path} 中的“{key}”不是任务序号，也不是表示所有任务的 \"*\"。")
         if not isinstance(groups, dict) or not all(
                 isinstance(v, list) and all(isinstance(x, str) for x in v) for v in groups.values()):
             raise BadInput(f"{path} 中“{key}”的值应为 {{群组名称: [处室, …]}}。")
@@ -278,8 +278,8 @@ def save_resolution(resolution: Resolution, path: str | Path) -> None:
 
     path = Path(path)
     data = {key: {group: list(names) for group, names in groups.items()} for key, groups in resolution.items()}
-    header = ("# 下发时“相关”处室的具体指定:任务序号(或 \"*\" 表示所有任务)→ 群组名称 → 处室列表。\n"
-              "# 由 duban plan publish 的逐项选择生成;可修改后用 --resolve 再次使用。\n")
+    header = ("# 下发时“相关”处室的具体指定：任务序号（或 \"*\" 表示所有任务）→ 群组名称 → 处室列表。\n"
+              "# 由 duban plan publish 的逐项选择生成；可修改后用 --resolve 再次使用。\n")
     tmp = path.with_name(path.name + ".part")
     tmp.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
     tmp.replace(path)

@@ -104,13 +104,23 @@ def _directory_for_review(ctx: "Context") -> list | None:
         return None
 
 
-def list_plans(ctx: "Context") -> list[dict[str, Any]]:
-    """Every plan with its counts (any signed-in user)."""
+def list_plans(ctx: "Context", archived: bool = False) -> list[dict[str, Any]]:
+    """Every plan with its counts (any signed-in user); archived ones only with `archived`."""
     from workflow.plans.store import list_plans as rows
 
     with ctx.session() as session:
         ctx.viewer(session)
-        return rows(session)
+        return rows(session, archived)
+
+
+def archive(ctx: "Context", ref: str) -> Any:
+    """Archive a plan (reviewers and admins): hidden from lists, its title free again."""
+    from workflow.access.scope import ARCHIVE_PLAN
+    from workflow.plans.store import archive_plan, find_plan
+
+    with ctx.session() as session:
+        ctx.require(session, states.manages_plans, ARCHIVE_PLAN)
+        return archive_plan(session, find_plan(session, ref), ctx.clock)
 
 
 @dataclass

@@ -44,7 +44,7 @@ def daemon_lock(engine: Engine) -> Iterator[None]:
         return
     database = _sqlite_file(engine)
     if database is None:
-        raise BadInput("内存数据库不支持守护进程,请用 --db 指定数据库文件。")
+        raise BadInput("内存数据库不支持守护进程，请用 --db 指定数据库文件。")
     with _file_lock(_lock_path(database, ".remind.lock"), DAEMON, wait=0.0):
         yield
 
@@ -66,9 +66,9 @@ def sweep_lock(engine: Engine, wait: float = SWEEP_WAIT) -> Iterator[None]:
 
 def _refusal(name: str, wait: float, where: str) -> Refused:
     if name == DAEMON:
-        return Refused(f"另一个催办守护进程正在运行({where}已被占用),本进程退出。")
-    return Refused(f"另一次催办正在进行,等待 {wait:.0f} 秒后仍未结束({where}已被占用);"
-                   "本次未生成任何邮件,请稍后重试。")
+        return Refused(f"另一个催办守护进程正在运行（{where}已被占用），本进程退出。")
+    return Refused(f"另一次催办正在进行，等待 {wait:.0f} 秒后仍未结束（{where}已被占用）；"
+                   "本次未生成任何邮件，请稍后重试。")
 
 
 # --- PostgreSQL ---------------------------------------------------------------------

@@ -56,7 +56,7 @@ from workflow.directory.recipients import Directory
 CHASED_STATES = ("assigned", "in_progress", "returned")
 KIND_ORDER = ("escalation", "overdue", "due_today", "before", "review_waiting")
 SECTION_TITLES = {
-    "escalation": "逾期升级(已逾期多个工作日,请督促办理)",
+    "escalation": "逾期升级（已逾期多个工作日，请督促办理）",
     "overdue": "已逾期",
     "due_today": "今日到期",
     "before": "即将到期",
@@ -114,9 +114,9 @@ class Item:
         if self.kind == "before":
             return f"距完成时限还有 {self.days} 个工作日"
         if self.kind == "due_today":
-            return "今日到期" if self.days == 0 else "完成时限为休息日,请于今日完成"
+            return "今日到期" if self.days == 0 else "完成时限为休息日，请于今日完成"
         if self.kind == "review_waiting":
-            return f"已报送 {self.days} 个工作日,等待审核"
+            return f"已报送 {self.days} 个工作日，等待审核"
         return f"已逾期 {self.days} 个工作日"
 
 
@@ -170,14 +170,15 @@ class RemindReport:
     digests: list[Digest] = field(default_factory=list)
     enqueued: int = 0
     already: int = 0  # recipients with nothing new: every item was reminded earlier today
-    already_items: int = 0  # items left out because they were reminded earlier today
-    items: dict[str, int] = field(default_factory=dict)
+    already_items: int = 0  # distinct items left out because they were reminded earlier today
+    items: dict[str, int] = field(default_factory=dict)  # kind → distinct items (distinct_items)
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "today": self.today, "workday": self.workday, "enqueued": self.enqueued,
-            "already": self.already, "already_items": self.already_items, "items": self.items,
+            "already": self.already, "already_items": self.already_items,
+            "items": {kind: self.items.get(kind, 0) for kind in KIND_ORDER},  # every kind, zeros too
             "digests": [{"recipient": d.email, "name": d.name, "kind": d.kind, "key": d.key,
                          "items": [{"kind": i.kind, "assignment_id": i.assignment_id,
                                     "plan": i.plan_title, "task_seq": i.task_seq,
@@ -431,14 +432,25 @@ def run_reminders(session: Session, today: dt.date, policy: RemindPolicy,
     planned = plan_reminders(session, today, policy, calendar)
     report.warnings = list(calendar.warnings)
     report.digests = _not_yet_reminded(session, today, planned, report)
-    for digest in report.digests:
-        for item in digest.items:
-            report.items[item.kind] = report.items.get(item.kind, 0) + 1
+    report.items = distinct_items(report.digests)
     if dry_run:
         report.enqueued = len(report.digests)
         return report
     report.enqueued = _enqueue(session, today, report.digests, config)
     return report
+
+
+def distinct_items(digests: list[Digest]) -> dict[str, int]:
+    """Kind → how many distinct assignments, each counted once under its most urgent kind:
+    an item mailed to a department, its head and a delegate is one item, not three."""
+    kind_of: dict[int, str] = {}
+    for digest in digests:
+        for item in digest.items:
+            held = kind_of.get(item.assignment_id)
+            if held is None or _RANK[item.kind] < _RANK[held]:
+                kind_of[item.assignment_id] = item.kind
+    counts = Counter(kind_of.values())
+    return {kind: counts[kind] for kind in KIND_ORDER if counts[kind]}
 
 
 def _not_yet_reminded(session: Session, today: dt.date, planned: list[Digest],
@@ -449,17 +461,19 @@ def _not_yet_reminded(session: Session, today: dt.date, planned: list[Digest],
     something new qualifies; one whose items were all sent gets nothing.
     """
     logged, mails = _reminded_today(session, today)
-    todo = []
+    todo, left_out = [], set()
     for digest in planned:
         address = digest.email.lower()
         fresh = [i for i in digest.items if (address, i.kind, i.assignment_id) not in logged]
-        report.already_items += len(digest.items) - len(fresh)
+        left_out.update(i.assignment_id for i in digest.items
+                        if (address, i.kind, i.assignment_id) in logged)
         if fresh:
             todo.append(Digest(digest.name, digest.email, today, fresh, seq=mails[address] + 1))
         else:
             report.already += 1
     # A first digest of the day enqueued before reminder_log existed (migration 0003)
     # has this key and no log rows: it stands for the whole day.
+    report.already_items = len(left_out)  # distinct items, like report.items
     sent = _existing_keys(session, [d.key for d in todo])
     report.already += len(sent)
     return [d for d in todo if d.key not in sent]
@@ -475,13 +489,18 @@ def _reminded_today(session: Session, today: dt.date) -> tuple[set[tuple[str, st
     return logged, mails
 
 
+def _on_day(today: dt.date) -> dt.datetime:
+    """Now's time of day on the sweep's (business) day, naive China wall time."""
+    return dt.datetime.combine(today, dt.datetime.now(CHINA).time().replace(tzinfo=None))
+
+
 def _enqueue(session: Session, today: dt.date, digests: list[Digest], config: Config) -> int:
     """Add the digests to the outbox and log their items; returns how many were added."""
     _give_supervisors_the_anchor(session, today, digests)
     rendered = _render(digests, config.templates_dir)
     ids = enqueue_with_ids(session, [
         Outgoing(key=d.key, kind=d.kind, recipient=format_recipient(d.name, d.email), rendered=r)
-        for d, r in zip(digests, rendered)])
+        for d, r in zip(digests, rendered)], created_at=_on_day(today))
     rows = [{"day": today, "recipient": d.email.lower(), "kind": i.kind,
              "assignment_id": i.assignment_id, "notification_id": ids[d.key]}
             for d in digests if d.key in ids for i in d.items]

@@ -78,7 +78,7 @@ def clip(text: Any, limit: int = SUMMARY_LIMIT) -> str:
     line = one_line(text)
     if len(line) > limit:
         line = line[: limit - 1].rstrip() + "…"
-    return line.rstrip("。;;,,")
+    return line.rstrip("。；；，，")
 
 
 def quote(text: str) -> str:
@@ -254,7 +254,7 @@ def unfinished_items(rows: list[LedgerRow]) -> list[dict[str, Any]]:
         overdue = any(r.light == "red" for r in group)
         days = max(r.days_late for r in group) if overdue else 0
         who = "、".join(f"{r.department}（{r.role_label}，{r.state_label}）" for r in group)
-        when = f"完成时限{cn_date(due)}，已逾期{days}天" if overdue else f"完成时限{cn_date(due)}，尚在办理时限内"
+        when = f"完成时限{cn_date(due)}，已逾期{days}个工作日" if overdue else f"完成时限{cn_date(due)}，尚在办理时限内"
         label = f"（{period_label(period)}）" if period else ""
         items.append({
             "seq": seq, "period": period, "period_label": period_label(period), "due": cn_date(due),

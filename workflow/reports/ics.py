@@ -4,7 +4,9 @@ Staff live in their calendars, not in `duban task list`: each open assignment be
 an all-day event on its due date, with a reminder at 9:00 the day before and on the
 day. Closed assignments (done, cancelled) are left out.
 
-The UID is one per assignment (`duban-assignment-{id}@duban`) and SEQUENCE is the
+The UID is one per assignment (`assignment-{id}.{instance}@{domain}`: the database's
+random instance id, db/instance.py, and the office's mail domain, so two databases never
+share a UID while one database's exports always agree) and SEQUENCE is the
 assignment's version, which grows with every move. Re-importing a newer export
 therefore *updates* the event, also when an approved delay moved the due date,
 instead of leaving a stale deadline beside the new one (a UID that contained the
@@ -26,11 +28,11 @@ from sqlmodel import Session
 import states
 from db.models import Assignment, Department, Plan, Task
 from workflow.ledger.compute import period_label
+from workflow.ledger.lights import days_late
 from workflow.plans.model import RESPONSIBILITY_ROLES
 
 PRODID = "-//duban//督办//ZH"
 CALNAME = "督办事项"
-UID_DOMAIN = "duban"
 PREFIX = "【督办】"
 _WS = re.compile(r"\s+")
 _A, _T, _D, _P = (m.__table__ for m in (Assignment, Task, Department, Plan))
@@ -40,9 +42,9 @@ def cn_date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def uid(assignment_id: int) -> str:
-    """One event per assignment, whatever its due date becomes."""
-    return f"duban-assignment-{assignment_id}@{UID_DOMAIN}"
+def uid(assignment_id: int, instance: str, domain: str) -> str:
+    """One event per assignment, whatever its due date becomes; one database's own."""
+    return f"assignment-{assignment_id}.{instance}@{domain}"
 
 
 def open_assignments(session: Session, *, department_id: int | None = None,
@@ -78,9 +80,9 @@ def description(row: Any, today: dt.date) -> str:
     if row.period:
         lines.append(f"期次：{period_label(row.period)}")
     lines.append(f"完成时限：{cn_date(row.due_date)}")
-    late = (today - row.due_date).days
+    late = days_late(row.due_date, today)
     if late > 0:
-        lines.append(f"提示：截至{cn_date(today)}已逾期{late}天")
+        lines.append(f"提示：截至{cn_date(today)}已逾期 {late} 个工作日")
     lines.append(f"查看：duban task show {row.id}")
     return "\n".join(lines)
 
@@ -91,12 +93,13 @@ def _plain(text: Any) -> str:
     return "".join(ch for ch in text if ch == "\n" or ch == "\t" or ch.isprintable()).strip()
 
 
-def event(row: Any, today: dt.date, stamp: dt.datetime):
+def event(row: Any, today: dt.date, stamp: dt.datetime, instance: str = "0",
+          domain: str = "localhost"):
     """One all-day VEVENT on the due date with two display alarms."""
     from icalendar import Alarm, Event
 
     ev = Event()
-    ev.add("uid", uid(row.id))
+    ev.add("uid", uid(row.id, instance, domain))
     ev.add("sequence", int(row.version or 0))
     ev.add("dtstamp", stamp)
     ev.add("dtstart", row.due_date)  # a date: VALUE=DATE, all day
@@ -126,13 +129,18 @@ def calendar_name(session: Session, department_id: int | None, plan_id: int | No
 
 
 def export_calendar(session: Session, today: dt.date, *, department_id: int | None = None,
-                    plan_id: int | None = None, stamp: dt.datetime | None = None) -> bytes:
+                    plan_id: int | None = None, stamp: dt.datetime | None = None,
+                    domain: str = "localhost") -> bytes:
     """Every open assignment (optionally of one department and/or plan) as .ics bytes.
 
     `stamp` (DTSTAMP, UTC) defaults to now; tests fix it to compare exports byte for byte.
+    `domain` ends the UIDs: the office's mail domain (MailConfig.id_domain).
     """
     from icalendar import Calendar
 
+    from db.instance import instance_id
+
+    instance = instance_id(session)
     stamp = stamp or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=dt.timezone.utc)
@@ -144,5 +152,5 @@ def export_calendar(session: Session, today: dt.date, *, department_id: int | No
     cal.add("x-wr-calname", calendar_name(session, department_id, plan_id))
     cal.add("x-wr-timezone", "Asia/Shanghai")
     for row in open_assignments(session, department_id=department_id, plan_id=plan_id):
-        cal.add_component(event(row, today, stamp))
+        cal.add_component(event(row, today, stamp, instance, domain))
     return cal.to_ical()

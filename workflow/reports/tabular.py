@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import states
 from workflow.ledger.compute import LIGHT_LABELS, DelayRecord, Ledger, LedgerRow, Totals
-from workflow.ledger.lights import ORDER as LIGHT_ORDER
+from workflow.ledger.lights import LATE_HEADER, ORDER as LIGHT_ORDER
 
 
 class _StateColours(dict):
@@ -144,7 +144,7 @@ DETAIL_COLUMNS: tuple[Column, ...] = (
     Column("灯", lambda r: r.light, LIGHT),
     Column("报送日期", lambda r: r.submitted_on, DATE),
     Column("办结日期", lambda r: r.approved_on, DATE),
-    Column("逾期天数", lambda r: r.days_late, INT),
+    Column(LATE_HEADER, lambda r: r.days_late, INT),
     Column("退回次数", lambda r: r.send_backs, INT),
     Column("延期情况", delays_text, wide=True),
     Column("最近报送内容", lambda r: r.latest_summary, wide=True),

@@ -11,11 +11,8 @@ or DUBAN_DATA) and checks its sha256; what it cannot find, or finds changed, it 
 in the config attribute `notes` (a list) so that `db init` can say so. Those records
 keep their name, size and sha256; fetching them says the content is missing.
 
-NOTE for the merge: numbered 0009 with down_revision 0004 (the head when written);
-others add 0005–0008, so re-point down_revision at the last of those when merging.
-
 Revision ID: 0009
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-30 01:40:00.000000
 """
 import hashlib
