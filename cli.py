@@ -136,7 +136,7 @@ def _run() -> None:
             raise
         problem = database_problem(exc) or template_problem(exc)
         if problem is not None:  # the disk or the database failed, or a template left its sandbox
-            print(f"错误:{problem.message}", file=sys.stderr)
+            print(f"错误：{problem.message}", file=sys.stderr)
             sys.exit(problem.exit_code)
         print(f"内部错误（{type(exc).__name__}）：{_safe(exc)}。请加 --debug 重试并报告此问题。", file=sys.stderr)
         sys.exit(1)

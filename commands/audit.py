@@ -9,17 +9,17 @@ import typer
 from commands.common import JSON, app_of, check_out, ex, group, print_json
 
 
-audit_app = group("audit", "审计:校验办理记录的哈希链、打印锚点、导出记录。", "duban audit verify", "duban audit anchor",
+audit_app = group("audit", "审计：校验办理记录的哈希链、打印锚点、导出记录。", "duban audit verify", "duban audit anchor",
                   "duban audit export --out events.jsonl")
 
 
 @audit_app.command("verify", epilog=ex("duban audit verify", "duban audit verify --json",
-                                        "duban audit verify --anchor duban-anchor:v1:…", "duban audit verify --anchor 锚点.txt"))
+                                        "duban audit verify --anchor duban-anchor:v1：…", "duban audit verify --anchor 锚点.txt"))
 def audit_verify(ctx: typer.Context,
-                 anchor: Annotated[Optional[str], typer.Option("--anchor", help="锚点(duban audit anchor 打印的一行),或含有锚点的文本文件")] = None,
+                 anchor: Annotated[Optional[str], typer.Option("--anchor", help="锚点（duban audit anchor 打印的一行），或含有锚点的文本文件")] = None,
                  as_json: JSON = False) -> None:
-    """重新计算每个计划的办理记录哈希链,按办理记录重演每个事项的状态、时限和版本,并核对办理人的姓名、角色和处室;
-    给出锚点时还证明锚点之前的记录未被改写。发现问题时逐条指出记录(退出码 1)。"""
+    """重新计算每个计划的办理记录哈希链，按办理记录重演每个事项的状态、时限和版本，并核对办理人的姓名、角色和处室；
+    给出锚点时还证明锚点之前的记录未被改写。发现问题时逐条指出记录（退出码 1）。"""
     from workflow.errors import Refused
     from workflow.lifecycle.service import verify_events, verify_result
 
@@ -44,9 +44,9 @@ def _read_anchor(value: str):
         try:
             text = Path(value).read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:
-            raise BadInput(f"--anchor {value} 既不是锚点(以 duban-anchor:v1: 开头),也不是存在的文件。") from None
+            raise BadInput(f"--anchor {value} 既不是锚点（以 duban-anchor:v1: 开头），也不是存在的文件。") from None
         except (IsADirectoryError, PermissionError):
-            raise BadInput(f"无法读取 --anchor 文件 {value}:请给出含有锚点的文本文件。") from None
+            raise BadInput(f"无法读取 --anchor 文件 {value}：请给出含有锚点的文本文件。") from None
     try:
         return parse_anchor(text)
     except ValueError as exc:
@@ -55,7 +55,7 @@ def _read_anchor(value: str):
 
 @audit_app.command("anchor", epilog=ex("duban audit anchor", "duban audit anchor >> 锚点.txt"))
 def audit_anchor(ctx: typer.Context) -> None:
-    """打印锚点:每个计划记录链的链尾和条数,一行。把它保存在数据库之外(纸面、邮件、另一台电脑),
+    """打印锚点：每个计划记录链的链尾和条数，一行。把它保存在数据库之外（纸面、邮件、另一台电脑），
     以后用 duban audit verify --anchor 证明锚点之前的记录没有被改写。"""
     from workflow.lifecycle.service import anchor_line
 

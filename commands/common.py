@@ -112,10 +112,10 @@ def check_out(out: Any, option: str = "--out") -> None:
     out = Path(out)
     folder = out.parent if str(out.parent) else Path(".")
     if out.is_dir():
-        raise BadInput(f"{option} {out} 是一个文件夹,请给出文件名。")
+        raise BadInput(f"{option} {out} 是一个文件夹，请给出文件名。")
     if not folder.exists():
-        raise BadInput(f"{option} 的文件夹 {folder} 不存在;请先创建它,或写到已有的文件夹中。")
+        raise BadInput(f"{option} 的文件夹 {folder} 不存在；请先创建它，或写到已有的文件夹中。")
     if not folder.is_dir():
-        raise BadInput(f"{option} 的上级 {folder} 不是文件夹;请给出文件夹中的文件名。")
+        raise BadInput(f"{option} 的上级 {folder} 不是文件夹；请给出文件夹中的文件名。")
     if not os.access(folder, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
-        raise BadInput(f"没有权限写入 {out};请换一个可写的文件夹。")
+        raise BadInput(f"没有权限写入 {out}；请换一个可写的文件夹。")

@@ -25,8 +25,8 @@ def db_init(ctx: typer.Context,
     before, after = migration.before, migration.after
     if not as_json:
         # With --admin, stdout carries the token alone (`> f` then `login --token-stdin < f`).
-        print(f"数据库已是最新结构({after})。" if before == after else
-              f"数据库已{'升级' if before else '创建'}:{before or '空'} → {after}。",
+        print(f"数据库已是最新结构（{after}）。" if before == after else
+              f"数据库已{'升级' if before else '创建'}：{before or '空'} → {after}。",
               file=app.err if first_admin else app.out)
     for note in migration.notes:
         print(note, file=app.err)

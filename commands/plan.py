@@ -69,9 +69,9 @@ def run_import(app: App, path: Path, *, dry_run: bool, year: int | None, as_json
         if as_json:
             print_json(app, {"draft": str(report.path), "tasks": report.tasks, "marked": report.marked})
         else:
-            print(f"已写出草稿 {report.path}:{report.tasks} 项任务,{report.marked} 处需要核对"
-                  f"{'(已标黄)' if draft.suffix.lower() == '.xlsx' else '(“# 请核对”)'},未导入。"
-                  f"改正后导入:duban plan import {report.path}", file=app.out)
+            print(f"已写出草稿 {report.path}：{report.tasks} 项任务，{report.marked} 处需要核对"
+                  f"{'(已标黄)' if draft.suffix.lower() == '.xlsx' else '(“# 请核对”)'}，未导入。"
+                  f"改正后导入：duban plan import {report.path}", file=app.out)
         return
     result = import_plan(app, path, ImportOptions(dry_run=dry_run, year=year))
     plan = result.plan
@@ -120,7 +120,7 @@ def run_export(app: App, ref: str, fmt: str, out: Path | None) -> None:
         check_out(out)
     if fmt == "xlsx":
         if out is None:
-            raise BadInput("导出 xlsx 需要用 --out 指定文件,如 --out 分工方案.xlsx。")
+            raise BadInput("导出 xlsx 需要用 --out 指定文件，如 --out 分工方案.xlsx。")
         from workflow.plans.service import export_workbook
 
         export_workbook(app, ref, out)
@@ -139,7 +139,7 @@ def run_template(app: App, out: Path) -> None:
     from workflow.importers.workbook import write_template
 
     write_template(out)
-    print(f"已写出空白模板 {out}:在“分工方案”工作表中每行填写一项任务,填好后用 duban plan import {out} 导入。", file=app.out)
+    print(f"已写出空白模板 {out}：在“分工方案”工作表中每行填写一项任务，填好后用 duban plan import {out} 导入。", file=app.out)
 
 
 def run_publish(app: App, ref: str, resolve: Path | None, as_json: bool,
@@ -236,22 +236,22 @@ plan_app = group("plan", "计划（分工方案）：导入、查看、下发、
                                       "duban plan import 分工方案.pdf --draft 草稿.xlsx",
                                       "duban plan import 草稿.xlsx"))
 def plan_import(ctx: typer.Context,
-                file: Annotated[Path, typer.Argument(help="计划文件:网页文本 .txt、.docx/.doc/.wps、.xlsx/.xls、.pdf 或规范格式 .yaml/.json")],
-                dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示识别结果和警告,不写入数据库")] = False,
+                file: Annotated[Path, typer.Argument(help="计划文件：网页文本 .txt、.docx/.doc/.wps、.xlsx/.xls、.pdf 或规范格式 .yaml/.json")],
+                dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示识别结果和警告，不写入数据库")] = False,
                 year: Annotated[Optional[int], typer.Option("--year", help="文件未写明年度时使用的年度", min=2000, max=2100)] = None,
-                draft: Annotated[Optional[Path], typer.Option("--draft", help="不导入,把识别结果写成草稿(.xlsx 或 .yaml),需核对处标黄或加“# 请核对”注释")] = None,
+                draft: Annotated[Optional[Path], typer.Option("--draft", help="不导入，把识别结果写成草稿（.xlsx 或 .yaml），需核对处标黄或加“# 请核对”注释")] = None,
                 as_json: JSON = False) -> None:
-    """导入计划:先显示识别出的表格和警告;不加 --dry-run 时写入数据库。
+    """导入计划：先显示识别出的表格和警告；不加 --dry-run 时写入数据库。
 
-    有任务没识别出落实处室等需要核对时不导入,而是提示用 --draft 生成草稿:改正草稿后再导入草稿。"""
+    有任务没识别出落实处室等需要核对时不导入，而是提示用 --draft 生成草稿：改正草稿后再导入草稿。"""
     run_import(app_of(ctx), file, dry_run=dry_run, year=year, as_json=as_json, draft=draft)
 
 
 @plan_app.command("template", epilog=ex("duban plan template --out 分工方案模板.xlsx",
                                         "duban plan import 分工方案模板.xlsx --dry-run"))
 def plan_template(ctx: typer.Context,
-                  out: Annotated[Path, typer.Option("--out", help="写入的 Excel 文件,如 分工方案模板.xlsx")]) -> None:
-    """生成空白的分工方案 Excel 模板(含“填写说明”工作表),填好后用 duban plan import 导入。"""
+                  out: Annotated[Path, typer.Option("--out", help="写入的 Excel 文件，如 分工方案模板.xlsx")]) -> None:
+    """生成空白的分工方案 Excel 模板（含“填写说明”工作表），填好后用 duban plan import 导入。"""
     run_template(app_of(ctx), out)
 
 
@@ -301,8 +301,8 @@ def plan_publish(ctx: typer.Context, plan: Annotated[str, typer.Argument(help="�
                                       "duban plan export 1 --format json --out plan.json",
                                       "duban plan export 1 --format xlsx --out 分工方案.xlsx"))
 def plan_export(ctx: typer.Context, plan: Annotated[str, typer.Argument(help="计划编号或标题中的文字")],
-                fmt: Annotated[str, typer.Option("--format", help="yaml、json 或 xlsx(分工方案模板的格式,需 --out)")] = "yaml",
-                out: Annotated[Optional[Path], typer.Option("--out", help="写入文件(默认输出到屏幕)")] = None) -> None:
-    """导出计划的规范格式,可手工修改后重新导入。"""
+                fmt: Annotated[str, typer.Option("--format", help="yaml、json 或 xlsx（分工方案模板的格式，需 --out）")] = "yaml",
+                out: Annotated[Optional[Path], typer.Option("--out", help="写入文件（默认输出到屏幕）")] = None) -> None:
+    """导出计划的规范格式，可手工修改后重新导入。"""
     run_export(app_of(ctx), plan, fmt, out)
 

@@ -70,11 +70,11 @@ def _templates_dir(app, templates: Path | None) -> Path | None:
                                         "duban report annual 司法局 --out 落实情况.md --templates 我局模板/"))
 def report_annual(ctx: typer.Context,
                   plan: Annotated[str, typer.Argument(help="计划编号或标题中的文字")],
-                  out: Annotated[Path, typer.Option("--out", help="写入的文件;扩展名 .md/.html/.docx 决定默认格式")],
-                  fmt: Annotated[Optional[str], typer.Option("--format", help="md、html 或 docx(默认按 --out 的扩展名)")] = None,
-                  as_of: Annotated[Optional[str], typer.Option("--as-of", help="统计截止日期 YYYY-MM-DD(默认计划年度的12月31日,年度未结束时为今天)")] = None,
-                  templates: Annotated[Optional[Path], typer.Option("--templates", help="自定义模板文件夹:其中的 annual.md.j2、annual.html.j2 优先使用(默认取配置中的 templates_dir)")] = None) -> None:
-    """生成年度报告中“政务公开工作要点落实情况”一节:总体情况、分章节落实情况、延期和未完成事项、下一步工作。"""
+                  out: Annotated[Path, typer.Option("--out", help="写入的文件；扩展名 .md/.html/.docx 决定默认格式")],
+                  fmt: Annotated[Optional[str], typer.Option("--format", help="md、html 或 docx（默认按 --out 的扩展名）")] = None,
+                  as_of: Annotated[Optional[str], typer.Option("--as-of", help="统计截止日期 YYYY-MM-DD（默认计划年度的12月31日，年度未结束时为今天）")] = None,
+                  templates: Annotated[Optional[Path], typer.Option("--templates", help="自定义模板文件夹：其中的 annual.md.j2、annual.html.j2 优先使用（默认取配置中的 templates_dir）")] = None) -> None:
+    """生成年度报告中“政务公开工作要点落实情况”一节：总体情况、分章节落实情况、延期和未完成事项、下一步工作。"""
     from commands.common import check_out
 
     fmt = output_format(fmt, out)
@@ -119,7 +119,7 @@ def calendar_export(ctx: typer.Context,
     from commands.common import check_out
 
     if out.suffix.lower() != ".ics":
-        raise BadInput(f"--out {out.name} 应以 .ics 结尾(日历文件)。")
+        raise BadInput(f"--out {out.name} 应以 .ics 结尾（日历文件）。")
     check_out(out)
     app = app_of(ctx)
     data = calendar(app, dept, plan)

@@ -482,7 +482,7 @@ class _Run:
             filled = full if full is not row else None
             message = build_message(full, self.config, instance=self.instance)
         except Exception as exc:  # a template that fails, or an address the email package rejects
-            return _Result(row, "failed", f"邮件无法生成:{exc}", filled), False
+            return _Result(row, "failed", f"邮件无法生成：{exc}", filled), False
         try:
             await conn.send(message, key_hash(row.key))
             return _Result(row, "sent", filled=filled), False
@@ -553,7 +553,7 @@ def _listed(row: Any) -> Any:
     try:
         return rendered_row(row)
     except Exception as exc:  # a template removed or broken since: the list still shows the row
-        return _Filled(row, sanitize_header(f"(邮件无法生成:{exc})", 1000), "", None)
+        return _Filled(row, sanitize_header(f"（邮件无法生成：{exc}）", 1000), "", None)
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -223,7 +223,7 @@ def light_badge(light: Any, label: Any) -> Markup:
 
 
 def cn_date(value: Any) -> str:
-    """2021-11-30 → 2021年11月30日（星期二）; None → 未定."""
+    """2021-11-30 → 2021年11月30日（星期二）； None → 未定."""
     if value is None or value == "":
         return "未定"
     if isinstance(value, str):

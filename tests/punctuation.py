@@ -39,7 +39,7 @@ def _is_cjk(ch: str) -> bool:
 def scope() -> list[Path]:
     """The Python files whose strings are duban's own messages, help and output."""
     files = [ROOT / "cli.py"]
-    for folder in ("commands", "workflow", "states"):
+    for folder in ("commands", "workflow", "states", "web"):
         files += sorted((ROOT / folder).rglob("*.py"))
     files += sorted((ROOT / "notifications").glob("*.py"))
     return [f for f in files if "importers" not in f.parts]

@@ -26,12 +26,12 @@ TRIGGERS = ("start", "submit", "approve", "send_back", "request_delay", "approve
 MAX_UPLOAD_FILES = 10
 
 
-@router.get("/me", summary="当前令牌的用户(同 duban whoami --json)")
+@router.get("/me", summary="当前令牌的用户（同 duban whoami --json）")
 def get_me(request: Request, person: Person = Depends(api_user)) -> dict:
     return lib.me(core(request), person)
 
 
-@router.get("/tasks", summary="事项清单(同 duban task list --json),最紧急的在前,分页")
+@router.get("/tasks", summary="事项清单（同 duban task list --json），最紧急的在前，分页")
 def get_tasks(request: Request, person: Person = Depends(api_user),
               dept: Optional[str] = None, state: Optional[str] = None, overdue: bool = False,
               mine: bool = False, plan: Optional[str] = None,
@@ -41,20 +41,20 @@ def get_tasks(request: Request, person: Person = Depends(api_user),
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
-@router.get("/tasks/{assignment_id}", summary="事项详情(同 duban task show --json)")
+@router.get("/tasks/{assignment_id}", summary="事项详情（同 duban task show --json）")
 def get_task(request: Request, assignment_id: int, person: Person = Depends(api_user)) -> dict:
     return lib.show_task(core(request), person, _id(assignment_id))
 
 
-@router.get("/tasks/{assignment_id}/history", summary="办理记录(同 duban task history --json)")
+@router.get("/tasks/{assignment_id}/history", summary="办理记录（同 duban task history --json）")
 def get_history(request: Request, assignment_id: int, person: Person = Depends(api_user)) -> list:
     return lib.task_history(core(request), person, _id(assignment_id))
 
 
 @router.post("/tasks/{assignment_id}/{trigger}",
-             summary="办理:start、submit、approve、send_back、request_delay、approve_delay、reject_delay、cancel、reopen",
-             description="字段以 JSON 提交(summary、comment、reason、until、on_behalf_of),或以 multipart 表单提交"
-                         "并附文件 attachments;If-Match: <version> 要求事项仍是该版本,否则 409。")
+             summary="办理：start、submit、approve、send_back、request_delay、approve_delay、reject_delay、cancel、reopen",
+             description="字段以 JSON 提交（summary、comment、reason、until、on_behalf_of），或以 multipart 表单提交"
+                         "并附文件 attachments;If-Match: <version> 要求事项仍是该版本，否则 409。")
 async def post_transition(request: Request, assignment_id: int, trigger: str,
                           person: Person = Depends(api_user)) -> dict:
     fields, uploads, tmp = await _read_body(request)
@@ -67,32 +67,32 @@ async def post_transition(request: Request, assignment_id: int, trigger: str,
             tmp.cleanup()
 
 
-@router.get("/review", summary="待审核的报送和延期申请(同 duban review list --json)")
+@router.get("/review", summary="待审核的报送和延期申请（同 duban review list --json）")
 def get_review(request: Request, person: Person = Depends(api_user)) -> list:
     return lib.review_list(core(request), person)
 
 
-@router.post("/review/approve", summary="批量审核通过:{\"ids\": [...]} 或 {\"dept\": 处室};跳过的事项附原因")
+@router.post("/review/approve", summary="批量审核通过：{\"ids\": [...]} 或 {\"dept\": 处室}；跳过的事项附原因")
 async def post_bulk_approve(request: Request, person: Person = Depends(api_user)) -> dict:
     body = await _json(request)
     ids = body.get("ids")
     if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) and i > 0 for i in ids)):
-        raise BadInput("ids 应为事项编号(正整数)的列表。")
+        raise BadInput("ids 应为事项编号（正整数）的列表。")
     return await run_in_threadpool(lib.bulk_approve, core(request), person, ids, body.get("dept"),
                                    body.get("comment"))
 
 
-@router.get("/plans", summary="计划清单(同 duban plan list --json)")
+@router.get("/plans", summary="计划清单（同 duban plan list --json）")
 def get_plans(request: Request, person: Person = Depends(api_user)) -> list:
     return lib.plan_list(core(request), person)
 
 
-@router.post("/plans", summary="导入计划:multipart 文件 file,dry_run=true 只看识别结果")
+@router.post("/plans", summary="导入计划：multipart 文件 file,dry_run=true 只看识别结果")
 async def post_plan(request: Request, person: Person = Depends(api_user)) -> dict:
     fields, uploads, tmp = await _read_body(request, field="file")
     try:
         if len(uploads) != 1:
-            raise BadInput("请以 multipart 表单上传一个计划文件(字段名 file)。")
+            raise BadInput("请以 multipart 表单上传一个计划文件（字段名 file）。")
         dry_run = str(fields.get("dry_run", "false")).lower() in ("1", "true", "yes", "on")
         year = _int(fields.get("year"), "year") if fields.get("year") else None
         return await run_in_threadpool(lib.plan_import, core(request), person, uploads[0],
@@ -103,14 +103,14 @@ async def post_plan(request: Request, person: Person = Depends(api_user)) -> dic
 
 
 @router.post("/plans/{plan_id}/publish",
-             summary="下发计划;JSON {\"resolve\": {任务序号或\"*\": {群组: [处室, …]}}} 指定“相关”处室")
+             summary="下发计划；JSON {\"resolve\": {任务序号或\"*\": {群组: [处室, …]}}} 指定“相关”处室")
 async def post_publish(request: Request, plan_id: int, person: Person = Depends(api_user)) -> dict:
     body = await _json(request)
     resolution = _resolution(body.get("resolve") or {})
     return await run_in_threadpool(lib.plan_publish, core(request), person, str(_id(plan_id)), resolution)
 
 
-@router.get("/ledger", summary="工作台账;format=json|xlsx|csv|html|md")
+@router.get("/ledger", summary="工作台账；format=json|xlsx|csv|html|md")
 def get_ledger(request: Request, person: Person = Depends(api_user), plan: Optional[str] = None,
                quarter: Optional[str] = None, as_of: Optional[str] = None, by: str = "task",
                dept: Optional[str] = None, format: str = "json") -> Response:
@@ -127,7 +127,7 @@ def ledger_response(ledger: Any, fmt: str, by: str) -> Response:
     return Response(data, media_type=lib.LEDGER_TYPES[fmt], headers=headers)
 
 
-@router.get("/audit/verify", summary="校验办理记录的哈希链(同 duban audit verify --json)")
+@router.get("/audit/verify", summary="校验办理记录的哈希链（同 duban audit verify --json）")
 def get_audit(request: Request, person: Person = Depends(api_user)) -> dict:
     result = lib.audit_verify(core(request), person)
     return result
@@ -136,7 +136,7 @@ def get_audit(request: Request, person: Person = Depends(api_user)) -> dict:
 # ---------------------------------------------------------------- helpers
 def _id(value: int) -> int:
     if value < 1 or value > 2**62:
-        raise BadInput(f"编号 {value} 无效:应为正整数。")
+        raise BadInput(f"编号 {value} 无效：应为正整数。")
     return value
 
 
@@ -153,7 +153,7 @@ def _if_match(request: Request) -> int | None:
         return None
     text = raw.strip().removeprefix("W/").strip('"')
     if not text.isdigit():
-        raise BadInput("If-Match 应为事项的版本号(整数),见 GET /api/v1/tasks/{id} 的 version。")
+        raise BadInput("If-Match 应为事项的版本号（整数），见 GET /api/v1/tasks/{id} 的 version。")
     return int(text)
 
 
@@ -201,7 +201,7 @@ def _resolution(raw: Any) -> dict:
     for key, groups in raw.items():
         key = str(key)
         if key != "*" and not (key.isascii() and key.isdigit() and int(key) > 0):
-            raise BadInput(f"resolve 中的“{key[:20]}”不是任务序号,也不是表示所有任务的 \"*\"。")
+            raise BadInput(f"resolve 中的“{key[:20]}”不是任务序号，也不是表示所有任务的 \"*\"。")
         if not isinstance(groups, dict) or not all(
                 isinstance(v, list) and all(isinstance(x, str) for x in v) for v in groups.values()):
             raise BadInput(f"resolve 中“{key[:20]}”的值应为 {{群组名称: [处室, …]}}。")

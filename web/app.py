@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="duban 督办 API", version="1", docs_url=None, redoc_url=None,
                   openapi_url="/api/v1/openapi.json",
-                  description="督办的 REST 接口:Authorization: Bearer <duban 令牌>;键名与命令行 --json 相同。")
+                  description="督办的 REST 接口：Authorization: Bearer <duban 令牌>；键名与命令行 --json 相同。")
     app.state.core = core
     app.state.settings = settings
 
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         problems = "；".join(_field_problem(e) for e in exc.errors()[:3])
-        return _refusal(request, f"请求的参数有误:{problems}。", "bad_input", 422)
+        return _refusal(request, f"请求的参数有误：{problems}。", "bad_input", 422)
 
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if problem is not None:
             return await duban_error(request, problem)
         logging.getLogger("duban.web").exception("internal error on %s", request.url.path)
-        message = f"内部错误({type(exc).__name__});请稍后重试,并把时间和网址告诉管理员。"
+        message = f"内部错误（{type(exc).__name__}）；请稍后重试，并把时间和网址告诉管理员。"
         return _refusal(request, message, "internal", 500)
 
     from web.auth import SignInNeeded

@@ -17,7 +17,7 @@ from web import lib, store
 
 COOKIE = "duban_session"
 PRE_COOKIE = "duban_csrf"  # the sign-in form's double-submit token (no session yet)
-NOT_SIGNED_IN = "未登录:请在请求头中提供 Authorization: Bearer <duban 令牌>。"
+NOT_SIGNED_IN = "未登录：请在请求头中提供 Authorization: Bearer <duban 令牌>。"
 
 
 def core(request: Request):
@@ -58,7 +58,7 @@ def check_csrf(visitor: Visitor, sent: str | None) -> None:
     from workflow.errors import NotPermitted
 
     if not sent or not hmac.compare_digest(sent.encode(), visitor.csrf.encode()):
-        raise NotPermitted("表单已过期或来源不明(CSRF 校验失败);请刷新页面后重试。")
+        raise NotPermitted("表单已过期或来源不明（CSRF 校验失败）；请刷新页面后重试。")
 
 
 def is_https(request: Request) -> bool:

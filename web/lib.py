@@ -145,12 +145,12 @@ def list_tasks(app: App, person: Person, *, dept: str | None = None, state: str 
     with app.reader() as conn:
         if mine:
             if person.department_id is None:
-                raise BadInput(f"{person.name}不属于任何处室,--mine 无法使用;请改用 --dept。")
+                raise BadInput(f"{person.name}不属于任何处室，--mine 无法使用；请改用 --dept。")
             conditions.append(a.c.department_id == person.department_id)
         elif dept:
             found = _named_department(conn, dept)
             if found is None:
-                raise NotFound(f"处室“{shown(dept)}”不存在;可用 duban dept list 查看。")
+                raise NotFound(f"处室“{shown(dept)}”不存在；可用 duban dept list 查看。")
             check_visible(person, visible, found.id, "事项")
             conditions.append(a.c.department_id == found.id)
         if plan:
@@ -297,7 +297,7 @@ def transition(app: App, person: Person, assignment_id: int, trigger: str, field
     from workflow.lifecycle import service
 
     if trigger not in states.TRANSITION_BY_TRIGGER:
-        raise BadInput(f"未知操作“{shown(trigger)}”;可用操作:{'、'.join(states.TRANSITION_BY_TRIGGER)}。")
+        raise BadInput(f"未知操作“{shown(trigger)}”；可用操作：{'、'.join(states.TRANSITION_BY_TRIGGER)}。")
     named = []
     for up in uploads or []:  # the stored label is the uploaded file's own name
         target = up.path.with_name(_safe_name(up.name))
@@ -322,7 +322,7 @@ def _fields(values: dict[str, Any]):
     known = {"summary", "comment", "reason", "until"}
     unknown = [k for k in values if k not in known]
     if unknown:
-        raise BadInput(f"字段“{'、'.join(shown(k) for k in unknown)}”无法识别,可用字段:summary、comment、reason、until。")
+        raise BadInput(f"字段“{'、'.join(shown(k) for k in unknown)}”无法识别，可用字段：summary、comment、reason、until。")
     text = {k: (str(values[k]) if values.get(k) not in (None, "") else None) for k in ("summary", "comment", "reason")}
     until = values.get("until")
     return Fields(summary=text["summary"], comment=text["comment"], reason=text["reason"],
@@ -398,7 +398,7 @@ def ledger(app: App, person: Person, *, plan: str | None = None, quarter: str | 
     from workflow.ledger.service import LedgerQuery, build
 
     if by not in ("task", "department"):
-        raise BadInput(f"by 的值“{shown(by)}”无效,应为 task(按任务)或 department(按处室)。")
+        raise BadInput(f"by 的值“{shown(by)}”无效，应为 task（按任务）或 department（按处室）。")
     return build(as_user(app, person), LedgerQuery(plan=plan or None, quarter=quarter or None,
                                                    as_of=parse_date(as_of, "as_of") if as_of else None,
                                                    dept=dept or None))
@@ -407,7 +407,7 @@ def ledger(app: App, person: Person, *, plan: str | None = None, quarter: str | 
 def ledger_file(ledger_obj, fmt: str, by: str) -> bytes:
     """The ledger rendered by the library's writers (workflow/reports)."""
     if fmt not in LEDGER_TYPES:
-        raise BadInput(f"format 的值“{shown(fmt)}”无效,应为:{'、'.join(LEDGER_TYPES)}。")
+        raise BadInput(f"format 的值“{shown(fmt)}”无效，应为：{'、'.join(LEDGER_TYPES)}。")
     if fmt == "json":
         return json.dumps(_jsonable(ledger_obj.as_dict()), ensure_ascii=False).encode("utf-8")
     import tempfile
@@ -427,7 +427,7 @@ def annual_report(app: App, person: Person, plan: str | None, fmt: str, as_of: s
     from workflow.ledger.service import annual_ledger
 
     if fmt not in ("md", "html", "docx"):
-        raise BadInput(f"format 的值“{shown(fmt)}”无效,应为 md、html 或 docx。")
+        raise BadInput(f"format 的值“{shown(fmt)}”无效，应为 md、html 或 docx。")
     ledger_obj = annual_ledger(as_user(app, person), plan or "", parse_date(as_of, "as_of") if as_of else None)
     data = _render(ledger_obj, fmt, app.config().templates_dir)
     return data if isinstance(data, bytes) else data.encode("utf-8")
@@ -586,7 +586,7 @@ def link_view(app: App, secret: str) -> tuple[dict[str, Any], str, list[str]]:
         link = mail_links.find(conn, secret)
         person = person_by_id(conn, link.user_id)
     if person is None or not person.active:
-        raise NotPermitted("链接所属的审核人已停用,链接失效;请登录督办网页办理。")
+        raise NotPermitted("链接所属的审核人已停用，链接失效；请登录督办网页办理。")
     view = show_task(app, person, link.assignment_id)
     offered = [t for t in allowed_triggers(app, person, view) if t in LINK_TRIGGERS]
     return view, person.name, offered
@@ -606,7 +606,7 @@ def link_transition(app: App, secret: str, trigger: str, fields: dict[str, Any])
         link = mail_links.find(session.connection(), secret)
         user = session.get(User, link.user_id)
         if user is None or not user.active:
-            raise NotPermitted("链接所属的审核人已停用,链接失效;请登录督办网页办理。")
+            raise NotPermitted("链接所属的审核人已停用，链接失效；请登录督办网页办理。")
         fire(session, link.assignment_id, trigger, user, clock=app.clock, fields=_fields(fields),
              notifier=notifier(app), before_write=lambda: mail_links.spend(session.connection(), link))
         person = person_by_id(session.connection(), user.id)

@@ -132,7 +132,7 @@ async def login(request: Request) -> Response:
     sent = str(form.get("csrf") or "")
     nxt = _safe_next(str(form.get("next") or "/"))
     if not pre or not hmac.compare_digest(pre.encode(), sent.encode()):
-        return _back(request, "/login?next=" + urllib.parse.quote(nxt), error="表单已过期,请重新输入令牌。")
+        return _back(request, "/login?next=" + urllib.parse.quote(nxt), error="表单已过期，请重新输入令牌。")
     app = core(request)
     try:
         person = await run_in_threadpool(lib.authenticate, app, str(form.get("token") or "").strip())
@@ -374,7 +374,7 @@ async def plans_import(request: Request, visitor: Visitor = Depends(visitor_of))
     finally:
         tmp.cleanup()
     if confirm:
-        return _back(request, "/plans", done=f"已导入计划 {result['id']}:{result['title']}。")
+        return _back(request, "/plans", done=f"已导入计划 {result['id']}：{result['title']}。")
     return render(request, "plan_preview.html", visitor, plan=result, content=base64.b64encode(raw).decode(),
                   name=upload.name, year=year)
 
@@ -412,7 +412,7 @@ async def publish(request: Request, plan_id: int, visitor: Visitor = Depends(vis
         report = await run_in_threadpool(lib.plan_publish, core(request), visitor.person, str(plan_id), resolution)
     except DubanError as exc:
         return _back(request, f"/plans/{plan_id}/publish", error=exc.message)
-    return _back(request, "/plans", done=f"计划 {plan_id} 已下发:新建 {report['created']} 项事项,已存在 {report['existing']} 项。")
+    return _back(request, "/plans", done=f"计划 {plan_id} 已下发：新建 {report['created']} 项事项，已存在 {report['existing']} 项。")
 
 
 @router.get("/plans/{plan_id}/export")
@@ -428,7 +428,7 @@ def audit_page(request: Request, visitor: Visitor = Depends(visitor_of)) -> Resp
     from workflow.errors import NotPermitted
 
     if not states.reads_all(visitor.person.roles):  # the same rule as audit export's
-        raise NotPermitted(f"{visitor.person.name}无权查看审计:只有审核人、督查或管理员可以查看。")
+        raise NotPermitted(f"{visitor.person.name}无权查看审计：只有审核人、督查或管理员可以查看。")
     result = lib.audit_verify(core(request), visitor.person)
     return render(request, "audit.html", visitor, result=result)
 
@@ -447,7 +447,7 @@ def admin_page(request: Request, visitor: Visitor = Depends(visitor_of), done: s
 
     app = core(request)
     if not states.administers(visitor.person.roles):
-        raise NotPermitted(f"{visitor.person.name}无权管理用户与处室:只有管理员可以。")
+        raise NotPermitted(f"{visitor.person.name}无权管理用户与处室：只有管理员可以。")
     return render(request, "admin.html", visitor, users=lib.user_list(app, visitor.person),
                   departments=lib.department_list(app), roles=states.ROLES, done=done, error=error, token=None)
 
@@ -465,7 +465,7 @@ async def admin_action(request: Request, action: str, visitor: Visitor = Depends
             shown_to = user["name"]
         elif action == "revoke":
             await run_in_threadpool(lib.user_revoke, app, p, get("name"))
-            return _back(request, "/admin", done=f"已停用{get('name')},其令牌和网页登录已失效。")
+            return _back(request, "/admin", done=f"已停用{get('name')}，其令牌和网页登录已失效。")
         elif action == "rotate":
             token = await run_in_threadpool(lib.user_rotate, app, p, get("name"))
             shown_to = get("name")
@@ -523,4 +523,4 @@ async def mail_link_act(request: Request, secret: str, trigger: str) -> Response
         return render(request, "mail_link.html", None, status=error_status(exc)[0], error=exc.message,
                       view=None, actions=[], secret=secret)
     return render(request, "mail_link.html", None, view=view, actions=[], secret=secret,
-                  done=f"事项 {view['id']}:{states.trigger_label(trigger)}成功,现为“{view['state_label']}”。")
+                  done=f"事项 {view['id']}：{states.trigger_label(trigger)}成功，现为“{view['state_label']}”。")

@@ -105,9 +105,9 @@ _CALENDAR_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "workdays": ((list,), "日期列表（调休上班日），如 [2027-02-14]"),
 }
 _WEB_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
-    "base_url": ((str,), "网页的地址,如 \"https://oa.example.gov.cn/duban\""),
-    "link_days": ((int,), "1–90 之间的整数(天)"),
-    "session_hours": ((int,), "1–720 之间的整数(小时)"),
+    "base_url": ((str,), "网页的地址，如 \"https://oa.example.gov.cn/duban\""),
+    "link_days": ((int,), "1–90 之间的整数（天）"),
+    "session_hours": ((int,), "1–720 之间的整数（小时）"),
 }
 _TOP_KEYS = {"mail": dict, "remind": dict, "calendar": dict, "web": dict, "templates_dir": str}
 
@@ -157,7 +157,7 @@ def _build(data: dict[str, Any], base: Path) -> Config:
     for key, value in data.items():
         expected = _TOP_KEYS.get(key)
         if expected is None:
-            raise BadInput(f"配置项 {key} 无法识别:可用的有 [mail]、[remind]、[calendar]、[web] 和 templates_dir。")
+            raise BadInput(f"配置项 {key} 无法识别：可用的有 [mail]、[remind]、[calendar]、[web] 和 templates_dir。")
         if not isinstance(value, expected):
             what = "一个表（如 [mail]）" if expected is dict else "字符串路径"
             raise BadInput(f"配置项 {key} 应为{what}。")
@@ -258,7 +258,7 @@ def _web(section: dict[str, Any]) -> WebConfig:
     if base_url is not None:
         base_url = base_url.strip().rstrip("/")
         if not base_url.startswith(("http://", "https://")) or any(c.isspace() for c in base_url):
-            raise BadInput(f"配置项 web.base_url 的值 {base_url!r} 无效:应为 http:// 或 https:// 开头的网址,"
+            raise BadInput(f"配置项 web.base_url 的值 {base_url!r} 无效：应为 http:// 或 https:// 开头的网址，"
                            "如 \"https://oa.example.gov.cn/duban\"。")
     return WebConfig(base_url=base_url or None,
                      link_days=_ranged("web.link_days", section.get("link_days", 7), 1, 90),

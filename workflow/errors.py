@@ -153,8 +153,8 @@ def template_problem(exc: BaseException) -> BadInput | None:
     while seen is not None and id(seen) not in visited:
         visited.add(id(seen))
         if isinstance(seen, sandbox.SecurityError):
-            return BadInput(f"模板试图访问不允许的内容({shown(seen, 80)}):模板只能使用提供给它的变量和过滤器;"
-                            "本次操作未生效,请修改模板后重试。")
+            return BadInput(f"模板试图访问不允许的内容（{shown(seen, 80)}）：模板只能使用提供给它的变量和过滤器；"
+                            "本次操作未生效，请修改模板后重试。")
         seen = seen.__cause__ or seen.__context__
     return None
 

@@ -19,9 +19,9 @@ from db.models import MailLink
 from workflow.errors import NotFound, Refused
 
 _L = MailLink.__table__
-USED = "这个链接已经使用过(每个链接只能用一次);请登录督办网页办理。"
-EXPIRED = "这个链接已过期;请登录督办网页办理。"
-UNKNOWN = "链接无效:可能复制不完整;请登录督办网页办理。"
+USED = "这个链接已经使用过（每个链接只能用一次）；请登录督办网页办理。"
+EXPIRED = "这个链接已过期；请登录督办网页办理。"
+UNKNOWN = "链接无效：可能复制不完整；请登录督办网页办理。"
 
 
 def _digest(secret: str) -> str:

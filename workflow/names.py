@@ -24,7 +24,7 @@ _LINE_BREAKS = re.compile(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+")
 # Shown with their names in the refusal; any other Cf/Cc is refused by its category.
 _KNOWN = {
     "\u200b": "零宽空格", "\u200c": "零宽非连接符", "\u200d": "零宽连接符", "\u2060": "零宽不换行符",
-    "\ufeff": "零宽不换行空格(BOM)", "\u00ad": "软连字符",
+    "\ufeff": "零宽不换行空格（BOM）", "\u00ad": "软连字符",
     **{chr(c): "双向文字控制符" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)},
 }
 
@@ -55,7 +55,7 @@ def clean_name(name: str, what: str) -> str:
     text = unicodedata.normalize("NFKC", name or "").strip()
     ch = hidden_character(text)
     if ch is not None:
-        raise BadInput(f"{what}“{visible(text)}”含有看不见的字符 {describe(ch)},请删除后重试:"
+        raise BadInput(f"{what}“{visible(text)}”含有看不见的字符 {describe(ch)}，请删除后重试："
                        f"名称只能含可见的文字。")
     return text
 
@@ -65,7 +65,7 @@ def clean_title(title: str, what: str = "计划标题") -> str:
     text = _LINE_BREAKS.sub(" ", title or "").strip()
     ch = hidden_character(text)
     if ch is not None:
-        raise BadInput(f"{what}“{visible(text)}”含有看不见的字符 {describe(ch)},请删除后重试。")
+        raise BadInput(f"{what}“{visible(text)}”含有看不见的字符 {describe(ch)}，请删除后重试。")
     return text
 
 

@@ -29,12 +29,12 @@ def visible_departments(viewer: Any) -> Visible:
 def check_visible(viewer: Any, visible: Visible, department_id: int, what: str) -> None:
     """Asking for another department by name is refused plainly, not answered with nothing."""
     if visible is not None and department_id not in visible:
-        raise NotPermitted(f"{viewer.name}只能查看本处室的{what};审核人、督查和管理员可以查看所有处室。")
+        raise NotPermitted(f"{viewer.name}只能查看本处室的{what}；审核人、督查和管理员可以查看所有处室。")
 
 
 def item_not_found(assignment_id: int) -> NotFound:
     """What a missing assignment says, and (the same words) one the reader may not see."""
-    return NotFound(f"事项 {assignment_id} 不存在;可用 duban task list 查看事项编号。")
+    return NotFound(f"事项 {assignment_id} 不存在；可用 duban task list 查看事项编号。")
 
 
 def require_item(visible: Visible, assignment_id: int, department_id: int | None) -> None:

@@ -28,7 +28,7 @@ def check_name(name: str, what: str) -> str:
         raise BadInput(f"{what}不能为空。")
     if len(name) > MAX_NAME or any(ch in name for ch in "\x00\r\n\t"):
         shown = "".join(ch if ch.isprintable() else "�" for ch in name[:40])  # never echo a control character
-        raise BadInput(f"{what}“{shown}…”无效:应为不超过 {MAX_NAME} 字的一行文字。")
+        raise BadInput(f"{what}“{shown}…”无效：应为不超过 {MAX_NAME} 字的一行文字。")
     return clean_name(name, what)
 
 
@@ -49,8 +49,8 @@ def add_department(session: Session, name: str, email: str | None, aliases: list
         found = find_department(session, n, fuzzy=False)
         if found:
             if found.name != n and n not in (found.aliases or []):
-                raise Refused(f"处室名称或别名“{n}”与已有的“{found.name}”相同;可用 duban dept list 查看。")
-            raise Refused(f"处室名称或别名“{n}”已被使用;可用 duban dept list 查看。")
+                raise Refused(f"处室名称或别名“{n}”与已有的“{found.name}”相同；可用 duban dept list 查看。")
+            raise Refused(f"处室名称或别名“{n}”已被使用；可用 duban dept list 查看。")
     dept = Department(name=name, email=check_email(email) if email else None, aliases=aliases,
                       kind=kind, head=head)
     session.add(dept)
@@ -98,7 +98,7 @@ def add_user(session: Session, name: str, email: str, roles: list[str], departme
         raise Refused(f"用户“{name}”已存在。")
     twin = next((u.name for u in session.exec(select(User)).all() if same(u.name, name)), None)
     if twin is not None:  # a name stored before names were normalised, or differing in case
-        raise Refused(f"用户名“{name}”与已有的“{twin}”相同;请换一个名字。")
+        raise Refused(f"用户名“{name}”与已有的“{twin}”相同；请换一个名字。")
     user = User(name=name, email=email, roles=sorted(set(roles)), department_id=dept_id,
                 created_at=clock.now())
     session.add(user)
@@ -214,8 +214,8 @@ def delegation_problem(principal: User, delegate: User, departments: dict[int, s
         return None
     names = departments or {}
     where = names.get(delegate.department_id) or ("其他处室" if delegate.department_id else "不属于任何处室")
-    return (f"代办只能在本处室内授权:{delegate.name}({where})与{principal.name}不在同一处室,"
-            f"看不到{principal.name}所在处室的事项;请授权给同处室的同事。")
+    return (f"代办只能在本处室内授权：{delegate.name}（{where}）与{principal.name}不在同一处室，"
+            f"看不到{principal.name}所在处室的事项；请授权给同处室的同事。")
 
 
 def add_delegation(session: Session, principal: User, delegate_name: str, starts_on, ends_on,

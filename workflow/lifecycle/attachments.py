@@ -58,20 +58,20 @@ def store(session: Any, source: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> dic
     except FileNotFoundError:
         raise BadInput(f"附件 {source} 不存在。") from None
     except IsADirectoryError:
-        raise BadInput(f"附件 {source} 是文件夹,不是文件。") from None
+        raise BadInput(f"附件 {source} 是文件夹，不是文件。") from None
     except OSError as exc:
-        raise BadInput(f"附件 {source} 无法读取({exc.strerror or type(exc).__name__})。") from None
+        raise BadInput(f"附件 {source} 无法读取（{exc.strerror or type(exc).__name__}）。") from None
     with src:
         while True:
             try:
                 piece = src.read(min(CHUNK, max_bytes + 1 - size))
             except OSError as exc:
-                raise BadInput(f"读取附件 {source} 时出错({exc.strerror or type(exc).__name__}),未保存。") from None
+                raise BadInput(f"读取附件 {source} 时出错（{exc.strerror or type(exc).__name__}），未保存。") from None
             if not piece:
                 break
             size += len(piece)
             if size > max_bytes:
-                raise BadInput(f"附件 {name} 超过上限 {max_bytes} 字节(读取中已超过),未保存。")
+                raise BadInput(f"附件 {name} 超过上限 {max_bytes} 字节（读取中已超过），未保存。")
             digest.update(piece)
             conn.execute(_INSERT_CHUNK, {"k": provisional, "i": idx, "d": piece})
             idx += 1
@@ -114,14 +114,14 @@ def read_chunks(engine: Any, sha: str) -> Iterator[bytes]:
     digest, idx = hashlib.sha256(), 0
     with engine.connect() as conn:
         if conn.execute(select(_B.c.size).where(_B.c.sha256 == sha)).first() is None:
-            raise DubanError(f"附件内容 {sha[:12]}… 不在数据库中(升级时未找到原文件);请向报送人索取。")
+            raise DubanError(f"附件内容 {sha[:12]}… 不在数据库中（升级时未找到原文件）；请向报送人索取。")
         while (piece := conn.execute(_READ_CHUNK, {"s": sha, "i": idx}).scalar()) is not None:
             piece = bytes(piece)
             digest.update(piece)
             yield piece
             idx += 1
     if digest.hexdigest() != sha:
-        raise DubanError(f"附件内容 {sha[:12]}… 已损坏(sha256 不符);请向报送人索取。")
+        raise DubanError(f"附件内容 {sha[:12]}… 已损坏（sha256 不符）；请向报送人索取。")
 
 
 def records(conn: Any, assignment_id: int) -> list[Any]:

@@ -217,10 +217,10 @@ def examine(conn: Connection, anchor: "Anchor | None" = None, replay: bool = Tru
             check.problems.extend(walk.anchor_problems)
     if check is not None:
         for plan_id in sorted(set(anchored) - set(heads)):
-            check.problems.append(f"锚点中的计划 {plan_id} 已不存在(锚点时有 {anchored[plan_id].count} 条记录)")
+            check.problems.append(f"锚点中的计划 {plan_id} 已不存在（锚点时有 {anchored[plan_id].count} 条记录）")
         later = [p for p, h in heads.items() if p not in anchored and h is not None]
         if later:
-            check.notes.append(f"计划 {'、'.join(map(str, later))} 的记录不在锚点中(锚点之后才有记录)")
+            check.notes.append(f"计划 {'、'.join(map(str, later))} 的记录不在锚点中（锚点之后才有记录）")
         report.anchor = check
     if replay:
         report.records = _compare_assignments(conn, replayed)
@@ -250,11 +250,11 @@ class _Walk:
             self.anchor_reached = True
             if not row["hash"] or not row["hash"].startswith(self.anchored.head):
                 self.anchor_problems.append(
-                    f"计划 {self.plan_id} 的第 {self.position} 条记录(第 {row['id']} 号)与锚点不符:"
-                    f"锚点之前的记录被改写过(或整条链被重新计算)")
+                    f"计划 {self.plan_id} 的第 {self.position} 条记录（第 {row['id']} 号）与锚点不符："
+                    f"锚点之前的记录被改写过（或整条链被重新计算）")
             elif self.broken is not None:
                 self.anchor_problems.append(
-                    f"这处改动在锚点覆盖的范围内(计划 {self.plan_id} 的前 {self.anchored.count} 条记录)")
+                    f"这处改动在锚点覆盖的范围内（计划 {self.plan_id} 的前 {self.anchored.count} 条记录）")
         self.seen.setdefault(row["hash"], row["id"])
         self.ids.append(row["id"])
         self.prev, self.prev_id = row["hash"], row["id"]
@@ -262,7 +262,7 @@ class _Walk:
     def finish(self) -> Break | None:
         if self.anchored and not self.anchor_reached:
             self.anchor_problems.append(
-                f"计划 {self.plan_id} 现有 {self.position} 条记录,少于锚点时的 {self.anchored.count} 条:"
+                f"计划 {self.plan_id} 现有 {self.position} 条记录，少于锚点时的 {self.anchored.count} 条："
                 f"锚点之前的记录被删除")
         if self.broken is None and self.prev != self.head:
             self.broken = Break(self.plan_id, None, self._tail_problem())
@@ -271,35 +271,35 @@ class _Walk:
     def _check(self, row: Any) -> Break | None:
         rid = row["id"]
         if event_hash(dict(row), row["prev_hash"]) != row["hash"]:
-            return Break(self.plan_id, rid, f"第 {rid} 号记录的内容与它的哈希不符:这条记录被修改过"
-                                            f"(或是伪造后插入的){_who_changed(row)}")
+            return Break(self.plan_id, rid, f"第 {rid} 号记录的内容与它的哈希不符：这条记录被修改过"
+                                            f"（或是伪造后插入的）{_who_changed(row)}")
         if row["prev_hash"] == self.prev:
             return None
         link = row["prev_hash"]
         if row["hash"] in self.seen:
-            return Break(self.plan_id, rid, f"第 {rid} 号记录是插入的:它是第 {self.seen[row['hash']]} 号记录的复制")
+            return Break(self.plan_id, rid, f"第 {rid} 号记录是插入的：它是第 {self.seen[row['hash']]} 号记录的复制")
         if link in self.seen:  # links past the records before it: it or they are not in the chain
             start = self.seen[link]
             where = f"第 {start} 号记录之后" if start is not None else f"计划 {self.plan_id} 的开头"
             if self._continues(self.prev, rid) and not self._continues(row["hash"], rid):
-                return Break(self.plan_id, rid, f"第 {rid} 号记录是插入的:它接在{where},"
+                return Break(self.plan_id, rid, f"第 {rid} 号记录是插入的：它接在{where}，"
                                                 f"不在计划 {self.plan_id} 的记录链上")
             extra = [i for i in self.ids if start is None or i > start]
             where = f"第 {start} 号记录之后" if start is not None else f"计划 {self.plan_id} 的开头"
             return Break(self.plan_id, extra[0] if extra else rid,
-                         f"第 {_ids(extra)}号记录是插入的:它不在计划 {self.plan_id} 的记录链上"
-                         f"(第 {rid} 号记录直接接在{where})")
+                         f"第 {_ids(extra)}号记录是插入的：它不在计划 {self.plan_id} 的记录链上"
+                         f"（第 {rid} 号记录直接接在{where}）")
         later = self.conn.execute(select(_E.c.id).where(_E.c.plan_id == self.plan_id, _E.c.hash == link,
                                                         _E.c.id > rid).limit(1)).scalar()
         if later is not None:
-            return Break(self.plan_id, rid, f"第 {rid} 号与第 {later} 号记录的顺序被调换:"
+            return Break(self.plan_id, rid, f"第 {rid} 号与第 {later} 号记录的顺序被调换："
                                             f"第 {rid} 号记录链接的是排在它后面的第 {later} 号记录")
         missing = _missing_ids(self.conn, self.prev_id, rid)
         if missing:
-            return Break(self.plan_id, rid, f"第 {_ids(missing)}号记录被删除:第 {rid} 号记录链接的前一条记录已不存在")
+            return Break(self.plan_id, rid, f"第 {_ids(missing)}号记录被删除：第 {rid} 号记录链接的前一条记录已不存在")
         if self.prev_id is None:
-            return Break(self.plan_id, rid, f"计划 {self.plan_id} 开头的记录被删除:第 {rid} 号记录链接的前一条记录已不存在")
-        return Break(self.plan_id, rid, f"第 {self.prev_id} 号记录被改写并重新计算了哈希:"
+            return Break(self.plan_id, rid, f"计划 {self.plan_id} 开头的记录被删除：第 {rid} 号记录链接的前一条记录已不存在")
+        return Break(self.plan_id, rid, f"第 {self.prev_id} 号记录被改写并重新计算了哈希："
                                         f"第 {rid} 号记录链接的仍是它原来的哈希")
 
     def _continues(self, hash_: str | None, after: int) -> bool:
@@ -313,19 +313,19 @@ class _Walk:
 
     def _tail_problem(self) -> str:
         if self.head is None:
-            return f"计划 {self.plan_id} 有 {self.position} 条记录,却没有记录链尾(链尾被删除)"
+            return f"计划 {self.plan_id} 有 {self.position} 条记录，却没有记录链尾（链尾被删除）"
         if self.head in self.seen:
             end = self.seen[self.head]
             extra = [i for i in self.ids if end is None or i > end]
             if end is None:
-                return f"计划 {self.plan_id} 的链尾表示没有记录,现有的{_ids(extra)}号记录是插入的"
-            return f"{_ids(extra)}号记录在计划 {self.plan_id} 的链尾(第 {end} 号记录)之后,是追加的"
+                return f"计划 {self.plan_id} 的链尾表示没有记录，现有的{_ids(extra)}号记录是插入的"
+            return f"{_ids(extra)}号记录在计划 {self.plan_id} 的链尾（第 {end} 号记录）之后，是追加的"
         if not self.ids:
-            return f"计划 {self.plan_id} 的全部记录被删除(链尾指向的记录已不存在)"
+            return f"计划 {self.plan_id} 的全部记录被删除（链尾指向的记录已不存在）"
         missing = _missing_ids(self.conn, self.prev_id, None)
         if missing:
-            return f"第 {_ids(missing)}号记录被删除(计划 {self.plan_id} 的记录链原本到此为止)"
-        return (f"计划 {self.plan_id} 的链尾指向的记录已不存在:第 {self.prev_id} 号记录之后的记录被删除,"
+            return f"第 {_ids(missing)}号记录被删除（计划 {self.plan_id} 的记录链原本到此为止）"
+        return (f"计划 {self.plan_id} 的链尾指向的记录已不存在：第 {self.prev_id} 号记录之后的记录被删除，"
                 f"或第 {self.prev_id} 号记录被改写后重新计算了哈希")
 
 
@@ -372,7 +372,7 @@ def _who_changed(row: Any) -> str:
     if isinstance(info, str):
         info = json.loads(info)
     if row["hash_form"] == HASH_FORM and info and info.get("id") != row["actor_id"]:
-        return f";办理人编号现为 #{row['actor_id']},记录中的办理人是 #{info.get('id')}“{info.get('name')}”"
+        return f"；办理人编号现为 #{row['actor_id']}，记录中的办理人是 #{info.get('id')}“{info.get('name')}”"
     return ""
 
 
@@ -392,8 +392,8 @@ def _replay_step(replayed: dict[int, _Replay], row: Any) -> None:
     if r is None:
         r = replayed[row["assignment_id"]] = _Replay(row["plan_id"])
     if r.count and r.gap is None and row["from_state"] != r.state:
-        r.gap = (f"第 {row['id']} 号记录从“{_label(row['from_state'])}”开始,"
-                 f"而上一条(第 {r.last_event} 号)停在“{_label(r.state)}”")
+        r.gap = (f"第 {row['id']} 号记录从“{_label(row['from_state'])}”开始，"
+                 f"而上一条（第 {r.last_event} 号）停在“{_label(r.state)}”")
     r.count += 1
     r.state, r.last_event = row["to_state"], row["id"]
     data = row["data"]
@@ -420,19 +420,19 @@ def _compare_assignments(conn: Connection, replayed: dict[int, _Replay]) -> list
             select(_A.c.id, _A.c.state, _A.c.version, _A.c.due_date).order_by(_A.c.id)):
         r = replayed.pop(aid, None)
         if r is None:
-            found.append(f"事项 {aid} 没有任何办理记录(事项不是经 duban 下发的)")
+            found.append(f"事项 {aid} 没有任何办理记录（事项不是经 duban 下发的）")
             continue
         due = due.isoformat() if hasattr(due, "isoformat") else str(due)
         wrong = []
         if state != r.state:
-            wrong.append(f"状态为“{_label(state)}”(记录为“{_label(r.state)}”)")
+            wrong.append(f"状态为“{_label(state)}”（记录为“{_label(r.state)}”）")
         expected_version = r.version if r.version is not None else r.count
         if version != expected_version:
-            wrong.append(f"版本为 {version}(记录为 {expected_version})")
+            wrong.append(f"版本为 {version}（记录为 {expected_version}）")
         if r.due is not None and due != r.due:
-            wrong.append(f"完成时限为 {due}(记录为 {r.due})")
+            wrong.append(f"完成时限为 {due}（记录为 {r.due}）")
         if wrong:
-            found.append(f"事项 {aid} 与它的办理记录不符:{','.join(wrong)}")
+            found.append(f"事项 {aid} 与它的办理记录不符：{','.join(wrong)}")
         if r.gap:
             found.append(f"事项 {aid} 的{r.gap}")
     return found
@@ -457,25 +457,25 @@ def _compare_people(conn: Connection, recorded: dict[int, tuple[int, dict[str, A
         event_id, was = recorded[uid]
         cur = now.get(uid)
         if cur is None:
-            found.append(f"用户 #{uid} 已不存在,办理记录中为“{was.get('name')}”")
+            found.append(f"用户 #{uid} 已不存在，办理记录中为“{was.get('name')}”")
             continue
         if cur["name"] != was.get("name"):
-            found.append(f"用户 #{uid} 现名“{cur['name']}”,办理记录中为“{was.get('name')}”")
+            found.append(f"用户 #{uid} 现名“{cur['name']}”，办理记录中为“{was.get('name')}”")
         if cur["roles"] != sorted(was.get("roles") or []):
-            found.append(f"用户 #{uid}“{cur['name']}”现在的角色为 {_roles(cur['roles'])},"
+            found.append(f"用户 #{uid}“{cur['name']}”现在的角色为 {_roles(cur['roles'])}，"
                          f"办理记录中为 {_roles(was.get('roles'))}")
         if cur["department_id"] != was.get("department_id"):
-            found.append(f"用户 #{uid}“{cur['name']}”现属{_dept(cur['department'])},"
+            found.append(f"用户 #{uid}“{cur['name']}”现属{_dept(cur['department'])}，"
                          f"办理记录中属{_dept(was.get('department'))}")
         elif cur["department"] != was.get("department") and cur["department_id"] is not None:
             departments.setdefault(cur["department_id"], (cur["department"], was.get("department")))
     for dept_id, (cur_name, was_name) in sorted(departments.items()):
-        found.append(f"处室 #{dept_id} 现名“{cur_name}”,办理记录中为“{was_name}”")
+        found.append(f"处室 #{dept_id} 现名“{cur_name}”，办理记录中为“{was_name}”")
     return found
 
 
 def _roles(roles: Any) -> str:
-    return "、".join(roles or []) or "(无)"
+    return "、".join(roles or []) or "（无）"
 
 
 def _dept(name: str | None) -> str:
@@ -485,7 +485,7 @@ def _dept(name: str | None) -> str:
 def _label(state: str) -> str:
     import states
 
-    return states.state_label(state) if state else "(无)"
+    return states.state_label(state) if state else "（无）"
 
 
 # ---------------------------------------------------------------- anchor
@@ -531,11 +531,11 @@ def parse_anchor(text: str) -> Anchor:
     Raises ValueError with a Chinese sentence when there is none or it was mistyped."""
     found = _ANCHOR_RE.findall(text)
     if not found:
-        raise ValueError("没有找到锚点:锚点是以 duban-anchor:v1: 开头的一行(由 duban audit anchor 打印)")
+        raise ValueError("没有找到锚点：锚点是以 duban-anchor:v1: 开头的一行（由 duban audit anchor 打印）")
     line = found[-1]
     body, _, check = line[len(ANCHOR_PREFIX):].rpartition(":")
     if _checksum(body) != check:
-        raise ValueError(f"锚点“{line[:60]}…”的校验码不符:抄写时有错或不完整")
+        raise ValueError(f"锚点“{line[:60]}…”的校验码不符：抄写时有错或不完整")
     made_on, _, rest = body.partition(":")
     entries = []
     for part in filter(None, rest.split(",")):

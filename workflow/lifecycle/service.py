@@ -69,7 +69,7 @@ def transition(ctx: "Context", assignment_id: int, trigger: str, fields: "Fields
         except OperationalError as exc:  # as fire() answers them: busy, full disk, gone
             session.rollback()
             if "locked" in str(exc) or "busy" in str(exc):
-                raise LostRace("数据库繁忙,附件未保存,本次操作未生效,请稍后重试。") from exc
+                raise LostRace("数据库繁忙，附件未保存，本次操作未生效，请稍后重试。") from exc
             raise database_problem(exc) or exc from exc
         except BaseException:
             session.rollback()
@@ -204,11 +204,11 @@ def attachment(ctx: "Context", assignment_id: int, name: str | None = None) -> "
     names = list(dict.fromkeys(r.name for r in rows))
     if name is None:
         if len(names) > 1:
-            raise BadInput(f"事项 {assignment_id} 有 {len(names)} 个附件:{'、'.join(names)};请用 --name 指定一个。")
+            raise BadInput(f"事项 {assignment_id} 有 {len(names)} 个附件：{'、'.join(names)}；请用 --name 指定一个。")
         name = names[0]
     chosen = [r for r in rows if r.name == name]
     if not chosen:
-        raise NotFound(f"事项 {assignment_id} 没有名为“{shown(name)}”的附件;现有:{'、'.join(names)}。")
+        raise NotFound(f"事项 {assignment_id} 没有名为“{shown(name)}”的附件；现有：{'、'.join(names)}。")
     row = chosen[-1]
     return Content(row.name, row.size, row.sha256, read_chunks(ctx.engine(), row.sha256))
 
@@ -218,7 +218,7 @@ def collect_attachment_garbage(ctx: "Context", dry_run: bool = False) -> "Garbag
     from workflow.lifecycle.attachments import collect_garbage
 
     with ctx.session() as s:
-        ctx.require(s, states.administers, "无权清理附件存储:只有管理员可以清理。")
+        ctx.require(s, states.administers, "无权清理附件存储：只有管理员可以清理。")
     return collect_garbage(ctx.engine(), dry_run)
 
 
@@ -288,13 +288,13 @@ def verify_result(report: Any) -> dict[str, Any]:
                   "notes": report.anchor.notes},
               "problems": found}
     if found:
-        shown_ = found[:5] + ([f"另有 {len(found) - 5} 处问题(用 --json 查看全部)"] if len(found) > 5 else [])
-        result["message"] = "办理记录校验失败:" + ";".join(shown_) + "。"
+        shown_ = found[:5] + ([f"另有 {len(found) - 5} 处问题（用 --json 查看全部）"] if len(found) > 5 else [])
+        result["message"] = "办理记录校验失败：" + ";".join(shown_) + "。"
     else:
-        line = f"已校验 {report.checked} 条办理记录:哈希链完整,事项的状态、时限和版本与办理记录一致,办理人与记录相符。"
+        line = f"已校验 {report.checked} 条办理记录：哈希链完整，事项的状态、时限和版本与办理记录一致，办理人与记录相符。"
         if report.anchor:
             a = report.anchor
-            line += (f"锚点({a.made_on},{a.plans} 个计划共 {a.events} 条记录)之前的记录未被改写"
+            line += (f"锚点（{a.made_on}，{a.plans} 个计划共 {a.events} 条记录）之前的记录未被改写"
                      + (f";{';'.join(a.notes)}" if a.notes else "") + "。")
         result["message"] = line
     return result

@@ -112,7 +112,7 @@ def plan_from_dict(data: Any, source: str = "计划文件") -> Plan:
     Raises BadInput naming the first field that is wrong and what would be right.
     """
     if not isinstance(data, dict):
-        raise BadInput(f"{source}不是计划格式:顶层应为包含 title、year、tasks 的映射。")
+        raise BadInput(f"{source}不是计划格式：顶层应为包含 title、year、tasks 的映射。")
     title = clean_title(_text(data, "title", source, required=True), f"{source}的 title")
     year = data.get("year")
     issued_on = _date(data.get("issued_on"), f"{source}的 issued_on")

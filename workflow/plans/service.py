@@ -143,7 +143,7 @@ def show(ctx: "Context", ref: str) -> PlanView:
 def export(ctx: "Context", ref: str, fmt: str = "yaml") -> str:
     """The plan's canonical text (yaml or json), to edit and import again."""
     if fmt not in ("yaml", "json"):
-        raise BadInput(f"--format {fmt} 无效,应为 yaml 或 json。")
+        raise BadInput(f"--format {fmt} 无效，应为 yaml 或 json。")
     data = show(ctx, ref).plan.to_dict()
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
