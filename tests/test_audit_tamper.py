@@ -44,7 +44,7 @@ def _verify(world, *args: str) -> str:
     proc = run("audit", "verify", *args, db=world.url, user="周督查")
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("错误:办理记录校验失败:"), proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("错误：办理记录校验失败："), proc.stderr
     assert "Traceback" not in proc.stderr and "内部错误" not in proc.stderr
     _no_repetition(lines[0])
     return lines[0]
@@ -70,8 +70,8 @@ def test_swapped_user_names_are_reported(world):
          "UPDATE app_user SET name = '张三' WHERE id = :b",
          "UPDATE app_user SET name = '李审核' WHERE id = :a", a=zhang, b=li)
     line = _verify(world)
-    assert f"用户 #{zhang} 现名“李审核”,办理记录中为“张三”" in line
-    assert f"用户 #{li} 现名“张三”,办理记录中为“李审核”" in line
+    assert f"用户 #{zhang} 现名“李审核”，办理记录中为“张三”" in line
+    assert f"用户 #{li} 现名“张三”，办理记录中为“李审核”" in line
 
 
 def test_a_users_department_and_roles_changed_are_reported(world):
@@ -80,8 +80,8 @@ def test_a_users_department_and_roles_changed_are_reported(world):
     _sql(world, "UPDATE app_user SET department_id = (SELECT id FROM department WHERE name = '科监处'), "
                 "roles = '[\"reviewer\"]' WHERE id = :a", a=zhang)
     line = _verify(world)
-    assert f"用户 #{zhang}“张三”现在的角色为 reviewer,办理记录中为 staff" in line
-    assert f"用户 #{zhang}“张三”现属“科监处”,办理记录中属“装财处”" in line
+    assert f"用户 #{zhang}“张三”现在的角色为 reviewer，办理记录中为 staff" in line
+    assert f"用户 #{zhang}“张三”现属“科监处”，办理记录中属“装财处”" in line
 
 
 def test_assignment_state_set_directly_is_reported(world):
@@ -89,14 +89,14 @@ def test_assignment_state_set_directly_is_reported(world):
     _busy(world)
     _sql(world, "UPDATE assignment SET state = 'done' WHERE id = :a", a=aid)
     line = _verify(world)
-    assert f"事项 {aid} 与它的办理记录不符:状态为“已办结”(记录为“已下发”)" in line
+    assert f"事项 {aid} 与它的办理记录不符：状态为“已办结”（记录为“已下发”）" in line
 
 
 def test_assignment_due_date_and_version_set_directly_are_reported(world):
     aid = _busy(world)
     _sql(world, "UPDATE assignment SET due_date = '2022-06-30', version = version + 5 WHERE id = :a", a=aid)
     line = _verify(world)
-    assert f"事项 {aid} 与它的办理记录不符:版本为 9(记录为 4),完成时限为 2022-06-30(记录为 2021-11-30)" in line
+    assert f"事项 {aid} 与它的办理记录不符：版本为 9（记录为 4），完成时限为 2022-06-30（记录为 2021-11-30）" in line
 
 
 def test_event_inserted_with_id_zero_is_named(world):
@@ -163,7 +163,7 @@ def test_swapped_actor_is_named(world):
     _sql(world, "UPDATE event SET actor_id = :u WHERE id = :i", u=world.ids["王审核"], i=approve)
     line = _verify(world)
     assert f"第 {approve} 号记录的内容与它的哈希不符" in line
-    assert f"办理人编号现为 #{world.ids['王审核']},记录中的办理人是 #{world.ids['李审核']}“李审核”" in line
+    assert f"办理人编号现为 #{world.ids['王审核']}，记录中的办理人是 #{world.ids['李审核']}“李审核”" in line
 
 
 def test_export_carries_who_and_what_changed(world):
@@ -245,7 +245,7 @@ def test_anchor_from_a_file_and_a_mistyped_anchor(world, tmp_path):
     _busy(world)
     line = run("audit", "anchor", db=world.url, user="周督查").stdout.strip()
     saved = tmp_path / "anchors.txt"
-    saved.write_text(f"2021 年 8 月的锚点:\n{line}\n", encoding="utf-8")
+    saved.write_text(f"2021 年 8 月的锚点：\n{line}\n", encoding="utf-8")
     proc = run("audit", "verify", "--anchor", str(saved), db=world.url, user="周督查")
     assert proc.returncode == 0, proc.stderr
     broken = line[:-1] + ("0" if line[-1] != "0" else "1")

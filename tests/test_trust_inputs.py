@@ -19,7 +19,7 @@ def _one_sentence(proc, code: int) -> str:
     assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr and "内部错误" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("错误:"), proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("错误："), proc.stderr
     return lines[0]
 
 
@@ -28,7 +28,7 @@ def _one_sentence(proc, code: int) -> str:
 def test_report_template_cannot_run_code(world, tmp_path, name, fmt):
     folder = tmp_path / "tpl"
     folder.mkdir()
-    (folder / name).write_text("结果:" + EXPLOIT + "\n", encoding="utf-8")
+    (folder / name).write_text("结果：" + EXPLOIT + "\n", encoding="utf-8")
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     proc = run("report", "annual", str(world.plan_id), "--format", fmt, "--out", str(out_dir / f"a.{fmt}"),

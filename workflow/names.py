@@ -41,7 +41,7 @@ def describe(ch: str) -> str:
     """U+200B(零宽空格) — the code point a user can search for, and what it is."""
     label = _KNOWN.get(ch) or {"Cc": "控制字符", "Cf": "格式字符", "Co": "私用区字符",
                                "Cs": "代理字符"}.get(unicodedata.category(ch), "分隔符")
-    return f"U+{ord(ch):04X}({label})"
+    return f"U+{ord(ch):04X}（{label}）"
 
 
 def visible(text: str, limit: int = 40) -> str:

@@ -432,7 +432,7 @@ def _compare_assignments(conn: Connection, replayed: dict[int, _Replay]) -> list
         if r.due is not None and due != r.due:
             wrong.append(f"完成时限为 {due}（记录为 {r.due}）")
         if wrong:
-            found.append(f"事项 {aid} 与它的办理记录不符：{','.join(wrong)}")
+            found.append(f"事项 {aid} 与它的办理记录不符：{'，'.join(wrong)}")
         if r.gap:
             found.append(f"事项 {aid} 的{r.gap}")
     return found

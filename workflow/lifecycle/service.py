@@ -289,7 +289,7 @@ def verify_result(report: Any) -> dict[str, Any]:
               "problems": found}
     if found:
         shown_ = found[:5] + ([f"另有 {len(found) - 5} 处问题（用 --json 查看全部）"] if len(found) > 5 else [])
-        result["message"] = "办理记录校验失败：" + ";".join(shown_) + "。"
+        result["message"] = "办理记录校验失败：" + "；".join(shown_) + "。"
     else:
         line = f"已校验 {report.checked} 条办理记录：哈希链完整，事项的状态、时限和版本与办理记录一致，办理人与记录相符。"
         if report.anchor:

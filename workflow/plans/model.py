@@ -179,7 +179,7 @@ def _responsibility(data: Any, where: str) -> Responsibility:
     department = _text(data, "department", where, required=True)
     role = data.get("role")
     if role not in RESPONSIBILITY_ROLES:
-        allowed = "、".join(f"{k}({v})" for k, v in RESPONSIBILITY_ROLES.items())
+        allowed = "、".join(f"{k}（{v}）" for k, v in RESPONSIBILITY_ROLES.items())
         raise BadInput(f"{where}中“{department}”的 role {role!r} 无效，应为：{allowed}。")
     return Responsibility(department=department, role=role, group=bool(data.get("group", False)))
 

@@ -175,7 +175,7 @@ def _refuse_unknown(unknown: dict[str, set[int]], unresolved: list[str],
             close = closest_names(name, departments)
             hint = f"（相近：{'、'.join(close)}）" if close else ""
             items.append(f"“{name}”（第 {'、'.join(map(str, sorted(seqs)))} 项）{hint}")
-        parts.append(f"处室名录中没有：{';'.join(items)}；请先用 duban dept add 添加或加别名")
+        parts.append(f"处室名录中没有：{'；'.join(items)}；请先用 duban dept add 添加或加别名")
     if unresolved:
         parts.append(f"以下“相关”处室需要明确具体处室：{'、'.join(unresolved)}；请用 --resolve 文件指定"
                      f"（格式见 examples/resolve.yaml），或在终端中运行 duban plan publish 逐项选择")

@@ -158,7 +158,7 @@ LIGHT_COLUMN = next(i for i, c in enumerate(DETAIL_COLUMNS) if c.kind == LIGHT)
 # A4 landscape at 100 % in Excel and LibreOffice.
 PRINT_LAYOUT: tuple[tuple[str, float], ...] = (
     ("序号", 5), ("具体要求", 41), ("处室", 17), ("职责", 7.5), ("期次", 7.5), ("状态", 8),
-    ("完成时限", 11), ("灯", 5), ("逾期天数", 7.5), ("最近报送内容", 29.5),
+    ("完成时限", 11), ("灯", 5), (LATE_HEADER, 7.5), ("最近报送内容", 29.5),
 )
 
 
