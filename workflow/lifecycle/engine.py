@@ -19,7 +19,8 @@ from sqlmodel import Session
 from transitions import MachineError
 
 import states
-from db.models import Assignment, Attachment, ChainHead, Delegation, DirectoryVersion, Event, Plan, Task, User
+from db.models import (Assignment, Attachment, ChainHead, Delegation, Department, DirectoryVersion, Event, Plan,
+                       Task, User)
 from db.prepared import Prepared, PreparedInsert
 from workflow.access.scope import item_not_found, require_item, visible_departments
 from workflow.lifecycle.audit import chain, changed, witness
@@ -37,14 +38,18 @@ _H = ChainHead.__table__
 # construction costs more than the SQLite writes themselves. The plan's chain head
 # comes along with the row, so chain() reads it again only if another writer has
 # moved it in between.
-_SELECT = (select(_A, _H.c.last_hash.label("plan_head"))
+# The actor's department name (hashed with the event, audit.witness) comes along too.
+_D = Department.__table__
+_ACTOR_DEPARTMENT = (select(_D.c.name).where(_D.c.id == bindparam("actor_dept")).scalar_subquery()
+                     .label("actor_department"))
+_SELECT = (select(_A, _H.c.last_hash.label("plan_head"), _ACTOR_DEPARTMENT)
            .select_from(_A.outerjoin(_H, _H.c.plan_id == _A.c.plan_id)).where(_A.c.id == bindparam("aid")))
 # A trigger with mail reads what its mail needs along (task, plan title, the directory
 # stamp the recipient cache is checked against, workflow/recipients.py): one statement
 # instead of three. One without mail does not pay for those columns.
 _T, _P, _DV = Task.__table__, Plan.__table__, DirectoryVersion.__table__
 _SELECT_WITH_MAIL = (
-    select(_A, _H.c.last_hash.label("plan_head"), _P.c.title.label("plan_title"),
+    select(_A, _H.c.last_hash.label("plan_head"), _ACTOR_DEPARTMENT, _P.c.title.label("plan_title"),
            _T.c.seq.label("task_seq"), _T.c.requirement.label("task_requirement"),
            select(_DV.c.stamp).where(_DV.c.id == 1).scalar_subquery().label("directory_stamp"))
     .select_from(_A.outerjoin(_H, _H.c.plan_id == _A.c.plan_id).join(_T, _T.c.id == _A.c.task_id)
@@ -132,11 +137,12 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
         raise BadInput(f"未知操作“{trigger}”;可用操作:{'、'.join(states.TRANSITION_BY_TRIGGER)}。")
     conn = session.connection()
     row = conn.execute(_SELECT_WITH_MAIL if transition.notify else _SELECT,
-                       {"aid": assignment_id}).mappings().first()
+                       {"aid": assignment_id, "actor_dept": actor.department_id}).mappings().first()
     # before any state check: an item the actor may not see "does not exist"
     require_item(visible_departments(actor), assignment_id, row["department_id"] if row else None)
     row = dict(row)
     plan_head = row.pop("plan_head")
+    departments = {actor.department_id: row.pop("actor_department")}
     if expected_version is not None and row["version"] != expected_version:
         raise LostRace(f"事项 {assignment_id} 已被他人修改(版本 {row['version']}),本次操作未生效,请刷新后重试。")
     _check_state(row, transition)
@@ -166,7 +172,7 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
         "on_behalf_of_id": on_behalf_of.id if on_behalf_of else None, "comment": comment,
         "data": event_data, "at": now, "recorded_at": Clock.utcnow(), "changes": changed(row, changes),
     }
-    witness(conn, [event], (actor, on_behalf_of))  # who acted and for whom: hashed with the event
+    witness(conn, [event], (actor, on_behalf_of), departments)  # who acted and for whom: hashed
     chain(conn, row["plan_id"], [event], seen=plan_head)
     event_id = _INSERT_EVENT.insert(conn, event)
     event["id"] = event_id
