@@ -9,7 +9,7 @@ same type processors SQLAlchemy would (so dates, datetimes and JSON are stored e
 as before). Execution still goes through the Connection: same transaction, same
 events, same error wrapping and disconnect handling.
 
-On SQLite, a write (INSERT/UPDATE/DELETE) goes one step further, to the sqlite3
+On SQLite, a write (INSERT/UPDATE/DELETE), or a one-row read (PreparedRow), goes one step further, to the sqlite3
 connection under the Connection (same connection, same transaction): SQLAlchemy's
 execution context and result object cost more than the write itself. A driver error is
 wrapped as SQLAlchemy would wrap it (sqlalchemy.exc.OperationalError, …), so callers
@@ -117,3 +117,38 @@ class PreparedInsert(Prepared):
 
     def _statement_for(self, dialect: Dialect) -> ClauseElement:
         return self.statement if dialect.postfetch_lastrowid else self._returning
+
+
+class PreparedRow(Prepared):
+    """A SELECT read as one row (a dict by column label, or None), e.g. fire()'s read of
+    the assignment. On SQLite straight from the sqlite3 connection, each value through
+    the result processor SQLAlchemy would apply (dates, datetimes, JSON); elsewhere, or
+    under cursor events, through Connection.execute."""
+
+    def __init__(self, statement: ClauseElement, names: Sequence[str]) -> None:
+        super().__init__(statement, names)
+        self._columns: weakref.WeakKeyDictionary[Dialect, tuple] = weakref.WeakKeyDictionary()
+
+    def first(self, conn: Connection, params: dict[str, Any]) -> dict[str, Any] | None:
+        dialect = conn.dialect
+        if dialect.name != "sqlite" or conn._has_events or conn.engine._has_events or conn._echo:
+            row = conn.execute(self.statement, params).mappings().first()
+            return dict(row) if row is not None else None
+        plan = self._plans.get(dialect) or self._prepare(dialect)
+        values = tuple(params[n] if p is None else p(params[n]) for n, p in zip(plan.names, plan.processors))
+        try:
+            found = conn.connection.dbapi_connection.execute(plan.sql, values).fetchone()
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(plan.sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+        if found is None:
+            return None
+        columns = self._columns.get(dialect) or self._result_columns(dialect)
+        return {name: value if p is None or value is None else p(value)
+                for (name, p), value in zip(columns, found)}
+
+    def _result_columns(self, dialect: Dialect) -> tuple:
+        compiled = self.statement.compile(dialect=dialect)
+        columns = tuple((c.keyname, c.type.dialect_impl(dialect).result_processor(dialect, None))
+                        for c in compiled._result_columns)
+        self._columns[dialect] = columns
+        return columns

@@ -13,7 +13,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, literal_column, select, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from transitions import MachineError
@@ -21,7 +21,7 @@ from transitions import MachineError
 import states
 from db.models import (Assignment, Attachment, ChainHead, Delegation, Department, DirectoryVersion, Event, Plan,
                        Task, User)
-from db.prepared import Prepared, PreparedInsert
+from db.prepared import Prepared, PreparedInsert, PreparedRow
 from workflow.access.scope import item_not_found, require_item, visible_departments
 from workflow.lifecycle.audit import chain, changed, witness
 from workflow.clock import Clock
@@ -52,7 +52,7 @@ _T, _P, _DV = Task.__table__, Plan.__table__, DirectoryVersion.__table__
 _SELECT_WITH_MAIL = (
     select(_A, _H.c.last_hash.label("plan_head"), _ACTOR_DEPARTMENT, _P.c.title.label("plan_title"),
            _T.c.seq.label("task_seq"), _T.c.requirement.label("task_requirement"),
-           select(_DV.c.stamp).where(_DV.c.id == 1).scalar_subquery().label("directory_stamp"))
+           select(_DV.c.stamp).where(_DV.c.id == literal_column("1")).scalar_subquery().label("directory_stamp"))
     .select_from(_A.outerjoin(_H, _H.c.plan_id == _A.c.plan_id).join(_T, _T.c.id == _A.c.task_id)
                  .join(_P, _P.c.id == _A.c.plan_id))
     .where(_A.c.id == bindparam("aid")))
@@ -62,6 +62,7 @@ _EVENT_COLUMNS = ("assignment_id", "plan_id", "trigger", "from_state", "to_state
                   "on_behalf_of_id", "comment", "data", "at", "recorded_at", "prev_hash", "hash",
                   "hash_form", "actor_info", "principal_info", "changes")
 _INSERT_EVENT = PreparedInsert(insert(_E), _EVENT_COLUMNS)
+_READ, _READ_WITH_MAIL = (PreparedRow(q, ("aid", "actor_dept")) for q in (_SELECT, _SELECT_WITH_MAIL))
 _UPDATES: dict[frozenset[str], Prepared] = {}
 
 
@@ -186,11 +187,10 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
     if transition is None:
         raise BadInput(f"未知操作“{trigger}”;可用操作:{'、'.join(states.TRANSITION_BY_TRIGGER)}。")
     conn = session.connection()
-    row = conn.execute(_SELECT_WITH_MAIL if transition.notify else _SELECT,
-                       {"aid": assignment_id, "actor_dept": actor.department_id}).mappings().first()
+    row = (_READ_WITH_MAIL if transition.notify else _READ).first(
+        conn, {"aid": assignment_id, "actor_dept": actor.department_id})
     # before any state check: an item the actor may not see "does not exist"
     require_item(visible_departments(actor), assignment_id, row["department_id"] if row else None)
-    row = dict(row)
     plan_head = row.pop("plan_head")
     departments = {actor.department_id: row.pop("actor_department")}
     if expected_version is not None and row["version"] != expected_version:
