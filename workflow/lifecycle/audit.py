@@ -67,13 +67,18 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+# json.dumps with these options builds a new encoder on every call (a third of a hash's
+# time); one encoder, the same output.
+_CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def event_hash(event: dict[str, Any], prev_hash: str | None) -> str:
     """sha256 over the event's fields (canonical JSON) and the previous hash; the fields
     of the event's hash form (the first form has no marker)."""
     fields = HASHED_2 if event.get("hash_form") == HASH_FORM else HASHED
     body = {k: _canonical(event.get(k)) for k in fields}
     body["prev_hash"] = prev_hash or ""
-    text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    text = _CANONICAL_JSON.encode(body)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
