@@ -297,7 +297,9 @@ _LAST_ACTOR_COLUMNS = states.last_actor_columns()  # trigger → row columns say
 
 def _check_permission(transition: states.Transition, actor: User, principal: User,
                       row: dict[str, Any]) -> None:
-    last = {trigger: {row[c] for c in columns if row[c]} for trigger, columns in _LAST_ACTOR_COLUMNS.items()}
+    # who last did the trigger this one must not follow by the same person (审办分离), if any
+    needed = transition.not_by_last
+    last = {needed: {row[c] for c in _LAST_ACTOR_COLUMNS.get(needed, ()) if row[c]}} if needed else None
     for person in {actor.id: actor, principal.id: principal}.values():
         problem = states.permission_problem(
             transition,
