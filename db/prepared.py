@@ -59,10 +59,13 @@ class Prepared:
         return conn.exec_driver_sql(plan.sql, tuple(values) if plan.positional else dict(zip(plan.names, values)))
 
     def execute_many(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> CursorResult | Any:
-        """The statement once per parameter set, in one executemany."""
+        """The statement once per parameter set, in one executemany. A value object that
+        several rows share (one mail's context for each of its recipients) is converted once."""
         plan = self._plans.get(conn.dialect) or self._prepare(conn.dialect)
         pairs = tuple(zip(plan.names, plan.processors))
-        values = [[params[n] if p is None else p(params[n]) for n, p in pairs] for params in rows]
+        shared: dict[tuple[str, int], Any] = {}
+        values = [[params[n] if p is None else _convert(p, params[n], n, shared) for n, p in pairs]
+                  for params in rows]
         if plan.direct and not (conn._has_events or conn.engine._has_events or conn._echo):
             return _direct(conn, plan.sql, [tuple(v) for v in values], many=True)
         return conn.exec_driver_sql(plan.sql, [tuple(v) for v in values] if plan.positional
@@ -86,6 +89,16 @@ class Prepared:
 
     def _statement_for(self, dialect: Dialect) -> ClauseElement:
         return self.statement
+
+
+def _convert(processor: Callable[[Any], Any], value: Any, name: str, shared: dict) -> Any:
+    """processor(value), once per dict or list object (the rows of one call hold them alive)."""
+    if type(value) not in (dict, list):
+        return processor(value)
+    key = (name, id(value))
+    if key not in shared:
+        shared[key] = processor(value)
+    return shared[key]
 
 
 def _direct(conn: Connection, sql: str, values: Any, many: bool) -> Any:
