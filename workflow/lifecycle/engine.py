@@ -120,16 +120,17 @@ def fire(session: Session, assignment_id: int, trigger: str, actor: User, *,
         return result
     except OperationalError as exc:
         session.rollback()
-        raise _unsaved(exc, f"第 {assignment_id} 号事项正被他人同时处理") from exc
+        raise _unsaved(exc, f"第 {assignment_id} 号事项正被他人同时处理，数据库繁忙，本次操作未生效，请稍后重试。") from exc
     except BaseException:
         session.rollback()
         raise
 
 
 def _unsaved(exc: OperationalError, busy: str) -> BaseException:
-    """A database failure during a fire, as the sentence the user reads (nothing was saved)."""
+    """A database failure during a fire as the sentence the user reads (`busy` if the
+    database was busy or locked)."""
     if "locked" in str(exc) or "busy" in str(exc):
-        return LostRace(f"{busy}，数据库繁忙，本次操作未生效，请稍后重试。")
+        return LostRace(busy)
     return database_problem(exc) or exc
 
 
@@ -151,8 +152,9 @@ def fire_many(session: Session, assignment_ids: list[int], trigger: str, actor: 
     (the same checks per item, events, hash-chain links and mails), but committing each
     `batch` of them (BATCH) in one transaction: a commit costs more than a fire's own work.
 
-    An item fire() would refuse is reported with the sentence and left unchanged: every
-    refusal is raised before the item's first write (a lost race finds no row to update).
+    An item fire() would refuse is reported with the sentence and left unchanged: refusals
+    come before the item's first write (a lost race finds no row to update); should one
+    ever come after, the batch is rolled back and it is raised.
     A database failure rolls back the batch in hand, so nothing is half-written, and is
     raised; the batches before it stay committed.
     """
@@ -160,19 +162,22 @@ def fire_many(session: Session, assignment_ids: list[int], trigger: str, actor: 
     notifier = notifier or Notifier()
     batch = batch or BATCH
     done = Many()
+    writing: list[int] = []  # the item whose writes began (fire()'s before_write)
     for start in range(0, len(assignment_ids), batch):
         fired: list[FireResult] = []
         try:
             for assignment_id in assignment_ids[start:start + batch]:
                 try:
                     fired.append(_fire(session, assignment_id, trigger, actor, clock, fields, None, None,
-                                       None, notifier))
+                                       functools.partial(writing.append, assignment_id), notifier))
                 except Refused as exc:
+                    if writing and writing[-1] == assignment_id and not isinstance(exc, LostRace):
+                        raise  # refused after its first write: the batch goes, not half an item
                     done.refused.append((assignment_id, exc.message))
             session.commit()
         except OperationalError as exc:
             session.rollback()
-            raise _unsaved(exc, "批量操作时事项正被他人同时处理") from exc
+            raise _unsaved(exc, f"数据库繁忙，批量操作已中断：此前的 {len(done.fired)} 项已保存，其余未生效，请稍后重试。") from exc
         except BaseException:
             session.rollback()
             raise
