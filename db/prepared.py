@@ -54,7 +54,7 @@ class Prepared:
     def execute(self, conn: Connection, params: dict[str, Any]) -> CursorResult | Any:
         plan = self._plans.get(conn.dialect) or self._prepare(conn.dialect)
         values = [params[n] if p is None else p(params[n]) for n, p in zip(plan.names, plan.processors)]
-        if plan.direct and not (conn._has_events or conn.engine._has_events or conn._echo):
+        if plan.direct and _unobserved(conn):
             return _direct(conn, plan.sql, tuple(values), many=False)
         return conn.exec_driver_sql(plan.sql, tuple(values) if plan.positional else dict(zip(plan.names, values)))
 
@@ -66,7 +66,7 @@ class Prepared:
         shared: dict[tuple[str, int], Any] = {}
         values = [[params[n] if p is None else _convert(p, params[n], n, shared) for n, p in pairs]
                   for params in rows]
-        if plan.direct and not (conn._has_events or conn.engine._has_events or conn._echo):
+        if plan.direct and _unobserved(conn):
             return _direct(conn, plan.sql, [tuple(v) for v in values], many=True)
         return conn.exec_driver_sql(plan.sql, [tuple(v) for v in values] if plan.positional
                                     else [dict(zip(plan.names, v)) for v in values])
@@ -101,9 +101,15 @@ def _convert(processor: Callable[[Any], Any], value: Any, name: str, shared: dic
     return shared[key]
 
 
+def _unobserved(conn: Connection) -> bool:
+    """No cursor events and no echo on `conn`: nothing would miss a statement sent past it."""
+    return not (conn._has_events or conn.engine._has_events or conn._echo)
+
+
 def _direct(conn: Connection, sql: str, values: Any, many: bool) -> Any:
-    """Run a write on the sqlite3 connection under `conn`; its cursor answers rowcount and
-    lastrowid. Errors come out as SQLAlchemy's wrapped DBAPIError, as from execute()."""
+    """Run a statement on the sqlite3 connection under `conn`; its cursor answers rowcount,
+    lastrowid and fetchone. Errors come out as SQLAlchemy's wrapped DBAPIError, as from
+    execute()."""
     dbapi = conn.connection.dbapi_connection
     try:
         return dbapi.executemany(sql, values) if many else dbapi.execute(sql, values)
@@ -144,15 +150,12 @@ class PreparedRow(Prepared):
 
     def first(self, conn: Connection, params: dict[str, Any]) -> dict[str, Any] | None:
         dialect = conn.dialect
-        if dialect.name != "sqlite" or conn._has_events or conn.engine._has_events or conn._echo:
+        if dialect.name != "sqlite" or not _unobserved(conn):
             row = conn.execute(self.statement, params).mappings().first()
             return dict(row) if row is not None else None
         plan = self._plans.get(dialect) or self._prepare(dialect)
         values = tuple(params[n] if p is None else p(params[n]) for n, p in zip(plan.names, plan.processors))
-        try:
-            found = conn.connection.dbapi_connection.execute(plan.sql, values).fetchone()
-        except dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(plan.sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+        found = _direct(conn, plan.sql, values, many=False).fetchone()
         if found is None:
             return None
         columns = self._columns.get(dialect) or self._result_columns(dialect)
