@@ -176,8 +176,10 @@ def _check_chain(path: Path) -> None:
     assert not breaks, breaks
 
 
-def approve_all_run(path: Path) -> tuple[int, float]:
-    """Submit everything with raw SQL, then time the bulk approval through the CLI's run function."""
+def approve_all_run(path: Path) -> tuple[int, float, float]:
+    """Submit everything with raw SQL, then time the bulk approval through the CLI's run function
+    (lifecycle.service.approve_all: each item checked and recorded as one fire() would, committed
+    in batches): (approvals, wall seconds, CPU seconds)."""
     import io
 
     from commands.common import App
@@ -188,9 +190,9 @@ def approve_all_run(path: Path) -> tuple[int, float]:
                 "WHERE u.department_id = assignment.department_id)")
     con.close()
     app = App(db_url=f"sqlite:///{path}", actor_name="审核人", clock=CLOCK, out=io.StringIO(), err=io.StringIO())
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     report = approve_all(app)
-    return len(report.approved), time.perf_counter() - start
+    return len(report.approved), time.perf_counter() - start, time.process_time() - cpu
 
 
 def main() -> None:
@@ -235,8 +237,9 @@ def main() -> None:
                    ratio=e_rate / c_rate, note="informational; the target is on the line above")
         approve_all = Path(tmp) / "approve-all.db"
         shutil.copy(base, approve_all)
-        n, t = approve_all_run(approve_all)
-        print(f"review approve --all: {n} approvals in {t:.1f} s ({n / t:,.0f}/s; target >= 1,000/s)")
+        n, t, cpu = approve_all_run(approve_all)
+        print(f"review approve --all: {n} approvals in {t:.1f} s ({n / t:,.0f}/s, CPU {cpu / n * 1e6:,.0f} µs each; "
+              f"target >= 1,000/s)")
         result(f"review approve --all, {n:,} approvals", n / t, "approvals/s", target="≥ 1,000/s",
                met=n / t >= 1000)
 

@@ -60,3 +60,18 @@ def test_statements_needing_sqlalchemy_at_run_time_are_refused(world):
             expanding.execute(conn, {"ids": [1], "state": "done"})
         with pytest.raises(ValueError, match="state"):
             unnamed.execute(conn, {"aid": 1})
+
+
+def test_prepared_row_reads_what_core_reads(world):
+    """PreparedRow (fire()'s read of the assignment) answers the same dict as Core, with the
+    same Python types (dates, datetimes, JSON), and None for no row."""
+    from db.prepared import PreparedRow
+
+    aid = world.assignment(1, "装财处")
+    q = select(_A, _E.c.data.label("event_data"), _E.c.at.label("event_at")).select_from(
+        _A.join(_E, _E.c.assignment_id == _A.c.id)).where(_A.c.id == bindparam("aid"))  # its one event: distribute
+    with world.app().engine().begin() as conn:
+        core = dict(conn.execute(q, {"aid": aid}).mappings().one())
+        assert PreparedRow(q, ("aid",)).first(conn, {"aid": aid}) == core
+        assert isinstance(core["due_date"], dt.date) and isinstance(core["event_at"], dt.datetime)
+        assert PreparedRow(q, ("aid",)).first(conn, {"aid": 10**9}) is None

@@ -13,19 +13,21 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, literal_column, select, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from transitions import MachineError
 
 import states
-from db.models import Assignment, Attachment, ChainHead, Delegation, DirectoryVersion, Event, Plan, Task, User
-from db.prepared import Prepared, PreparedInsert
+from db.models import (Assignment, Attachment, ChainHead, Delegation, Department, DirectoryVersion, Event, Plan,
+                       Task, User)
+from db.prepared import Prepared, PreparedInsert, PreparedRow
 from workflow.access.scope import item_not_found, require_item, visible_departments
 from workflow.lifecycle.audit import chain, changed, witness
 from workflow.clock import Clock
 from workflow.lifecycle.notify import Notifier
-from workflow.errors import BadInput, database_problem, InvalidMove, LostRace, MissingField, NotPermitted
+from workflow.errors import (BadInput, database_problem, InvalidMove, LostRace, MissingField, NotPermitted,
+                             Refused)
 
 MACHINE = states.build_machine()
 MAX_COMMENT = 10_000
@@ -37,16 +39,20 @@ _H = ChainHead.__table__
 # construction costs more than the SQLite writes themselves. The plan's chain head
 # comes along with the row, so chain() reads it again only if another writer has
 # moved it in between.
-_SELECT = (select(_A, _H.c.last_hash.label("plan_head"))
+# The actor's department name (hashed with the event, audit.witness) comes along too.
+_D = Department.__table__
+_ACTOR_DEPARTMENT = (select(_D.c.name).where(_D.c.id == bindparam("actor_dept")).scalar_subquery()
+                     .label("actor_department"))
+_SELECT = (select(_A, _H.c.last_hash.label("plan_head"), _ACTOR_DEPARTMENT)
            .select_from(_A.outerjoin(_H, _H.c.plan_id == _A.c.plan_id)).where(_A.c.id == bindparam("aid")))
 # A trigger with mail reads what its mail needs along (task, plan title, the directory
 # stamp the recipient cache is checked against, workflow/recipients.py): one statement
 # instead of three. One without mail does not pay for those columns.
 _T, _P, _DV = Task.__table__, Plan.__table__, DirectoryVersion.__table__
 _SELECT_WITH_MAIL = (
-    select(_A, _H.c.last_hash.label("plan_head"), _P.c.title.label("plan_title"),
+    select(_A, _H.c.last_hash.label("plan_head"), _ACTOR_DEPARTMENT, _P.c.title.label("plan_title"),
            _T.c.seq.label("task_seq"), _T.c.requirement.label("task_requirement"),
-           select(_DV.c.stamp).where(_DV.c.id == 1).scalar_subquery().label("directory_stamp"))
+           select(_DV.c.stamp).where(_DV.c.id == literal_column("1")).scalar_subquery().label("directory_stamp"))
     .select_from(_A.outerjoin(_H, _H.c.plan_id == _A.c.plan_id).join(_T, _T.c.id == _A.c.task_id)
                  .join(_P, _P.c.id == _A.c.plan_id))
     .where(_A.c.id == bindparam("aid")))
@@ -56,6 +62,7 @@ _EVENT_COLUMNS = ("assignment_id", "plan_id", "trigger", "from_state", "to_state
                   "on_behalf_of_id", "comment", "data", "at", "recorded_at", "prev_hash", "hash",
                   "hash_form", "actor_info", "principal_info", "changes")
 _INSERT_EVENT = PreparedInsert(insert(_E), _EVENT_COLUMNS)
+_READ, _READ_WITH_MAIL = (PreparedRow(q, ("aid", "actor_dept")) for q in (_SELECT, _SELECT_WITH_MAIL))
 _UPDATES: dict[frozenset[str], Prepared] = {}
 
 
@@ -113,15 +120,69 @@ def fire(session: Session, assignment_id: int, trigger: str, actor: User, *,
         return result
     except OperationalError as exc:
         session.rollback()
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise LostRace(f"第 {assignment_id} 号事项正被他人同时处理，数据库繁忙，本次操作未生效，请稍后重试。") from exc
-        problem = database_problem(exc)
-        if problem is not None:
-            raise problem from exc
-        raise
+        raise _unsaved(exc, f"第 {assignment_id} 号事项正被他人同时处理，数据库繁忙，本次操作未生效，请稍后重试。") from exc
     except BaseException:
         session.rollback()
         raise
+
+
+def _unsaved(exc: OperationalError, busy: str) -> BaseException:
+    """A database failure during a fire as the sentence the user reads (`busy` if the
+    database was busy or locked)."""
+    if "locked" in str(exc) or "busy" in str(exc):
+        return LostRace(busy)
+    return database_problem(exc) or exc
+
+
+BATCH = 250  # fire_many: assignments per transaction
+
+
+@dataclass
+class Many:
+    """What fire_many did: the moves committed, and the assignments refused with the sentence."""
+
+    fired: list[FireResult] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+
+def fire_many(session: Session, assignment_ids: list[int], trigger: str, actor: User, *,
+              clock: Clock, fields: Fields | None = None, notifier: Notifier | None = None,
+              batch: int | None = None) -> Many:
+    """Fire `trigger` on each assignment as `actor`, exactly as fire() would one by one
+    (the same checks per item, events, hash-chain links and mails), but committing each
+    `batch` of them (BATCH) in one transaction: a commit costs more than a fire's own work.
+
+    An item fire() would refuse is reported with the sentence and left unchanged: refusals
+    come before the item's first write (a lost race finds no row to update); should one
+    ever come after, the batch is rolled back and it is raised.
+    A database failure rolls back the batch in hand, so nothing is half-written, and is
+    raised; the batches before it stay committed.
+    """
+    fields = fields or Fields()
+    notifier = notifier or Notifier()
+    batch = batch or BATCH
+    done = Many()
+    writing: list[int] = []  # the item whose writes began (fire()'s before_write)
+    for start in range(0, len(assignment_ids), batch):
+        fired: list[FireResult] = []
+        try:
+            for assignment_id in assignment_ids[start:start + batch]:
+                try:
+                    fired.append(_fire(session, assignment_id, trigger, actor, clock, fields, None, None,
+                                       functools.partial(writing.append, assignment_id), notifier))
+                except Refused as exc:
+                    if writing and writing[-1] == assignment_id and not isinstance(exc, LostRace):
+                        raise  # refused after its first write: the batch goes, not half an item
+                    done.refused.append((assignment_id, exc.message))
+            session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            raise _unsaved(exc, f"数据库繁忙，批量操作已中断：此前的 {len(done.fired)} 项已保存，其余未生效，请稍后重试。") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        done.fired += fired
+    return done
 
 
 def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock: Clock,
@@ -131,12 +192,12 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
     if transition is None:
         raise BadInput(f"未知操作“{trigger}”；可用操作：{'、'.join(states.TRANSITION_BY_TRIGGER)}。")
     conn = session.connection()
-    row = conn.execute(_SELECT_WITH_MAIL if transition.notify else _SELECT,
-                       {"aid": assignment_id}).mappings().first()
+    row = (_READ_WITH_MAIL if transition.notify else _READ).first(
+        conn, {"aid": assignment_id, "actor_dept": actor.department_id})
     # before any state check: an item the actor may not see "does not exist"
     require_item(visible_departments(actor), assignment_id, row["department_id"] if row else None)
-    row = dict(row)
     plan_head = row.pop("plan_head")
+    departments = {actor.department_id: row.pop("actor_department")}
     if expected_version is not None and row["version"] != expected_version:
         raise LostRace(f"事项 {assignment_id} 已被他人修改（版本 {row['version']}），本次操作未生效，请刷新后重试。")
     _check_state(row, transition)
@@ -166,7 +227,7 @@ def _fire(session: Session, assignment_id: int, trigger: str, actor: User, clock
         "on_behalf_of_id": on_behalf_of.id if on_behalf_of else None, "comment": comment,
         "data": event_data, "at": now, "recorded_at": Clock.utcnow(), "changes": changed(row, changes),
     }
-    witness(conn, [event], (actor, on_behalf_of))  # who acted and for whom: hashed with the event
+    witness(conn, [event], (actor, on_behalf_of), departments)  # who acted and for whom: hashed
     chain(conn, row["plan_id"], [event], seen=plan_head)
     event_id = _INSERT_EVENT.insert(conn, event)
     event["id"] = event_id
@@ -241,7 +302,9 @@ _LAST_ACTOR_COLUMNS = states.last_actor_columns()  # trigger → row columns say
 
 def _check_permission(transition: states.Transition, actor: User, principal: User,
                       row: dict[str, Any]) -> None:
-    last = {trigger: {row[c] for c in columns if row[c]} for trigger, columns in _LAST_ACTOR_COLUMNS.items()}
+    # who last did the trigger this one must not follow by the same person (审办分离), if any
+    needed = transition.not_by_last
+    last = {needed: {row[c] for c in _LAST_ACTOR_COLUMNS.get(needed, ()) if row[c]}} if needed else None
     for person in {actor.id: actor, principal.id: principal}.values():
         problem = states.permission_problem(
             transition,
