@@ -139,7 +139,7 @@ def test_bulk_approve_with_select_all_shows_skipped(site):
     ours = world.assignment(2, "规范性文件审查处", period="2021Q3")
     own = world.assignment(2, "局政务公开办", period="2021Q3")
     from conftest import full_fields
-    from commands.lifecycle import transition  # TODO(lib): lifecycle.transition
+    from workflow.lifecycle.service import transition
 
     with world.session() as s:
         from workflow.directory.store import add_user

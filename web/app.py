@@ -20,8 +20,6 @@ from workflow.clock import Clock, parse_date
 from workflow.errors import DubanError
 
 HERE = Path(__file__).parent
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
 @dataclass
@@ -49,6 +47,8 @@ def error_status(exc: DubanError) -> tuple[int, str]:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    from web import api, pages
+
     settings = settings or Settings.from_env()
     clock = Clock(parse_date(settings.today, "DUBAN_TODAY") if settings.today else None)
     core = Context(db_url=settings.db_url, clock=clock, config_path=settings.config_path,
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", pages.CSP)
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
@@ -114,8 +114,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from web.pages import _to_login
 
         return _to_login(request)
-
-    from web import api, pages
 
     app.include_router(api.router)
     app.include_router(pages.router)

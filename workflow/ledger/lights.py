@@ -54,6 +54,14 @@ class Lights:
             return YELLOW
         return YELLOW if self.workdays_between(today, due) <= self.window else GREEN
 
+    def yellow_until(self, today: dt.date) -> dt.date:
+        """The last due date that is yellow today (of_due grows with the due date: red before
+        today, yellow up to this day, green after), for counting lights in SQL."""
+        day = today + dt.timedelta(days=self.window)  # yellow by calendar days alone
+        while self.of_due(day + dt.timedelta(days=1), today) == YELLOW:
+            day += dt.timedelta(days=1)
+        return day
+
 
 def from_calendar(window: int, calendar: "WorkCalendar") -> Lights:
     return Lights(window, calendar.workdays_between)
