@@ -78,9 +78,12 @@ def list_page(session: Reader, today: dt.date, *, plan_id: int | None = None,
     a LIMIT/OFFSET read of the matching rows only."""
     conditions = _list_conditions(today, plan_id, department_id, state, overdue, visible)
     closed = case((_A.c.state.in_(states.OPEN_STATES), 0), else_=1)
-    q = _base().where(*conditions).order_by(closed, _A.c.due_date, _T.c.seq, _A.c.id)
-    if per_page:
-        q = q.limit(per_page).offset((max(page, 1) - 1) * per_page)
+    order = (closed, _A.c.due_date, _T.c.seq, _A.c.id)
+    q = _base().where(*conditions).order_by(*order)
+    if per_page:  # sort the narrow rows, then join the page's only
+        first = (select(_A.c.id).join(_T, _T.c.id == _A.c.task_id).where(*conditions).order_by(*order)
+                 .limit(per_page).offset((max(page, 1) - 1) * per_page))
+        q = _base().where(_A.c.id.in_(first)).order_by(*order)
     views = [_view(r, today, light) for r in session.execute(q)]
     if not count:
         return views, len(views)

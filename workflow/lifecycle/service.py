@@ -272,13 +272,15 @@ def _lights(ctx: "Context"):
 
 
 def _named_department(conn: "Connection", name: str) -> Any:
-    """find_department, on an ORM session over `conn` (built only when --dept is given)."""
-    from sqlmodel import Session
+    """The department a typed name means (the directory's one rule, names.match_department),
+    matched on the Core rows of the directory: no ORM class is built for a listing."""
+    from sqlalchemy import select
 
-    from workflow.directory.store import find_department
+    from db import tables
+    from workflow.directory.names import match_department
 
-    with Session(bind=conn) as session:
-        return find_department(session, name)
+    d = tables.department
+    return match_department(name, conn.execute(select(d.c.id, d.c.name, d.c.aliases).order_by(d.c.id)).all())
 
 
 def _named_plan(conn: "Connection", ref: str) -> int:
