@@ -84,26 +84,13 @@ def report_annual(ctx: typer.Context,
     template_dir = _templates_dir(app, templates)
 
     from workflow.ledger.service import annual_ledger
+    from workflow.reports.annual import render_section
 
     ledger = annual_ledger(app, plan, day)
     day = ledger.as_of
-    data = _render(ledger, fmt, template_dir)
+    data = render_section(ledger, fmt, template_dir)
     write_atomically(out, data)
     app.say(f"已生成{FORMAT_NAMES[fmt]}文件 {out}（截至{day.year}年{day.month}月{day.day}日，{len(ledger.rows)} 项办理事项）。")
-
-
-def _render(ledger, fmt: str, template_dir: Path | None) -> str | bytes:
-    """Render, turning a broken office template into one sentence instead of a traceback."""
-    import jinja2
-
-    from workflow.reports.annual import render_annual
-
-    try:
-        return render_annual(ledger, fmt, template_dir)
-    except jinja2.TemplateSyntaxError as exc:
-        raise BadInput(f"模板 {exc.filename or exc.name} 第 {exc.lineno} 行有语法错误：{exc.message}。") from None
-    except jinja2.UndefinedError as exc:
-        raise BadInput(f"模板使用了不存在的变量：{exc.message}。可用变量见 workflow/reports/templates/annual.md.j2 开头的说明。") from None
 
 
 @calendar_app.command("export", epilog=ex("duban calendar export --dept 科监处 --out 科监处.ics",

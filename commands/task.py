@@ -16,7 +16,7 @@ def run_list(app: App, *, dept: str | None, state: str | None, overdue: bool, mi
              plan: str | None) -> list[dict[str, Any]]:
     from workflow.lifecycle.service import TaskQuery, list_tasks
 
-    return list_tasks(app, TaskQuery(dept=dept, state=state, overdue=overdue, mine=mine, plan=plan))
+    return list_tasks(app, TaskQuery(dept=dept, state=state, overdue=overdue, mine=mine, plan=plan)).items
 
 
 def print_view(app: App, v: dict[str, Any]) -> None:

@@ -92,7 +92,8 @@ class Assignment(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("task_id", "department_id", "role", "period"),
         Index("ix_assignment_state_due", "state", "due_date"),
-        Index("ix_assignment_department_state", "department_id", "state"),
+        Index("ix_assignment_department_state_due", "department_id", "state", "due_date"),
+        Index("ix_assignment_state_updated", "state", "updated_at", "id"),
     )
     __mapper_args__ = {"version_id_col": _assignment_version}
     id: int | None = Field(default=None, primary_key=True)

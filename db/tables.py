@@ -21,6 +21,7 @@ department = Table(
     "department", metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String, nullable=False),
+    Column("aliases", JSON, nullable=False),
 )
 
 app_user = Table(

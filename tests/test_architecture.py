@@ -3,6 +3,8 @@ including the ones inside functions, read with ast):
 
 - the library (workflow/, states/, db/, notifications/) never imports typer, click or the
   command line (commands/, cli);
+- the web front end (web/) never imports the command line either, nor a private name
+  (_x) of the library: it calls the library's public services, as commands/ does;
 - db/ and states/ never import workflow/ (states/ imports nothing of ours at all);
 - no cycle between the top-level packages, and no cycle between modules (a package's
   __init__ re-exporting its own modules aside);
@@ -19,7 +21,7 @@ import pytest
 import states
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = ("workflow", "states", "db", "notifications", "commands", "cli")
+OURS = ("workflow", "states", "db", "notifications", "commands", "cli", "web")
 LIBRARY = ("workflow", "states", "db", "notifications")
 FRONT_END = ("typer", "click", "commands", "cli")
 
@@ -33,7 +35,7 @@ def _module_name(path: Path) -> str:
 
 def _modules() -> dict[str, Path]:
     found = {"cli": ROOT / "cli.py"}
-    for top in ("workflow", "states", "db", "notifications", "commands"):
+    for top in ("workflow", "states", "db", "notifications", "commands", "web"):
         for path in (ROOT / top).rglob("*.py"):
             if "migrations" in path.parts:
                 continue
@@ -78,6 +80,39 @@ def _ours(module: str) -> bool:
 def test_the_library_never_imports_a_front_end(name):
     bad = sorted(m for m in GRAPH[name] if _top(m) in FRONT_END)
     assert not bad, f"{name} imports {bad}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if _top(n) == "web"))
+def test_the_web_never_imports_the_command_line(name):
+    bad = sorted(m for m in GRAPH[name] if _top(m) in FRONT_END)
+    assert not bad, f"{name} imports {bad}"
+
+
+def _private_names(path: Path) -> list[str]:
+    """`from <library module> import _name` and `<library module>._name` in one file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and _top(node.module or "") in LIBRARY:
+            found += [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            base = node.value
+            if isinstance(base, ast.Name) and base.id in {"queries", "engine", "service", "scope"}:
+                found.append(f"{base.id}.{node.attr}")
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if _top(n) == "web"))
+def test_the_web_uses_no_private_name_of_the_library(name):
+    assert _private_names(MODULES[name]) == [], f"{name} reaches into the library"
+
+
+def test_the_web_checks_see_the_web(tmp_path):
+    """The walks see web/ and find what they must refuse (a broken walk would pass)."""
+    assert "web.lib" in MODULES and "workflow.lifecycle.service" in GRAPH["web.lib"]
+    sample = tmp_path / "sample.py"
+    sample.write_text("from workflow.lifecycle.engine import _VALIDATORS\nqueries._base()\n", encoding="utf-8")
+    assert _private_names(sample) == ["workflow.lifecycle.engine._VALIDATORS", "queries._base"]
 
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if _top(n) in ("db", "states")))

@@ -95,6 +95,7 @@ def test_100k_calls_compute_each_date_once(cal):
     """Reminders ask the same few hundred dates again and again: each is worked out once.
     (Speed itself is measured by bench/remind.py, not asserted here.)"""
     computed: list[dt.date] = []
+    cal._cache.clear()  # shared by calendars of the same configuration: start from nothing
     compute = cal._compute
     cal._compute = lambda day: computed.append(day) or compute(day)
     days = [D(2021, 1, 1) + dt.timedelta(days=n % 730) for n in range(100_000)]

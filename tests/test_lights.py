@@ -67,7 +67,7 @@ def test_task_list_and_ledger_agree_on_every_item_every_day(demo_db):
     for day in DAYS:
         app = _app(demo_db, day)
         ledger = build(app, LedgerQuery(as_of=day))
-        compared, seen = _compare(list_tasks(app, TaskQuery()), [r.as_dict() for r in ledger.rows])
+        compared, seen = _compare(list_tasks(app, TaskQuery()).items, [r.as_dict() for r in ledger.rows])
         total += compared
         colours |= seen
     assert total > 1000  # the comparison is not vacuous

@@ -63,6 +63,16 @@ def shoot(site, page, name: str) -> None:
     page.set_viewport_size({"width": 1366, "height": 768})
 
 
+def fits_the_phone(page) -> tuple[int, float]:
+    """At 390 px: how wide the document is and where the history's right edge ends."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        return page.evaluate("document.documentElement.scrollWidth"), page.evaluate(
+            "document.querySelector('table.history').getBoundingClientRect().right")
+    finally:
+        page.set_viewport_size({"width": 1366, "height": 768})
+
+
 def act(page, trigger: str, **fields) -> None:
     form = page.locator(f'form[action$="/{trigger}"]')
     for key, value in fields.items():
@@ -128,6 +138,8 @@ def test_delay_requested_and_approved(site):
     reviewer = person(site, "李审核")
     reviewer.goto(f"{server.url}/tasks/{aid}")
     shoot(site, reviewer, "task-delay")
+    width, history_right = fits_the_phone(reviewer)
+    assert width <= 390 and history_right <= 390, (width, history_right)  # no sideways scrolling
     act(reviewer, "approve_delay")
     assert "办理中" in reviewer.inner_text("h1") and "2022-01-15" in reviewer.inner_text("dl.facts")
     staff.context.close()
@@ -139,7 +151,7 @@ def test_bulk_approve_with_select_all_shows_skipped(site):
     ours = world.assignment(2, "规范性文件审查处", period="2021Q3")
     own = world.assignment(2, "局政务公开办", period="2021Q3")
     from conftest import full_fields
-    from commands.lifecycle import transition  # TODO(lib): lifecycle.transition
+    from workflow.lifecycle.service import transition
 
     with world.session() as s:
         from workflow.directory.store import add_user

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
 import states
 from db import tables
@@ -121,52 +121,14 @@ def administers(person: Person) -> bool:
 def list_tasks(app: App, person: Person, *, dept: str | None = None, state: str | None = None,
                overdue: bool = False, mine: bool = False, plan: str | None = None,
                page: int = 1, per_page: int = 50) -> tuple[list[dict[str, Any]], int]:
-    """`task list` with its filters, one page of it in the CLI's order, and the total.
+    """`task list` with its filters: one page of it in the CLI's order, and the total
+    (lifecycle.service.list_tasks reads that page only)."""
+    from workflow.lifecycle import service
 
-    The CLI's order (red, yellow, green by due date, then the closed ones) is, for open
-    states, the due-date order itself (a light depends only on how far off the due date
-    is: workflow/ledger/lights), so a page is `ORDER BY closed, due, seq, id LIMIT …
-    OFFSET …` and the database reads one page, not the whole list. The filters, their
-    refusals and the views are the library's (lifecycle.service.list_tasks does the same
-    for the whole list; tests/test_web_api.py checks the two orders agree)."""
-    # TODO(lib): a paginated lifecycle.service.list_tasks; this reuses its pieces.
-    from workflow.access.scope import check_visible, visible_departments
-    from workflow.lifecycle import queries
-    from workflow.lifecycle.service import _named_department, _named_plan
-
-    if state and state not in states.STATE_BY_NAME:
-        queries.list_assignments(None, app.clock.today(), state=state)  # raises the library's sentence
-    if mine and dept:
-        raise BadInput("--mine 与 --dept 只能二选一。")
-    a, t = tables.assignment, tables.task
-    today = app.clock.today()
-    visible = visible_departments(person)
-    conditions = []
-    with app.reader() as conn:
-        if mine:
-            if person.department_id is None:
-                raise BadInput(f"{person.name}不属于任何处室，--mine 无法使用；请改用 --dept。")
-            conditions.append(a.c.department_id == person.department_id)
-        elif dept:
-            found = _named_department(conn, dept)
-            if found is None:
-                raise NotFound(f"处室“{shown(dept)}”不存在；可用 duban dept list 查看。")
-            check_visible(person, visible, found.id, "事项")
-            conditions.append(a.c.department_id == found.id)
-        if plan:
-            conditions.append(a.c.plan_id == _named_plan(conn, plan))
-        if visible is not None:
-            conditions.append(a.c.department_id.in_(sorted(visible)))
-        if state:
-            conditions.append(a.c.state == state)
-        if overdue:
-            conditions += [a.c.due_date < today, a.c.state.in_(states.OPEN_STATES)]
-        total = conn.execute(select(func.count()).select_from(a).where(*conditions)).scalar_one()
-        closed = case((a.c.state.in_(states.OPEN_STATES), 0), else_=1)
-        q = (queries._base().where(*conditions).order_by(closed, a.c.due_date, t.c.seq, a.c.id)
-             .limit(per_page).offset((page - 1) * per_page))
-        light = lights(app)
-        return [queries._view(r, today, light) for r in conn.execute(q)], total
+    found = service.list_tasks(as_user(app, person), service.TaskQuery(dept=dept or None, state=state or None,
+                                                                        overdue=overdue, mine=mine, plan=plan or None),
+                               page, per_page)
+    return found.items, found.total
 
 
 def show_task(app: App, person: Person, assignment_id: int) -> dict[str, Any]:
@@ -189,21 +151,10 @@ def review_list(app: App, person: Person) -> list[dict[str, Any]]:
 
 def review_first(app: App, person: Person, limit: int) -> list[dict[str, Any]]:
     """The first `limit` items of the review queue (the front page shows a few; the count
-    comes from overview()): review_queue's own query and view, with a LIMIT."""
-    from workflow.access.scope import visible_departments  # TODO(lib): a paginated review-queue read
-    from workflow.lifecycle import queries
+    comes from overview())."""
+    from workflow.lifecycle import service
 
-    a = tables.assignment
-    first = select(a.c.id).where(a.c.state.in_(states.AWAITING_REVIEW))
-    visible = visible_departments(person)
-    if visible is not None:
-        first = first.where(a.c.department_id.in_(sorted(visible)))
-    first = first.order_by(a.c.updated_at, a.c.id).limit(limit)  # narrow rows sort fast; join only these
-    q = queries._base().where(a.c.id.in_(first)).order_by(a.c.updated_at, a.c.id)
-    today, light = app.clock.today(), lights(app)
-    with app.reader() as conn:
-        return [queries._view(r, today, light) | {"waiting_since": r.updated_at.isoformat(timespec="seconds")}
-                for r in conn.execute(q)]
+    return service.review_queue(as_user(app, person), limit)
 
 
 def overdue_first(app: App, person: Person, limit: int) -> list[dict[str, Any]]:
@@ -212,41 +163,11 @@ def overdue_first(app: App, person: Person, limit: int) -> list[dict[str, Any]]:
 
 
 def allowed_triggers(app: App, person: Person, view: dict[str, Any]) -> list[str]:
-    """The triggers `person` may fire on this assignment now: the state machine's valid
-    ones that its permission rule does not refuse (states.permission_problem, with the
-    row's last actors as fire() reads them: states.last_actor_columns)."""
-    from db.models import Assignment  # TODO(lib): lifecycle.allowed_triggers, if it comes
+    """The triggers `person` may fire on this assignment now (lifecycle.service.allowed_triggers:
+    fire()'s own checks that need no typed input)."""
+    from workflow.lifecycle import service
 
-    a = Assignment.__table__
-    columns = states.last_actor_columns()
-    wanted = sorted({c for cols in columns.values() for c in cols})
-    with app.reader() as conn:
-        row = conn.execute(select(a.c.department_id, *(a.c[c] for c in wanted)).where(a.c.id == view["id"])).first()
-    if row is None:
-        return []
-    row = row._mapping
-    last = {trigger: {row[c] for c in cols if row[c]} for trigger, cols in columns.items()}
-    actor = states.Actor(person.id, frozenset(person.roles), person.department_id)
-    return [t for t in states.triggers_from(view["state"])
-            if states.permission_problem(states.TRANSITION_BY_TRIGGER[t], actor, row["department_id"], last) is None
-            and _preconditions_hold(app, states.TRANSITION_BY_TRIGGER[t], view)]
-
-
-def _preconditions_hold(app: App, transition: Any, view: dict[str, Any]) -> bool:
-    """The transition's validators that judge the row itself (督办升级 needs an overdue item)
-    and refuse it as an invalid move; the ones that judge typed input are left to the form."""
-    from workflow.errors import InvalidMove
-    from workflow.lifecycle.engine import _VALIDATORS  # TODO(lib): a public "may fire now" check
-
-    row = {"id": view["id"], "due_date": dt.date.fromisoformat(view["due_date"])}
-    for name in transition.validators:
-        try:
-            _VALIDATORS[name](transition, {}, row, app.clock.today())
-        except InvalidMove:
-            return False
-        except Exception:  # noqa: BLE001 - a check of the typed input: judged when it is sent
-            pass
-    return True
+    return service.allowed_triggers(as_user(app, person), view["id"])
 
 
 async def save_upload(value: Any, folder: Path) -> Upload:
@@ -422,14 +343,14 @@ def ledger_file(ledger_obj, fmt: str, by: str) -> bytes:
 
 def annual_report(app: App, person: Person, plan: str | None, fmt: str, as_of: str | None) -> bytes:
     """The annual-report section (年度报告落实情况一节) as docx/md/html bytes."""
-    from commands.report import _render  # TODO(lib): a non-printing render of the annual section
     from workflow.clock import parse_date
     from workflow.ledger.service import annual_ledger
+    from workflow.reports.annual import render_section
 
     if fmt not in ("md", "html", "docx"):
         raise BadInput(f"format 的值“{shown(fmt)}”无效，应为 md、html 或 docx。")
     ledger_obj = annual_ledger(as_user(app, person), plan or "", parse_date(as_of, "as_of") if as_of else None)
-    data = _render(ledger_obj, fmt, app.config().templates_dir)
+    data = render_section(ledger_obj, fmt, app.config().templates_dir)
     return data if isinstance(data, bytes) else data.encode("utf-8")
 
 
@@ -533,26 +454,17 @@ def front_page_cached(app: App, person: Person, kind: str, compute) -> Any:
 
 
 def overview(app: App, person: Person) -> dict[str, Any]:
-    """Counts by state and, per department, how many assignments have each light (the
-    library's light function, applied to (department, state, due date) groups)."""
-    from workflow.access.scope import visible_departments
+    """Counts by state and, per department, how many assignments have each light
+    (lifecycle.service.overview: one aggregate read)."""
+    from workflow.lifecycle import service
 
-    a, d = tables.assignment, tables.department
-    visible = visible_departments(person)
-    q = (select(a.c.department_id, a.c.state, a.c.due_date, func.count().label("n"))
-         .group_by(a.c.department_id, a.c.state, a.c.due_date))
-    if visible is not None:
-        q = q.where(a.c.department_id.in_(sorted(visible)))
-    today, light = app.clock.today(), lights(app)
     by_state: dict[str, int] = {}
     per_dept: dict[str, dict[str, int]] = {}
-    with app.reader() as conn:
-        names = dict(conn.execute(select(d.c.id, d.c.name)).all())
-        for dept_id, state, due, n in conn.execute(q):
-            by_state[state] = by_state.get(state, 0) + n
-            colour = light(state, due, today) or "closed"
-            bucket = per_dept.setdefault(names.get(dept_id, ""), {"red": 0, "yellow": 0, "green": 0, "closed": 0})
-            bucket[colour] += n
+    for group in service.overview(as_user(app, person)):
+        by_state[group["state"]] = by_state.get(group["state"], 0) + group["count"]
+        bucket = per_dept.setdefault(group["department"], {"red": 0, "yellow": 0, "green": 0, "closed": 0})
+        for colour in bucket:
+            bucket[colour] += group[colour]
     rows = sorted(per_dept.items(), key=lambda kv: (-kv[1]["red"], -kv[1]["yellow"], kv[0]))
     return {"by_state": [{"state": s.name, "label": s.label, "count": by_state.get(s.name, 0)}
                          for s in states.STATES],

@@ -22,6 +22,7 @@ import chinese_calendar
 
 _ONE = dt.timedelta(days=1)
 _WARNED_YEARS: set[int] = set()  # per process: the fallback is announced once per year
+_CACHES: dict[tuple[frozenset, frozenset], dict[dt.date, bool]] = {}
 
 
 class WorkCalendar:
@@ -33,7 +34,9 @@ class WorkCalendar:
         self.workdays = frozenset(workdays)
         self.on_warning = on_warning
         self.warnings: list[str] = []
-        self._cache: dict[dt.date, bool] = {}
+        # shared by every calendar of the same holidays and workdays: a service builds one
+        # per call, and the answers for a date never change within a process
+        self._cache: dict[dt.date, bool] = _CACHES.setdefault((self.holidays, self.workdays), {})
 
     def is_workday(self, day: dt.date) -> bool:
         cached = self._cache.get(day)

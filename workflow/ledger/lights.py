@@ -33,6 +33,7 @@ class Lights:
                  workdays_between: Callable[[dt.date, dt.date], int] | None = None):
         self.window = window
         self._workdays_between = workdays_between
+        self._yellow_until: dict[dt.date, dt.date] = {}
 
     def workdays_between(self, a: dt.date, b: dt.date) -> int:
         if self._workdays_between is None:
@@ -56,9 +57,19 @@ class Lights:
         """The light of an open item due on `due`."""
         if due < today:
             return RED
-        if (due - today).days <= self.window:  # working days ≤ calendar days: no need to count
-            return YELLOW
-        return YELLOW if self.workdays_between(today, due) <= self.window else GREEN
+        return YELLOW if due <= self.yellow_until(today) else GREEN
+
+    def yellow_until(self, today: dt.date) -> dt.date:
+        """The last due date that is yellow today: at most `window` working days off. The
+        working days to a date grow with the date, so the yellow ones are today up to this
+        day (the 首页 counts lights in SQL with it); kept per day."""
+        last = self._yellow_until.get(today)
+        if last is None:
+            last = today + dt.timedelta(days=self.window)  # working days ≤ calendar days
+            while self.workdays_between(today, last + dt.timedelta(days=1)) <= self.window:
+                last += dt.timedelta(days=1)
+            self._yellow_until[today] = last
+        return last
 
 
 LATE_HEADER = "逾期工作日"  # the column header wherever days_late is shown

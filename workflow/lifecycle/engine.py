@@ -367,7 +367,32 @@ def _overdue(transition: states.Transition, values: dict[str, Any], row: dict[st
 
 
 # states.VALIDATORS names → their checks (test_architecture checks every name has one).
-_VALIDATORS: dict[str, Callable[..., None]] = {"until_after_due": _until_after_due, "overdue": _overdue}
+# The row checks judge the assignment alone (no typed input): allowed_triggers runs them too.
+_ROW_CHECKS: dict[str, Callable[..., None]] = {"overdue": _overdue}
+_VALIDATORS: dict[str, Callable[..., None]] = {"until_after_due": _until_after_due, **_ROW_CHECKS}
+
+
+def allowed_triggers(conn: Any, assignment_id: int, actor: Any, today: dt.date) -> list[str]:
+    """The triggers `actor` may fire on the assignment now, in table order: the ones fire()
+    would not refuse before reading any input, by fire()'s own checks (the state machine,
+    the permission and separation-of-duties rule, the validators that judge the row). An
+    item the actor may not see does not exist (require_item, as in fire())."""
+    row = conn.execute(_SELECT, {"aid": assignment_id}).mappings().first()
+    require_item(visible_departments(actor), assignment_id, row["department_id"] if row else None)
+    row = dict(row)
+    allowed = []
+    for trigger in states.triggers_from(row["state"]):
+        transition = states.TRANSITION_BY_TRIGGER[trigger]
+        try:
+            _check_state(row, transition)
+            _check_permission(transition, actor, actor, row)
+            for name in transition.validators:
+                if name in _ROW_CHECKS:
+                    _ROW_CHECKS[name](transition, {}, row, today)
+        except (InvalidMove, NotPermitted):
+            continue
+        allowed.append(trigger)
+    return allowed
 
 
 def _event_data(session: Session, transition: states.Transition, row: dict[str, Any],

@@ -141,11 +141,23 @@ def show(ctx: "Context", assignment_id: int) -> dict[str, Any]:
         return show_assignment(conn, assignment_id, ctx.clock.today(), visible, _lights(ctx))
 
 
-def list_tasks(ctx: "Context", query: TaskQuery) -> list[dict[str, Any]]:
-    """Assignments the reader may see, most urgent first. Over a Core connection: the
-    listing builds no ORM class (see db/tables.py)."""
+@dataclass
+class TaskPage:
+    """One page of a task list (the whole list when no page size was asked) and how many
+    assignments match in all."""
+
+    items: list[dict[str, Any]]
+    total: int
+    page: int = 1
+    per_page: int | None = None
+
+
+def list_tasks(ctx: "Context", query: TaskQuery, page: int = 1, per_page: int | None = None) -> TaskPage:
+    """Assignments the reader may see, most urgent first: page `page` of `per_page` (the
+    database reads that page only), or all of them. Over a Core connection: the listing
+    builds no ORM class (see db/tables.py)."""
     from workflow.access.scope import check_visible, visible_departments
-    from workflow.lifecycle.queries import list_assignments
+    from workflow.lifecycle.queries import list_page
 
     if query.mine and query.dept:
         raise BadInput("--mine 与 --dept 只能二选一。")
@@ -165,9 +177,29 @@ def list_tasks(ctx: "Context", query: TaskQuery) -> list[dict[str, Any]]:
             check_visible(viewer, visible, found.id, "事项")
             department_id = found.id
         plan_id = _named_plan(conn, query.plan) if query.plan else None
-        return list_assignments(conn, ctx.clock.today(), plan_id=plan_id, department_id=department_id,
-                                state=query.state, overdue=query.overdue, visible=visible,
-                                light=_lights(ctx))
+        items, total = list_page(conn, ctx.clock.today(), plan_id=plan_id, department_id=department_id,
+                                 state=query.state, overdue=query.overdue, visible=visible,
+                                 light=_lights(ctx), page=page, per_page=per_page)
+        return TaskPage(items, total, page, per_page)
+
+
+def allowed_triggers(ctx: "Context", assignment_id: int) -> list[str]:
+    """The triggers the acting user may fire on the assignment now (what a page offers as
+    buttons): fire()'s own checks that need no input (engine.allowed_triggers)."""
+    from workflow.lifecycle.engine import allowed_triggers as allowed
+
+    with ctx.reader() as conn:
+        return allowed(conn, assignment_id, ctx.read_actor(conn), ctx.clock.today())
+
+
+def overview(ctx: "Context") -> list[dict[str, Any]]:
+    """Per department and state the reader may see: how many assignments, and how many of
+    the open ones are red, yellow and green today (one aggregate read: queries.light_counts)."""
+    from workflow.access.scope import visible_departments
+    from workflow.lifecycle.queries import light_counts
+
+    with ctx.reader() as conn:
+        return light_counts(conn, ctx.clock.today(), visible_departments(ctx.read_viewer(conn)), _lights(ctx))
 
 
 def history(ctx: "Context", assignment_id: int) -> list[dict[str, Any]]:
@@ -219,14 +251,15 @@ def collect_attachment_garbage(ctx: "Context", dry_run: bool = False) -> "Garbag
     return collect_garbage(ctx.engine(), dry_run)
 
 
-def review_queue(ctx: "Context") -> list[dict[str, Any]]:
-    """Submissions and delay requests waiting for the office, oldest first."""
+def review_queue(ctx: "Context", limit: int | None = None) -> list[dict[str, Any]]:
+    """Submissions and delay requests waiting for the office, oldest first (the first
+    `limit` of them)."""
     from workflow.access.scope import visible_departments
     from workflow.lifecycle.queries import review_queue as read_queue
 
     with ctx.reader() as conn:  # Core only, as list_tasks
         return read_queue(conn, ctx.clock.today(), visible_departments(ctx.read_viewer(conn)),
-                          _lights(ctx))
+                          _lights(ctx), limit)
 
 
 def _lights(ctx: "Context"):
@@ -236,13 +269,15 @@ def _lights(ctx: "Context"):
 
 
 def _named_department(conn: "Connection", name: str) -> Any:
-    """find_department, on an ORM session over `conn` (built only when --dept is given)."""
-    from sqlmodel import Session
+    """The department a typed name means (the directory's one rule, names.match_department),
+    matched on the Core rows of the directory: no ORM class is built for a listing."""
+    from sqlalchemy import select
 
-    from workflow.directory.store import find_department
+    from db import tables
+    from workflow.directory.names import match_department
 
-    with Session(bind=conn) as session:
-        return find_department(session, name)
+    d = tables.department
+    return match_department(name, conn.execute(select(d.c.id, d.c.name, d.c.aliases).order_by(d.c.id)).all())
 
 
 def _named_plan(conn: "Connection", ref: str) -> int:

@@ -357,6 +357,21 @@ def render_annual(ledger: Ledger, fmt: str, template_dir: Path | str | None = No
     return environment(template_dir).get_template(f"annual.{fmt}.j2").render(context)
 
 
+def render_section(ledger: Ledger, fmt: str, template_dir: Path | str | None = None) -> str | bytes:
+    """render_annual for a front end (the CLI's report annual, the web's download): a broken
+    office template is one sentence (BadInput), not a traceback."""
+    import jinja2
+
+    from workflow.errors import BadInput
+
+    try:
+        return render_annual(ledger, fmt, template_dir)
+    except jinja2.TemplateSyntaxError as exc:
+        raise BadInput(f"模板 {exc.filename or exc.name} 第 {exc.lineno} 行有语法错误：{exc.message}。") from None
+    except jinja2.UndefinedError as exc:
+        raise BadInput(f"模板使用了不存在的变量：{exc.message}。可用变量见 workflow/reports/templates/annual.md.j2 开头的说明。") from None
+
+
 def environment(template_dir: Path | str | None = None):
     """Templates: the office's folder first, then the package's own."""
     import jinja2
