@@ -10,7 +10,7 @@ Two indexes the read paths of issue 16 use (bench/web.py, 100,000 assignments):
   queue (oldest first) are read in index order instead of sorting every submitted row.
 
 Revision ID: 0011
-Revises: 0010 (the coordinator re-points this at the head it is merged onto)
+Revises: 0010
 Create Date: 2026-11-30 03:20:00.000000
 """
 from typing import Sequence, Union
