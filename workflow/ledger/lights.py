@@ -33,6 +33,7 @@ class Lights:
                  workdays_between: Callable[[dt.date, dt.date], int] | None = None):
         self.window = window
         self._workdays_between = workdays_between
+        self._far: dict[tuple[dt.date, dt.date], str] = {}  # (due, today) → light, past the window
 
     def workdays_between(self, a: dt.date, b: dt.date) -> int:
         if self._workdays_between is None:
@@ -52,7 +53,13 @@ class Lights:
             return RED
         if (due - today).days <= self.window:  # working days ≤ calendar days: no need to count
             return YELLOW
-        return YELLOW if self.workdays_between(today, due) <= self.window else GREEN
+        # Counting working days walks the calendar; a ledger asks for the same few hundred
+        # due dates 100,000 times, so each (due, today) is counted once.
+        key = (due, today)
+        found = self._far.get(key)
+        if found is None:
+            found = self._far[key] = YELLOW if self.workdays_between(today, due) <= self.window else GREEN
+        return found
 
 
 def from_calendar(window: int, calendar: "WorkCalendar") -> Lights:
