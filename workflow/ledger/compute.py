@@ -127,6 +127,13 @@ class Totals:
             self.overdue += 1
             self.due += 1
 
+    def absorb(self, other: "Totals") -> None:
+        """Add another group's counts: the plan's totals are its departments' summed."""
+        self.total += other.total
+        self.states.update(other.states)
+        for name in ("overdue", "due", "on_time", "done_late", "send_backs", "delays"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
     def as_dict(self) -> dict[str, Any]:
         rate = self.on_time_rate
         return {"name": self.name, "total": self.total, "states": dict(self.states),
@@ -385,7 +392,8 @@ def _totals(rows: list[LedgerRow]) -> tuple[list[Totals], Totals]:
         if dept is None:
             dept = per[r.department] = Totals(r.department)
         dept.add(r)
-        total.add(r)
+    for dept in per.values():
+        total.absorb(dept)
     return sorted(per.values(), key=lambda t: (-t.overdue, t.name)), total
 
 
