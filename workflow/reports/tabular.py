@@ -279,7 +279,7 @@ def _unrolled(columns: Sequence[Column]) -> Callable[[Any], list[str]]:
 
 
 def _spelling(kind: str) -> Callable[[Any], str]:
-    """display(value, kind) with the common case first (the cleaning is row_texts')."""
+    """display(value, kind) with the common case first (the cleaning is joined_texts')."""
     if kind == TEXT:
         return lambda v: v if v.__class__ is str else display(v, TEXT)
     if kind == INT:
@@ -287,7 +287,8 @@ def _spelling(kind: str) -> Callable[[Any], str]:
     if kind == DATE:
         return lambda v: v.isoformat() if v.__class__ is dt.date else display(v, DATE)
     if kind == LIGHT:
-        return lambda v: LIGHT_LABELS[v] if v in LIGHT_LABELS else display(clean(v) if isinstance(v, str) else v, LIGHT)
+        return lambda v: (LIGHT_LABELS[v] if v in LIGHT_LABELS
+                          else display(clean(v) if isinstance(v, str) else v, LIGHT))
     return lambda v: display(v, kind)
 
 
