@@ -37,7 +37,7 @@ def serve(ctx: typer.Context,
     if app.clock.fixed_today:
         env["DUBAN_TODAY"] = app.clock.today().isoformat()
     env["DUBAN_DATA"] = str(app.data_dir)
-    print(f"督办网页：http://{host}：{port}{root_path}/ （接口 {root_path}/api/v1/，说明 {root_path}/api/v1/docs）；"
+    print(f"督办网页：http://{host}:{port}{root_path}/ （接口 {root_path}/api/v1/，说明 {root_path}/api/v1/docs）；"  # ascii-punct: host:port
           f"按 Ctrl+C 停止。", flush=True)
     uvicorn.run("web.app:factory", factory=True, host=host, port=port, workers=workers,
                 root_path=root_path, proxy_headers=True, forwarded_allow_ips=proxy or "127.0.0.1",

@@ -101,10 +101,20 @@ def event_context(**values: Any) -> dict[str, Any]:
 _DATE_TAG = "$date"
 
 
-def stored_context(context: dict[str, Any], templates_dir: Path | str | None = None) -> dict[str, Any]:
-    """`context` as JSON-ready data, with the template folder to render it from later."""
+def stored_context(context: dict[str, Any], templates_dir: Path | str | None = None, *,
+                   stored: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`context` as JSON-ready data, with the template folder to render it from later.
+
+    `stored`: more values already made JSON-ready by `stored_value`, such as the item
+    sections that all members of a department share in their reminder digests."""
+    values = {key: _to_json(value) for key, value in context.items()}
     return {"templates_dir": str(templates_dir) if templates_dir else None,
-            "values": {key: _to_json(value) for key, value in context.items()}}
+            "values": {**values, **stored} if stored else values}
+
+
+def stored_value(value: Any) -> Any:
+    """One context value as stored_context stores it (to store it once for many mails)."""
+    return _to_json(value)
 
 
 def render_stored(kind: str, stored: dict[str, Any]) -> Rendered:

@@ -259,8 +259,14 @@ def test_supervisors_digest_carries_the_anchor(world, tmp_path):
     """The daily digest to supervisors ends with the anchor line; verify accepts the mail text."""
     proc = run("remind", "run", db=world.url, user="李审核", today="2021-12-20")
     assert proc.returncode == 0, proc.stderr
-    with world.app().engine().connect() as conn:
-        mails = dict(conn.execute(text("SELECT recipient, text FROM notification WHERE key LIKE 'remind:%'")).all())
+    from sqlmodel import select
+
+    from db.models import Notification
+    from notifications.outbox import rendered_row
+
+    with world.session() as s:  # a digest row holds its context; the dispatcher renders it
+        rows = s.exec(select(Notification).where(Notification.key.startswith("remind:"))).all()
+        mails = {row.recipient: rendered_row(row).text for row in rows}
     supervisor = [body for to, body in mails.items() if "周督查" in to]
     others = [body for to, body in mails.items() if "周督查" not in to]
     assert supervisor and "duban-anchor:v1:2021-12-20:" in supervisor[0]

@@ -54,6 +54,10 @@ def test_print_sheet_page_setup(book):
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)  # 1 is the default
     assert ws.page_setup.fitToHeight == 0
     assert "第 &P 页 共 &N 页" in ws.oddFooter.center.text
+    # Each sheet numbers its own pages from 1: LibreOffice, printing the whole workbook,
+    # went on from the last page of 台账明细 ("第 93 页").
+    for sheet in wb.worksheets:
+        assert sheet.page_setup.useFirstPageNumber and sheet.page_setup.firstPageNumber in (None, 1)  # 1 is the default
     assert ledger.title in ws.oddHeader.center.text
     # The columns fit an A4 landscape page at 100 %, so fit-to-width never shrinks the text.
     assert sum(w for _, w in tab.PRINT_LAYOUT) <= 140

@@ -11,6 +11,7 @@ from workflow.calendar import WorkCalendar
 from workflow.config import Config, RemindPolicy
 from workflow.directory.recipients import (Directory, department_recipients, escalation_recipients,
                                  reviewer_recipients)
+from notifications.outbox import rendered_row
 from workflow.reminders.sweep import plan_reminders, run_reminders
 
 D = dt.date
@@ -42,11 +43,13 @@ def run_day(w, day, policy=POLICY):
 
 
 def digests_of(w, day):
-    """{email: (kind, sorted item notes)} for the digests enqueued for `day`."""
+    """{email: mail} for the digests enqueued for `day`, rendered as the dispatcher renders
+    them (a digest row holds its context, not its text)."""
     with Session(w.engine) as s:
         rows = s.exec(select(Notification).where(
             Notification.key.startswith(f"remind:{day.isoformat()}:"))).all()
-    return {r.recipient.split("<")[-1].rstrip(">"): r for r in rows}
+    assert all(r.context and not r.text for r in rows)
+    return {r.recipient.split("<")[-1].rstrip(">"): rendered_row(r) for r in rows}
 
 
 def test_fortnight_across_national_day(world):
@@ -281,6 +284,7 @@ def test_item_qualifying_later_the_same_day_gets_a_digest_of_its_own(world):
     with Session(w.engine) as s:
         mails = s.exec(select(Notification).where(Notification.key.startswith(
             f"remind:{day}:zhang@example.gov.cn"))).all()
+        mails = [rendered_row(m) for m in mails]
     assert [m.key for m in mails] == [f"remind:{day}:zhang@example.gov.cn",
                                       f"remind:{day}:zhang@example.gov.cn:2"]
     assert "第二项任务" in mails[1].text and "第一项任务" not in mails[1].text

@@ -30,8 +30,8 @@ the key `remind:<day>:<address>`, the one used before the log existed.
 Speed: the due dates (and submission days) that trigger something today are
 derived from the calendar first (a walk back from today, one step per day), then
 one query fetches only the assignments with those due dates, and one more the
-submissions made on those days. Rendering, the bulk of a large sweep, is done
-once per distinct item list (see _render).
+submissions made on those days. The digests are stored as their contexts and
+rendered by the dispatcher when it sends them (see _enqueue).
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ from sqlmodel import Session
 
 from db.models import Assignment, Department, Notification, Plan, ReminderLog, Task
 from notifications.outbox import Outgoing, enqueue_with_ids, format_recipient
-from notifications.render import Rendered, digest_tables, render
+from notifications.render import stored_context, stored_value
 from workflow.calendar import WorkCalendar
 from workflow.ledger import lights
 from workflow.clock import CHINA
@@ -156,7 +156,7 @@ class Digest:
                 for k in KIND_ORDER if by_kind[k]]
 
     def context(self, tables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The template context; `tables` (sections and rendered tables) may be shared."""
+        """The template context; `tables` ({"sections": …}) when the caller shares or stores them."""
         counts = Counter(i.kind for i in self.items)
         return {"recipient_name": self.name, "today": self.today, "total": len(self.items),
                 "counts": {k: counts[k] for k in KIND_ORDER}, "anchor": self.anchor,
@@ -495,12 +495,17 @@ def _on_day(today: dt.date) -> dt.datetime:
 
 
 def _enqueue(session: Session, today: dt.date, digests: list[Digest], config: Config) -> int:
-    """Add the digests to the outbox and log their items; returns how many were added."""
+    """Add the digests to the outbox and log their items; returns how many were added.
+
+    A digest is stored as its context and rendered when the dispatcher sends it, as
+    event mails are (notifications/outbox.py `rendered_row`): rendering 162 digests of
+    17,000 entries was most of a sweep's time, spent inside the sweep's transaction.
+    """
     _give_supervisors_the_anchor(session, today, digests)
-    rendered = _render(digests, config.templates_dir)
+    contexts = _contexts(digests, config.templates_dir)
     ids = enqueue_with_ids(session, [
-        Outgoing(key=d.key, kind=d.kind, recipient=format_recipient(d.name, d.email), rendered=r)
-        for d, r in zip(digests, rendered)], created_at=_on_day(today))
+        Outgoing(key=d.key, kind=d.kind, recipient=format_recipient(d.name, d.email), context=c)
+        for d, c in zip(digests, contexts)], created_at=_on_day(today))
     rows = [{"day": today, "recipient": d.email.lower(), "kind": i.kind,
              "assignment_id": i.assignment_id, "notification_id": ids[d.key]}
             for d in digests if d.key in ids for i in d.items]
@@ -525,22 +530,16 @@ def _give_supervisors_the_anchor(session: Session, today: dt.date, digests: list
             digest.anchor = line
 
 
-def _render(digests: list[Digest], templates_dir: Any) -> list[Rendered]:
-    """Render every digest; the item tables once per distinct item list.
-
-    All members of a department, and its mailbox, get the same items: the tables,
-    most of a digest's text, are rendered once for all of them (cProfile showed
-    rendering as ~90% of a sweep's time at 100,000 assignments).
-    """
+def _contexts(digests: list[Digest], templates_dir: Any) -> list[dict[str, Any]]:
+    """Every digest's stored context (render.stored_context); the item sections are built
+    once per distinct item list, since all members of a department get the same items."""
     shared: dict[tuple, dict[str, Any]] = {}
     out = []
     for digest in digests:
-        tables = shared.get(digest.signature)
-        if tables is None:
-            sections = digest.sections()
-            tables = shared[digest.signature] = {"sections": sections,
-                                                 **digest_tables(sections, templates_dir)}
-        out.append(render(digest.kind, digest.context(tables), templates_dir))
+        sections = shared.get(digest.signature)
+        if sections is None:
+            sections = shared[digest.signature] = {"sections": stored_value(digest.sections())}
+        out.append(stored_context(digest.context({}), templates_dir, stored=sections))
     return out
 
 

@@ -221,7 +221,10 @@ def state_totals(ledger: Ledger) -> list[Totals]:
     per_state = {s.name: Totals(name=s.label) for s in states.STATES}
     grand = Totals(name=TOTAL_LABEL)
     for row in ledger.rows:
-        per_state.setdefault(row.state, Totals(name=row.state_label)).add(row)
+        totals = per_state.get(row.state)
+        if totals is None:
+            totals = per_state[row.state] = Totals(name=row.state_label)
+        totals.add(row)
         grand.add(row)
     return [*per_state.values(), grand]
 
@@ -236,6 +239,60 @@ def text_rows(columns: Sequence[Column], items: Iterable[Any]) -> Iterable[list[
     """Every item as a list of display strings, one per column."""
     for item in items:
         yield [c.text(item) for c in columns]
+
+
+NUL = "\x00"  # never in a cleaned text: the cell boundary of joined_texts
+
+
+def joined_texts(columns: Sequence[Column]) -> Callable[[Any], str]:
+    """`item → NUL.join(c.text(item) for c in columns)`, for 100,000 rows (html).
+
+    The same spelling (`display`, `clean`), decided per column once instead of per cell:
+    a value of the kind's usual type takes a short path, anything else (None included)
+    goes through `display`; control characters are looked for once in the joined row,
+    and only a row that has some is cleaned cell by cell.
+    """
+    width = len(columns)
+    spell_all = _unrolled(columns)
+
+    def joined(item: Any) -> str:
+        out = spell_all(item)
+        text = NUL.join(out)
+        if text.count(NUL) != width - 1 or _ILLEGAL_BUT_NUL.search(text):
+            return NUL.join([clean(t) for t in out])
+        return text
+
+    return joined
+
+
+def _unrolled(columns: Sequence[Column]) -> Callable[[Any], list[str]]:
+    """`item → [spell_i(get_i(item)) …]` written out as one list display: half the time
+    of a loop over (get, spell) pairs at 16 cells × 100,000 rows. The generated source
+    holds only names of our own (g0, s0, …), never a header or a value."""
+    names: dict[str, Any] = {}
+    cells = []
+    for i, c in enumerate(columns):
+        names[f"g{i}"], names[f"s{i}"] = c.get, _spelling(c.kind)
+        cells.append(f"s{i}(g{i}(item))")
+    exec(f"def spell_all(item):\n    return [{', '.join(cells)}]\n", names)  # noqa: S102
+    return names["spell_all"]
+
+
+def _spelling(kind: str) -> Callable[[Any], str]:
+    """display(value, kind) with the common case first (the cleaning is joined_texts')."""
+    if kind == TEXT:
+        return lambda v: v if v.__class__ is str else display(v, TEXT)
+    if kind == INT:
+        return lambda v: str(v) if v.__class__ is int else display(v, INT)
+    if kind == DATE:
+        return lambda v: v.isoformat() if v.__class__ is dt.date else display(v, DATE)
+    if kind == LIGHT:
+        return lambda v: (LIGHT_LABELS[v] if v in LIGHT_LABELS
+                          else display(clean(v) if isinstance(v, str) else v, LIGHT))
+    return lambda v: display(v, kind)
+
+
+_ILLEGAL_BUT_NUL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f]")  # NUL is counted instead
 
 
 def summary(ledger: Ledger) -> dict[str, str]:

@@ -225,7 +225,8 @@ def setup_page(ws: Any, ledger: Ledger, last_row: int, last_col: int, *, fit: bo
         ws.fit_to_pages(1, 0)
     title = f"{ledger.title}  {as_of_line(ledger)}"[:MAX_HEADER].replace("&", "&&")
     ws.set_header(f'&C&"{FONT},Regular"&12&B{title}', margin=0.3)  # &B ends the size: a title may start with digits
-    ws.set_footer(f'&C&"{FONT}，Regular"&9第 &P 页 共 &N 页', margin=0.25)
+    ws.set_footer(f'&C&"{FONT},Regular"&9第 &P 页 共 &N 页', margin=0.25)  # ascii-punct: the font spec's comma
+    ws.set_start_page(1)  # each sheet counts its own pages (LibreOffice would go on from the last sheet)
 
 
 def write_rows(detail: Any, printed: Any, styles: Styles, rows: Sequence[LedgerRow], ledger: Ledger,
