@@ -197,7 +197,7 @@ def test_gc_removes_only_unused_content(world, tmp_path):
     refused = run("attachments", "gc", db=world.url, user="李审核")
     assert refused.returncode == 1 and "管理员" in refused.stderr
     dry = run("attachments", "gc", "--dry-run", db=world.url, user="吴管理")
-    assert dry.returncode == 0 and f"1 份附件内容({len(orphan)} 字节)" in dry.stdout, dry.stdout
+    assert dry.returncode == 0 and f"1 份附件内容（{len(orphan)} 字节）" in dry.stdout, dry.stdout
     assert _counts(world) == (1, 2, 2)
     done = run("attachments", "gc", db=world.url, user="吴管理")
     assert done.returncode == 0 and "已删除 1 份" in done.stdout

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from conftest import drive
 from db.engine import make_engine
 from notifications.backends import MailConfig
+from db.instance import instance_id
 from notifications.outbox import dispatch, list_rows, message_id
 from notifications.render import EVENT_KINDS, event_context, render, render_stored, stored_context
 from workflow.lifecycle.service import transition
@@ -70,12 +71,13 @@ def test_a_fired_mail_is_sent_as_it_would_have_been_rendered(world, tmp_path):
     assert listed[rows[0].key] == expected.subject
 
     folder = tmp_path / "mail"
-    report = dispatch(engine, MailConfig(backend="file", dir=folder))
+    config = MailConfig(backend="file", dir=folder)
+    report = dispatch(engine, config)
     assert report.sent >= len(rows) and report.failed == 0
     sent = {m["Message-ID"]: m for m in (email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
                                          for p in folder.glob("*.eml"))}
     for r in rows:
-        msg = sent[message_id(r.key)]
+        msg = sent[message_id(r.key, instance_id(engine), config.id_domain)]
         assert str(msg["Subject"]) == expected.subject
         # (MIME text travels with CRLF line ends: the user's lone CR comes back as a line end)
         assert _lines(msg.get_body(("plain",)).get_content()) == _lines(expected.text + "\n")

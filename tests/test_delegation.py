@@ -69,7 +69,7 @@ def test_delegation_across_departments_is_refused(world):
     proc = run("delegate", "add", "--to", "孙科监", "--from", "2021-08-01", "--until", "2021-08-10",
                db=world.url, user="张三")
     assert proc.returncode == 1, proc.stderr
-    assert proc.stderr.strip().startswith("错误:代办只能在本处室内授权") and "科监处" in proc.stderr
+    assert proc.stderr.strip().startswith("错误：代办只能在本处室内授权") and "科监处" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     aid = world.assignment(1, "装财处")
     proc = run("task", "start", str(aid), "--for", "张三", db=world.url, user="孙科监", today="2021-08-02")

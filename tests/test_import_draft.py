@@ -196,7 +196,7 @@ def test_draft_command_writes_the_draft_and_imports_nothing(tmp_path: Path) -> N
     done = cli_helpers.run("plan", "import", str(ROOT / "tests/fixtures/office/gz-sfj-2021.pdf"),
                            "--draft", str(out), db=f"sqlite:///{db}")
     assert done.returncode == 0, done.stderr
-    assert re.search(r"已写出草稿 .*草稿\.xlsx:28 项任务", done.stdout) and "未导入" in done.stdout
+    assert re.search(r"已写出草稿 .*草稿\.xlsx：28 项任务", done.stdout) and "未导入" in done.stdout
     assert not db.exists()  # no login, no database: nothing was imported
     assert load_plan(out).to_dict() == load_plan(SEED).to_dict() | {
         "tasks": [t | {"responsibilities": sorted(t["responsibilities"], key=_role_order)}
@@ -243,7 +243,7 @@ def test_a_task_dropped_by_junk_after_the_table_is_loud(tmp_path: Path) -> None:
     for args in (("--dry-run",), ()):
         done = cli_helpers.run("plan", "import", str(path), *args, db=db, user="吴管理", cwd=tmp_path)
         assert done.returncode == 2, done.stdout[-500:] + done.stderr[-2000:]
-        assert done.stderr.startswith("错误:") and done.stderr.count("\n") == 1
+        assert done.stderr.startswith("错误：") and done.stderr.count("\n") == 1
         assert "第 28 行" in done.stderr and "--draft 草稿.xlsx" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert cli_helpers.run_json("plan", "list", db=db, user="吴管理") == []

@@ -59,7 +59,7 @@ def test_pdf_through_the_cli(tmp_path: Path) -> None:
     done = cli_helpers.run_json("plan", "import", str(OFFICE / "gz-sfj-2021.pdf"), "--dry-run")
     assert len(done["tasks"]) == 28 and done["due"] == "2021-11-30"
     scan = cli_helpers.run("plan", "import", str(OFFICE / "gz-sfj-2021-scan.pdf"), "--dry-run", cwd=tmp_path)
-    assert scan.returncode == 2 and scan.stderr.startswith("错误:") and "扫描件" in scan.stderr
+    assert scan.returncode == 2 and scan.stderr.startswith("错误：") and "扫描件" in scan.stderr
     assert list(tmp_path.iterdir()) == []
 
 

@@ -65,7 +65,7 @@ def test_other_department_learns_nothing(probed, command):
     before = snapshot(world)
     missing = _answer(world, argv, MISSING)
     assert missing[0] == 1 and missing[2] == "", missing
-    assert missing[1] == "错误:事项 N 不存在;可用 duban task list 查看事项编号。\n", missing
+    assert missing[1] == "错误：事项 N 不存在；可用 duban task list 查看事项编号。\n", missing
     for state, aid in ids.items():
         assert _answer(world, argv, aid) == missing, f"{command} on an assignment {state} differs"
     assert snapshot(world) == before

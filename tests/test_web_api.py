@@ -104,7 +104,7 @@ def test_not_visible_is_not_found(served):
         hidden_history = c.get(f"/api/v1/tasks/{theirs}/history")
         hidden_move = c.post(f"/api/v1/tasks/{theirs}/start")
     assert hidden.status_code == absent.status_code == hidden_history.status_code == 404
-    assert hidden.json()["error"] == f"事项 {theirs} 不存在;可用 duban task list 查看事项编号。"
+    assert hidden.json()["error"] == f"事项 {theirs} 不存在；可用 duban task list 查看事项编号。"
     assert hidden_move.status_code in (403, 404)
 
 
