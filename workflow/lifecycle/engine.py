@@ -377,7 +377,7 @@ def allowed_triggers(conn: Any, assignment_id: int, actor: Any, today: dt.date) 
     would not refuse before reading any input, by fire()'s own checks (the state machine,
     the permission and separation-of-duties rule, the validators that judge the row). An
     item the actor may not see does not exist (require_item, as in fire())."""
-    row = conn.execute(_SELECT, {"aid": assignment_id}).mappings().first()
+    row = conn.execute(_SELECT, {"aid": assignment_id, "actor_dept": actor.department_id}).mappings().first()
     require_item(visible_departments(actor), assignment_id, row["department_id"] if row else None)
     row = dict(row)
     allowed = []
