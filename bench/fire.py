@@ -52,7 +52,12 @@ CLOCK = Clock(dt.date(2021, 8, 2))
 
 
 def build(path: Path, n: int) -> None:
-    url = f"sqlite:///{path}"
+    build_url(f"sqlite:///{path}", n)
+
+
+def build_url(url: str, n: int) -> None:
+    """The benchmark's office: a plan of n assignments over DEPTS departments, published
+    (bench/web.py builds the same on PostgreSQL too)."""
     engine = make_engine(url)
     upgrade(engine)
     with Session(engine) as s:

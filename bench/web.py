@@ -7,7 +7,8 @@
    with the server's CPU time per request. Baseline in the same run: the library's own
    read of that page (lifecycle.service.list_tasks, first page of 50), in-process.
 2. Transitions over HTTP: bench/fire.py's plan (10,000 assigned items); `start` on every
-   one through `POST /api/v1/tasks/{id}/start` with 8 concurrent clients, against
+   one through `POST /api/v1/tasks/{id}/start` with 8 concurrent clients (keep-alive
+   connections of bench/_http.py, whose CPU per request is printed), against
    `fire()` in-process on a copy of the same database (target ≥ 0.4×); the events are
    counted afterwards (no loss, no duplicates). SQLite, and PostgreSQL when it answers.
 3. Bulk approve of 10,000 submitted items through `POST /api/v1/review/approve`
@@ -42,6 +43,7 @@ import httpx  # noqa: E402
 from sqlalchemy import func, select, text, update  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from _http import KeepAlive  # noqa: E402
 from _report import result  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
@@ -213,27 +215,9 @@ def reads(n: int, per_client: int) -> None:
 
 # ---------------------------------------------------------------- 2 and 3. writes
 def build_fires(url: str, n: int) -> None:
-    from fire import CLOCK, DEPTS
-    from workflow.directory.store import add_department, add_user
-    from workflow.plans.model import plan_from_dict
-    from workflow.plans.store import store_plan
-    from workflow.plans.publish import publish
+    from fire import build_url
 
-    engine = make_engine(url)
-    upgrade(engine)
-    with Session(engine) as s:
-        add_department(s, "政务公开办", "gk@example.gov.cn", [], "office")
-        reviewer = add_user(s, "审核人", "r@example.gov.cn", ["reviewer"], "政务公开办", CLOCK)
-        for d in range(DEPTS):
-            add_department(s, f"业务{d}处", f"d{d}@example.gov.cn", [], "business")
-            add_user(s, f"员工{d}", f"s{d}@example.gov.cn", ["staff"], f"业务{d}处", CLOCK)
-        tasks = [{"seq": i, "requirement": f"任务{i}",
-                  "responsibilities": [{"department": "各业务处室", "role": "cooperate", "group": True}]}
-                 for i in range(1, n // DEPTS + 1)]
-        plan = store_plan(s, plan_from_dict({"title": "基准计划", "year": 2021, "due": "2021-11-30",
-                                             "tasks": tasks}), CLOCK)
-        publish(s, plan, reviewer, CLOCK)
-    engine.dispose()
+    build_url(url, n)
 
 
 def fire_rate(url: str) -> tuple[int, float]:
@@ -265,13 +249,16 @@ def http_rate(url: str, workers: int) -> tuple[int, float, int, int, Served, dic
     server_cpu = served.cpu_seconds()
 
     def client(k: int) -> None:
-        with httpx.Client(base_url=served.base, timeout=120) as c:
+        with KeepAlive("127.0.0.1", served.port) as c:
             for aid, dept in work[k::CLIENTS]:
-                r = c.post(f"/api/v1/tasks/{aid}/start", headers={"Authorization": f"Bearer {tokens[staff[dept]]}"})
-                if r.status_code != 200:
-                    failures.append(f"{aid}: {r.status_code} {r.text[:120]}")
+                status, body = c.post(f"/api/v1/tasks/{aid}/start",
+                                      headers={"Authorization": f"Bearer {tokens[staff[dept]]}"})
+                if status != 200:
+                    failures.append(f"{aid}: {status} {body[:120].decode('utf-8', 'replace')}")
 
+    client_cpu = time.process_time()
     wall = concurrently(client)
+    client_ms = (time.process_time() - client_cpu) / len(work) * 1000
     server_ms = (served.cpu_seconds() - server_cpu) / len(work) * 1000
     with engine.connect() as conn:
         e = Event.__table__
@@ -283,7 +270,7 @@ def http_rate(url: str, workers: int) -> tuple[int, float, int, int, Served, dic
     engine.dispose()
     reviewer = next(uid for uid, tok in tokens.items() if uid not in staff.values())
     return len(work), wall, starts, distinct, served, {"reviewer": tokens[reviewer], "events": events_after - events_before,
-                                                          "server_ms": server_ms}
+                                                          "server_ms": server_ms, "client_ms": client_ms}
 
 
 def writes(backend: str, make_url, n: int) -> None:
@@ -301,7 +288,7 @@ def writes(backend: str, make_url, n: int) -> None:
         ratio = http_per_s / fire_per_s
         print(f"[{backend}] POST /api/v1/tasks/{{id}}/start, {CLIENTS} clients, {workers} worker(s): {count:,} in "
               f"{wall:.1f} s = {http_per_s:,.0f}/s = {ratio:.2f}× fire() (target ≥ 0.4×); "
-              f"server CPU {info['server_ms']:.2f} ms per request; {load()}")
+              f"server CPU {info['server_ms']:.2f} ms, client CPU {info['client_ms']:.2f} ms per request; {load()}")
         print(f"[{backend}] events: {info['events']:,} new, {starts:,} start events on {distinct:,} items "
               f"(expected {count:,}: {'no loss, no duplicates' if starts == distinct == count else 'MISMATCH'})")
         result(f"web ({backend}): transitions over HTTP, {CLIENTS} clients", http_per_s, "transitions/s",

@@ -12,13 +12,14 @@ from typing import Any, Optional
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from workflow.context import Person
 from workflow.errors import BadInput
 
 from web import lib
-from web.auth import api_user, core
+from web.auth import api_user, bearer, core
+from web.writing import run_write
 
 router = APIRouter(prefix="/api/v1", tags=["duban"])
 TRIGGERS = ("start", "submit", "approve", "send_back", "request_delay", "approve_delay", "reject_delay",
@@ -56,12 +57,14 @@ def get_history(request: Request, assignment_id: int, person: Person = Depends(a
              description="字段以 JSON 提交（summary、comment、reason、until、on_behalf_of），或以 multipart 表单提交"
                          "并附文件 attachments;If-Match: <version> 要求事项仍是该版本，否则 409。")
 async def post_transition(request: Request, assignment_id: int, trigger: str,
-                          person: Person = Depends(api_user)) -> dict:
+                          token: str = Depends(bearer)) -> dict:
+    caller = await _uploader(request, token)
     fields, uploads, tmp = await _read_body(request)
     try:
         on_behalf = fields.pop("on_behalf_of", None)
-        return await run_in_threadpool(lib.transition, core(request), person, _id(assignment_id), trigger,
-                                       fields, uploads, _if_match(request), on_behalf)
+        view = await run_write(request, as_caller, core(request), caller, lib.transition, _id(assignment_id),
+                               trigger, fields, uploads, _if_match(request), on_behalf)
+        return JSONResponse(view)  # plain JSON values already: no second serialisation
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -73,13 +76,13 @@ def get_review(request: Request, person: Person = Depends(api_user)) -> list:
 
 
 @router.post("/review/approve", summary="批量审核通过：{\"ids\": [...]} 或 {\"dept\": 处室}；跳过的事项附原因")
-async def post_bulk_approve(request: Request, person: Person = Depends(api_user)) -> dict:
+async def post_bulk_approve(request: Request, token: str = Depends(bearer)) -> dict:
     body = await _json(request)
     ids = body.get("ids")
     if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) and i > 0 for i in ids)):
         raise BadInput("ids 应为事项编号（正整数）的列表。")
-    return await run_in_threadpool(lib.bulk_approve, core(request), person, ids, body.get("dept"),
-                                   body.get("comment"))
+    return await run_write(request, as_caller, core(request), token, lib.bulk_approve, ids, body.get("dept"),
+                           body.get("comment"))
 
 
 @router.get("/plans", summary="计划清单（同 duban plan list --json）")
@@ -89,14 +92,15 @@ def get_plans(request: Request, person: Person = Depends(api_user)) -> list:
 
 @router.post("/plans", summary="导入计划：multipart 文件 file,dry_run=true 只看识别结果")
 async def post_plan(request: Request, person: Person = Depends(api_user)) -> dict:
+    # api_user, not bearer: the file is read only for someone signed in
     fields, uploads, tmp = await _read_body(request, field="file")
     try:
         if len(uploads) != 1:
             raise BadInput("请以 multipart 表单上传一个计划文件（字段名 file）。")
         dry_run = str(fields.get("dry_run", "false")).lower() in ("1", "true", "yes", "on")
         year = _int(fields.get("year"), "year") if fields.get("year") else None
-        return await run_in_threadpool(lib.plan_import, core(request), person, uploads[0],
-                                       dry_run=dry_run, year=year)
+        return await run_write(request, lib.plan_import, core(request), person, uploads[0],
+                               dry_run=dry_run, year=year)
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -104,10 +108,11 @@ async def post_plan(request: Request, person: Person = Depends(api_user)) -> dic
 
 @router.post("/plans/{plan_id}/publish",
              summary="下发计划；JSON {\"resolve\": {任务序号或\"*\": {群组: [处室, …]}}} 指定“相关”处室")
-async def post_publish(request: Request, plan_id: int, person: Person = Depends(api_user)) -> dict:
+async def post_publish(request: Request, plan_id: int, token: str = Depends(bearer)) -> dict:
     body = await _json(request)
     resolution = _resolution(body.get("resolve") or {})
-    return await run_in_threadpool(lib.plan_publish, core(request), person, str(_id(plan_id)), resolution)
+    return await run_write(request, as_caller, core(request), token, lib.plan_publish, str(_id(plan_id)),
+                           resolution)
 
 
 @router.get("/ledger", summary="工作台账；format=json|xlsx|csv|html|md")
@@ -134,6 +139,21 @@ def get_audit(request: Request, person: Person = Depends(api_user)) -> dict:
 
 
 # ---------------------------------------------------------------- helpers
+def as_caller(app: Any, caller: Person | str, action: Any, *args: Any) -> Any:
+    """action(app, person, *args) for the caller: a Person already checked, or a bearer token
+    checked here, in the worker thread of the write (one thread hop for the request, not two)."""
+    person = caller if isinstance(caller, Person) else lib.authenticate(app, caller)
+    return action(app, person, *args)
+
+
+async def _uploader(request: Request, token: str) -> Person | str:
+    """A multipart body's caller is checked before its files are read (nobody uploads
+    without a valid token); a JSON body's later, by as_caller."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await run_in_threadpool(lib.authenticate, core(request), token)
+    return token
+
+
 def _id(value: int) -> int:
     if value < 1 or value > 2**62:
         raise BadInput(f"编号 {value} 无效：应为正整数。")

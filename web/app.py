@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     core = Context(db_url=settings.db_url, clock=clock, config_path=settings.config_path,
                    data_dir=Path(settings.data_dir) if settings.data_dir else DEFAULT_DATA_DIR)
     core.engine()  # refuse an absent or old database now, not at the first request
+    core.write_gate = _write_gate(core)
     config = core.config()
     settings.session_hours = config.web.session_hours
     settings.link_days = config.web.link_days
@@ -139,6 +140,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
+
+
+def _write_gate(core: Context):
+    """SQLite's writers of every worker take turns at one gate (db/write_gate.py)."""
+    from db.engine import sqlite_file
+    from db.write_gate import gate_for
+
+    path = sqlite_file(str(core.engine().url))
+    return gate_for(path) if path is not None else None
 
 
 def _field_problem(err: dict) -> str:

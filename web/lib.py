@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 import states
 from db import tables
-from workflow.context import Context as App, Person
+from workflow.context import Context as App, Person, person_by_id
 from workflow.errors import BadInput, NotFound, NotPermitted, shown
 
 
@@ -60,17 +60,11 @@ def authenticate(app: App, token: str | None) -> Person:
     return person
 
 
-def person_by_id(conn, user_id: int) -> Person | None:
-    t = tables.app_user
-    row = conn.execute(select(t.c.id, t.c.name, t.c.roles, t.c.department_id, t.c.active, t.c.token_hash)
-                       .where(t.c.id == user_id)).first()
-    return Person(row.id, row.name, row.roles, row.department_id, row.active, row.token_hash) if row else None
-
-
 def as_user(app: App, person: Person) -> App:
     """The App the library runs a request with: the same engine, acting as `person`
     (already authenticated by token or session above)."""
-    return dataclasses.replace(app, actor_name=person.name, authenticate=False, token=None, _user_id=person.id)
+    return dataclasses.replace(app, actor_name=person.name, authenticate=False, token=None, _user_id=person.id,
+                               known_actor=person)
 
 
 def me(app: App, person: Person) -> dict[str, Any]:

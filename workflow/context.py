@@ -66,6 +66,13 @@ class Context:
     _engine: Any = None
     _config: Any = None
     _user_id: int | None = None  # the authenticated user, once the token has been checked
+    # The acting user as a front end already read and checked them for this request (the
+    # web's bearer token or session, re-read from the user row at the request's start):
+    # the Core reads (read_actor, read_viewer) take it as is instead of reading the row again.
+    known_actor: Person | None = None
+    # A queue for SQLite's one writer (db/write_gate.py), set by `duban serve`: its worker
+    # threads and processes take turns here rather than in SQLite's sleeping busy handler.
+    write_gate: Any = None
 
     def engine(self, check_schema: bool = True) -> "Engine":
         """The engine, created on first use; refuses an uninitialised database."""
@@ -123,6 +130,15 @@ class Context:
             self._config = load_config(self.config_path, warn=lambda line: None)
         return self._config
 
+    def writing(self) -> Any:
+        """A context manager held around one state change (lifecycle.service): the write
+        gate's turn where a front end set one, nothing otherwise."""
+        if self.write_gate is None:
+            from contextlib import nullcontext
+
+            return nullcontext()
+        return self.write_gate.held()
+
     def reader(self) -> "Connection":
         """A Core connection (use `with`) for reads that need no ORM object: they load
         neither the SQLModel classes nor pydantic (see db/tables.py)."""
@@ -133,7 +149,10 @@ class Context:
         return self._actor(_orm_users(session))
 
     def read_actor(self, conn: "Connection") -> Person:
-        """The acting user as plain values, read over a Core connection (see reader())."""
+        """The acting user as plain values, read over a Core connection (see reader()), or
+        the one the front end already checked for this request (known_actor)."""
+        if self.known_actor is not None:
+            return self.known_actor
         return self._actor(_core_users(conn))
 
     def _actor(self, users: _Users) -> Any:
@@ -166,6 +185,8 @@ class Context:
 
     def read_viewer(self, conn: "Connection") -> Person | None:
         """viewer() as plain values, read over a Core connection (see reader())."""
+        if self.known_actor is not None:
+            return self.known_actor
         return self._viewer(_core_users(conn))
 
     def _viewer(self, users: _Users) -> Any:
@@ -195,13 +216,38 @@ def _orm_users(session: "Session") -> _Users:
 
 
 def _core_users(conn: "Connection") -> _Users:
-    from sqlalchemy import select
+    return _Users(by_id=lambda user_id: person_by_id(conn, user_id),
+                  by_name=lambda name: person_by_name(conn, name))
 
-    from db.tables import app_user as t
 
-    def one(condition: Any) -> Person | None:
-        row = conn.execute(select(t.c.id, t.c.name, t.c.roles, t.c.department_id, t.c.active,
-                                  t.c.token_hash).where(condition)).first()
-        return Person(row.id, row.name, row.roles, row.department_id, row.active, row.token_hash) if row else None
+def person_by_id(conn: "Connection", user_id: int) -> Person | None:
+    """The user row `user_id` as a Person (None if there is none). Every request of the web
+    reads it (bearer token, session): one statement prepared once (db/prepared.py)."""
+    return _person(_user_reads()[0].first(conn, {"uid": user_id}))
 
-    return _Users(by_id=lambda user_id: one(t.c.id == user_id), by_name=lambda name: one(t.c.name == name))
+
+def person_by_name(conn: "Connection", name: str) -> Person | None:
+    return _person(_user_reads()[1].first(conn, {"name": name}))
+
+
+def _person(row: dict | None) -> Person | None:
+    return Person(row["id"], row["name"], row["roles"], row["department_id"], row["active"],
+                  row["token_hash"]) if row else None
+
+
+_USER_READS: list = []
+
+
+def _user_reads() -> list:
+    """The two user reads (by id, by name), built on first use: importing sqlalchemy here
+    would slow every `duban --help`."""
+    if not _USER_READS:
+        from sqlalchemy import bindparam, select
+
+        from db.prepared import PreparedRow
+        from db.tables import app_user as t
+
+        columns = select(t.c.id, t.c.name, t.c.roles, t.c.department_id, t.c.active, t.c.token_hash)
+        _USER_READS.extend([PreparedRow(columns.where(t.c.id == bindparam("uid")), ("uid",)),
+                            PreparedRow(columns.where(t.c.name == bindparam("name")), ("name",))])
+    return _USER_READS

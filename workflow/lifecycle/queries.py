@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, Union
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 
 import states
 from db import tables
@@ -139,9 +139,16 @@ def light_counts(session: Reader, today: dt.date, visible: Visible = None,
     return out
 
 
+# One assignment and its attachments: built once, since the web answers every move with
+# the moved item (SQLAlchemy memoises a statement's cache key on the statement object).
+_ONE = _base().where(_A.c.id == bindparam("aid"))
+_ATTACHMENTS = (select(tables.attachment.c.name, tables.attachment.c.sha256, tables.attachment.c.size)
+                .where(tables.attachment.c.assignment_id == bindparam("aid")).order_by(tables.attachment.c.id))
+
+
 def show_assignment(session: Reader, assignment_id: int, today: dt.date,
                     visible: Visible = None, light: Lights = _DEFAULT_LIGHTS) -> dict[str, Any]:
-    row = session.execute(_base().where(_A.c.id == assignment_id)).first()
+    row = session.execute(_ONE, {"aid": assignment_id}).first()
     require_item(visible, assignment_id, row.department_id if row else None)
     view = _view(row, today, light)
     view["valid_triggers"] = states.triggers_from(row.state)
@@ -150,9 +157,8 @@ def show_assignment(session: Reader, assignment_id: int, today: dt.date,
 
 
 def _attachments(session: Reader, assignment_id: int) -> list[dict[str, Any]]:
-    t = tables.attachment
     return [{"name": a.name, "sha256": a.sha256, "size": a.size}
-            for a in session.execute(select(t).where(t.c.assignment_id == assignment_id).order_by(t.c.id))]
+            for a in session.execute(_ATTACHMENTS, {"aid": assignment_id})]
 
 
 def history(session: Reader, assignment_id: int, visible: Visible = None) -> list[dict[str, Any]]:

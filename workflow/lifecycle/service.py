@@ -61,9 +61,9 @@ def transition(ctx: "Context", assignment_id: int, trigger: str, fields: "Fields
     from workflow.lifecycle.engine import Fields, fire
 
     fields = fields or Fields()
-    with ctx.session() as session:
-        try:
-            actor = ctx.actor(session)
+    with ctx.writing(), ctx.session() as session:  # the attachments are written in it too
+        try:  # the actor as plain values: fire() needs no ORM object of them
+            actor = ctx.read_actor(session.connection())
             principal = _principal(session, on_behalf)
             fields.attachments = [store(session, path) for path in attachments]
         except OperationalError as exc:  # as fire() answers them: busy, full disk, gone
@@ -102,7 +102,7 @@ def approve_all(ctx: "Context", department: str | None = None, comment: str | No
     from workflow.lifecycle.engine import Fields, fire_many
 
     transition_ = states.TRANSITION_BY_TRIGGER[trigger]
-    with ctx.session() as session:
+    with ctx.writing(), ctx.session() as session:
         actor = ctx.actor(session)
         if not states.may_fire_somewhere(transition_, frozenset(actor.roles)):
             raise NotPermitted(f"{actor.name}不是审核人，不能批量审核。")
