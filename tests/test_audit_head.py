@@ -101,7 +101,7 @@ def test_two_engines_take_turns(world):
 class _BrokenMailer(Notifier):
     """Fails after fire() has linked its event and moved the head, before the commit."""
 
-    def after_fire(self, session, row, event, effects) -> int:
+    def outgoing(self, session, row, event, effects) -> list:
         raise RuntimeError("模板损坏")
 
 

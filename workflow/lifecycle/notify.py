@@ -55,12 +55,13 @@ class Notifier:
                 .where(t.c.id == task_id)).one())
         return self._tasks[task_id]
 
-    def after_fire(self, session: Session, row: dict[str, Any], event: dict[str, Any],
-                   effects: list[tuple[str, dict]]) -> int:
-        """Enqueue the mails the transition's effects ask for; returns how many."""
+    def outgoing(self, session: Session, row: dict[str, Any], event: dict[str, Any],
+                 effects: list[tuple[str, dict]]) -> list[Outgoing]:
+        """The mails the transition's effects ask for. The engine adds a batch's together
+        (engine._record), with keys that name events its transaction just wrote."""
         kinds = [e for k, e in effects if k == "notify"]
         if not kinds:
-            return 0
+            return []
         day = event["at"].date()
         directory = self.directory(session, day, row.get("directory_stamp", UNREAD))
         items: list[Outgoing] = []
@@ -84,8 +85,7 @@ class Notifier:
                 items.append(Outgoing(key=f"event:{event['id']}:{email.lower()}", kind=effect["kind"],
                                       recipient=format_recipient(name, email), context=mail,
                                       event_id=event["id"], assignment_id=row["id"]))
-        # The keys name the event this transaction just wrote: none can exist yet.
-        return enqueue(session, items, new_keys=True, created_at=event["at"])
+        return items
 
     def _context(self, session: Session, row: dict[str, Any], event: dict[str, Any],
                  directory: Directory) -> dict[str, Any]:
