@@ -26,6 +26,7 @@ from workflow.ledger.lights import LABELS as LIGHT_LABELS
 
 from web import lib, store
 from web.auth import COOKIE, PRE_COOKIE, Visitor, check_csrf, core, is_https, page_user
+from web.writing import run_write
 
 # The pages' Content-Security-Policy (web/app.py sets it on every response; the ledger page
 # adds the hashes of its inline styles).
@@ -144,7 +145,7 @@ async def login(request: Request) -> Response:
     except NotAuthenticated as exc:
         return _back(request, "/login?next=" + urllib.parse.quote(nxt), error=exc.message)
     hours = request.app.state.settings.session_hours
-    cookie, _ = await run_in_threadpool(store.open_session, app.engine(), person.id, person.token_hash, hours)
+    cookie, _ = await run_write(request, store.open_session, app.engine(), person.id, person.token_hash, hours)
     response = RedirectResponse(url(request, nxt), status_code=303)
     response.set_cookie(COOKIE, cookie, httponly=True, samesite="strict", secure=is_https(request),
                         path=url(request, "/") , max_age=hours * 3600)
@@ -217,7 +218,7 @@ async def task_action(request: Request, assignment_id: int, trigger: str,
     try:
         uploads = await _uploads(form, Path(tmp.name))
         try:
-            await run_in_threadpool(lib.transition, core(request), visitor.person, assignment_id, trigger,
+            await run_write(request, lib.transition, core(request), visitor.person, assignment_id, trigger,
                                     fields, uploads, int(version) if str(version or "").isdigit() else None)
         except (NotFound,) as exc:
             raise exc
@@ -283,7 +284,7 @@ async def review_approve(request: Request, visitor: Visitor = Depends(visitor_of
     if not ids:
         return _back(request, "/review", skipped=json.dumps([{"id": 0, "reason": "没有勾选任何事项。"}],
                                                           ensure_ascii=False), approved="0")
-    result = await run_in_threadpool(lib.bulk_approve, core(request), visitor.person, ids, None,
+    result = await run_write(request, lib.bulk_approve, core(request), visitor.person, ids, None,
                                      str(form.get("comment") or "").strip() or None)
     return _back(request, "/review", approved=str(len(result["approved"])),
                  skipped=json.dumps(result["skipped"], ensure_ascii=False) if result["skipped"] else "")
@@ -371,7 +372,7 @@ async def plans_import(request: Request, visitor: Visitor = Depends(visitor_of))
             upload = files[0]
         raw = upload.path.read_bytes()
         try:
-            result = await run_in_threadpool(lib.plan_import, core(request), visitor.person, upload,
+            result = await run_write(request, lib.plan_import, core(request), visitor.person, upload,
                                              dry_run=not confirm, year=int(year) if year.isdigit() else None)
         except DubanError as exc:
             return _back(request, "/plans", error=exc.message)
@@ -413,7 +414,7 @@ async def publish(request: Request, plan_id: int, visitor: Visitor = Depends(vis
             group = key[len("group:"):]
             resolution.setdefault("*", {})[group] = [str(v) for v in form.getlist(key) if str(v)]
     try:
-        report = await run_in_threadpool(lib.plan_publish, core(request), visitor.person, str(plan_id), resolution)
+        report = await run_write(request, lib.plan_publish, core(request), visitor.person, str(plan_id), resolution)
     except DubanError as exc:
         return _back(request, f"/plans/{plan_id}/publish", error=exc.message)
     return _back(request, "/plans", done=f"计划 {plan_id} 已下发：新建 {report['created']} 项事项，已存在 {report['existing']} 项。")
@@ -464,20 +465,20 @@ async def admin_action(request: Request, action: str, visitor: Visitor = Depends
     try:
         token = None
         if action == "user-add":
-            user, token = await run_in_threadpool(lib.user_add, app, p, get("name"), get("email"),
+            user, token = await run_write(request, lib.user_add, app, p, get("name"), get("email"),
                                                   [str(r) for r in form.getlist("roles")], get("dept"))
             shown_to = user["name"]
         elif action == "revoke":
-            await run_in_threadpool(lib.user_revoke, app, p, get("name"))
+            await run_write(request, lib.user_revoke, app, p, get("name"))
             return _back(request, "/admin", done=f"已停用{get('name')}，其令牌和网页登录已失效。")
         elif action == "rotate":
-            token = await run_in_threadpool(lib.user_rotate, app, p, get("name"))
+            token = await run_write(request, lib.user_rotate, app, p, get("name"))
             shown_to = get("name")
         elif action == "dept-add":
-            await run_in_threadpool(lib.department_add, app, p, get("name"), get("email"), get("kind") or "business")
+            await run_write(request, lib.department_add, app, p, get("name"), get("email"), get("kind") or "business")
             return _back(request, "/admin", done=f"已添加处室 {get('name')}。")
         elif action == "delegate":
-            await run_in_threadpool(lib.delegation_add, app, p, get("to"), get("from"), get("until"))
+            await run_write(request, lib.delegation_add, app, p, get("to"), get("from"), get("until"))
             return _back(request, "/admin", done=f"已授权 {get('to')} 代为办理。")
         else:
             raise NotFound("没有这个操作。")
@@ -519,7 +520,7 @@ async def mail_link_act(request: Request, secret: str, trigger: str) -> Response
     fields = {k: str(form.get(k) or "").strip() for k in ("comment",)
               if k in trigger_fields(trigger) and str(form.get(k) or "").strip()}
     try:
-        view = await run_in_threadpool(lib.link_transition, core(request), secret, trigger, fields)
+        view = await run_write(request, lib.link_transition, core(request), secret, trigger, fields)
     except DubanError as exc:
 
         return render(request, "mail_link.html", None, status=exc.http_status, error=exc.message,
