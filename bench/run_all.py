@@ -122,7 +122,9 @@ def main() -> None:
            "## Output of each script", "",
            *[line for s in order for line in sections.get(s, kept_sections.get(s, []))]]
     Path(args.out).write_text("\n".join(doc) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}: {len(rows)} figures, {len(missed)} missed, {len(failed)} failed scripts")
+    fresh = sum(len(r) for r in rows.values())
+    print(f"wrote {args.out}: {fresh} figures from {len(rows)} scripts run now ({len(all_rows)} in all), "
+          f"{len(missed)} missed, {len(failed)} failed scripts")
 
 
 def _kept(path: Path, rerun: list[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
