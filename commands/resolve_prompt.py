@@ -88,13 +88,13 @@ def _ask_group(prompt: Prompt, group: "PendingGroup", departments: list, resolut
         prompt.tell(f"  第 {seq} 项（{RESPONSIBILITY_ROLES.get(role, role)}）：{clip(requirement, 60)}")
     several = len(group.tasks) > 1
     hint = f"；输入“{EACH}”则每项分别指定" if several else ""
-    names = _ask_departments(prompt, f"“{group.name}”指哪些处室?请输入编号或名称，用空格、顿号或逗号分隔{hint}：\n> ",
+    names = _ask_departments(prompt, f"“{group.name}”指哪些处室？请输入编号或名称，用空格、顿号或逗号分隔{hint}：\n> ",
                              departments, allow_each=several)
     if names is not None:
         resolution.setdefault("*", {})[group.name] = names
         return
     for seq, requirement, _ in group.tasks:
-        answer = _ask_departments(prompt, f"第 {seq} 项（{clip(requirement, 30)}）的“{group.name}”指哪些处室?\n> ",
+        answer = _ask_departments(prompt, f"第 {seq} 项（{clip(requirement, 30)}）的“{group.name}”指哪些处室？\n> ",
                                   departments, allow_each=False)
         resolution.setdefault(str(seq), {})[group.name] = answer or []
 
@@ -137,7 +137,7 @@ def offer_to_save(prompt: Prompt, resolution: "Resolution") -> Path | None:
     from workflow.plans.publish import save_resolution
 
     while True:
-        answer = prompt.ask("\n保存以上指定，供下次用 --resolve 使用?请输入文件名（如 resolve.yaml），直接回车不保存：\n> ")
+        answer = prompt.ask("\n保存以上指定，供下次用 --resolve 使用？请输入文件名（如 resolve.yaml），直接回车不保存：\n> ")
         if not answer:
             return None
         path = Path(answer).expanduser()
@@ -147,7 +147,7 @@ def offer_to_save(prompt: Prompt, resolution: "Resolution") -> Path | None:
         if path.is_dir():
             prompt.tell(f"{path} 是目录，请输入文件名。")
             continue
-        if path.exists() and prompt.ask(f"文件 {path} 已存在，覆盖吗?(y/N):").lower() not in ("y", "yes", "是"):
+        if path.exists() and prompt.ask(f"文件 {path} 已存在，覆盖吗？（y/N）：").lower() not in ("y", "yes", "是"):
             continue
         try:
             save_resolution(resolution, path)

@@ -70,7 +70,7 @@ def replay(app: App, folder) -> None:
           f"  export DUBAN_TOKEN=$(cat {tokens / '李敏'})\n"
           f"  duban --db {folder / 'duban.db'} --today 2021-12-31 task list --overdue\n"
           f"  duban --db {folder / 'duban.db'} task history 1\n"
-          f"网页：duban --db {folder / 'duban.db'} --today 2021-12-31 serve，在浏览器打开 http://127.0.0.1:8080/ ,"
+          f"网页：duban --db {folder / 'duban.db'} --today 2021-12-31 serve，在浏览器打开 http://127.0.0.1:8080/ ，"
           f"粘贴 {tokens / '李敏'} 中的令牌，以审核人李敏的身份登录。")
 
 
