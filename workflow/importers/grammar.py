@@ -221,7 +221,7 @@ def _parse_clause(clause: str, default_role: str) -> tuple[list[Responsibility],
     responsibilities: list[Responsibility] = []
     for name, own_role, truncated in names:
         if truncated:
-            warnings.append(f"“{depts_text}”以“等”结尾,名单可能未列全,请核对")
+            warnings.append(f"“{depts_text}”以“等”结尾，名单可能未列全，请核对")
         for role in (own_role,) if own_role else roles:
             responsibilities.append(Responsibility(name, role, is_group_name(name)))
     return responsibilities, has_role or any(own for _, own, _ in names), warnings

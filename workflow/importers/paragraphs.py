@@ -177,8 +177,8 @@ def _document_rule(text: str, result: ParaResult) -> list[Responsibility] | None
     parsed = grammar.parse_cell(match["depts"])
     if not parsed.responsibilities:
         return None
-    result.warnings.append(f"文件写明“{_short(match[0])}”:其后各项任务都加上了"
-                           f"{'、'.join(r.department for r in parsed.responsibilities)}(落实),请核对")
+    result.warnings.append(f"文件写明“{_short(match[0])}”：其后各项任务都加上了"
+                           f"{'、'.join(r.department for r in parsed.responsibilities)}（落实），请核对")
     return parsed.responsibilities
 
 
@@ -229,7 +229,7 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
                 chapter, section = _strip_marker(text).rstrip("。"), None
                 chapter_rule = _chapter_rule(chapter)
                 if chapter_rule:
-                    result.warnings.append(f"“{chapter}”:其下各项任务都由{'、'.join(r.department for r in chapter_rule)}"
+                    result.warnings.append(f"“{chapter}”：其下各项任务都由{'、'.join(r.department for r in chapter_rule)}"
                                            f"{'牵头' if chapter_rule[0].role == 'lead' else '负责'}")
             elif item.marker == "paren" and _is_heading(text):
                 section = _strip_marker(text).rstrip("。")
@@ -242,19 +242,19 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
                 pending_untasked.append(item)
             continue
         for untasked in pending_untasked:
-            result.warnings.append(f"“{_short(_strip_marker(untasked.text))}”没有写明责任单位,未作为任务导入,请核对")
+            result.warnings.append(f"“{_short(_strip_marker(untasked.text))}”没有写明责任单位，未作为任务导入，请核对")
         pending_untasked = []
         if not result.tasks:
             result.start = item.line
         if item.unreadable:
-            result.warnings.append(f"“{_short(item.unreadable)}”中有无法识别的单位,已忽略,请核对")
+            result.warnings.append(f"“{_short(item.unreadable)}”中有无法识别的单位，已忽略，请核对")
         if item.labels:
             requirement = _strip_marker(text).strip()
             _add(result, item, requirement, item.labels, item.label_warnings, chapter, section, rule)
             continue
         if first_leads and not announced:
             announced = True
-            result.warnings.append("文件规定“列第一位者为牵头部门”:各项任务所列第一个单位为牵头,其余为配合")
+            result.warnings.append("文件规定“列第一位者为牵头部门”：各项任务所列第一个单位为牵头，其余为配合")
         position = 0
         body = _strip_marker(text)
         offset = len(text) - len(body)
@@ -276,11 +276,11 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
     if last_by_rule is not None and result.tasks[-1] is last_by_rule and not last_by_rule.requirement.endswith(
             ("。", ";", ";", ".", "!", "!")):
         result.tasks.pop()  # the page stops inside the last task
-        result.warnings.append(f"最后一项“{_short(last_by_rule.requirement)}”不完整,已舍弃")
+        result.warnings.append(f"最后一项“{_short(last_by_rule.requirement)}”不完整，已舍弃")
     if not result.tasks:
         return None
     for untasked in pending_untasked:
-        message = f"最后一项“{_short(_strip_marker(untasked.text))}”不完整(没有责任单位),已舍弃"
+        message = f"最后一项“{_short(_strip_marker(untasked.text))}”不完整（没有责任单位），已舍弃"
         result.warnings.append(message)
     return result
 
