@@ -26,8 +26,8 @@ _MARKER_RE = re.compile(
     r"(?P<chinese>[一二三四五六七八九十]{1,3})\s*[、.．])\s*")
 _LABEL_RE = re.compile(
     r"^\s*(?P<label>(?:主要|牵头)?(?:牵头|责任|配合|协作|协办|参与|主责|承办|落实)(?:单位|部门|处室|科室|股室|领导))"
-    r"\s*[::]\s*(?P<depts>.*)$")
-_RULE_RE = re.compile(r"以下(?:各项|所有)?(?:任务|工作)?(?:均需|均由|均要|都需|需)(?P<depts>[^,,。;;]+?)"
+    r"\s*[:：]\s*(?P<depts>.*)$")
+_RULE_RE = re.compile(r"以下(?:各项|所有)?(?:任务|工作)?(?:均需|均由|均要|都需|需)(?P<depts>[^,，。;；]+?)"
                       r"(?:负责|参照)?落实")
 _CHAPTER_RULE_RE = re.compile(r"^(?P<depts>.+?)(?P<role>牵头|负责|主办)的?(?:工作|任务|事项)?(?:[(（][^()（）]*[)）])?$")
 MAX_HEADING = 40
@@ -58,8 +58,8 @@ def label_role(label: str) -> str:
     return "implement"
 
 
-_FIRST_LEADS_RE = re.compile(r"[。;;,,]?\s*(?:排?列第一位(?:的|者)?(?:单位|部门)?为牵头(?:单位|部门)?|"
-                             r"排名第一的为牵头(?:单位|部门)?)[^。;;]*")
+_FIRST_LEADS_RE = re.compile(r"[。;；,，]?\s*(?:排?列第一位(?:的|者)?(?:单位|部门)?为牵头(?:单位|部门)?|"
+                             r"排名第一的为牵头(?:单位|部门)?)[^。;；]*")
 
 
 def responsibility_groups(text: str, first_leads: bool = False) -> list[tuple[int, int, list[Responsibility], list[str]]]:
@@ -93,7 +93,7 @@ def _parse_inline(inner: str, first_leads: bool = False) -> tuple[list[Responsib
         return None
     plain = to_simplified(inner)
     if first_leads or has_first_leads_rule(plain):
-        names = grammar.parse_cell(_FIRST_LEADS_RE.sub("", plain).strip(" 。;;,,"))
+        names = grammar.parse_cell(_FIRST_LEADS_RE.sub("", plain).strip(" 。;；,，"))
         if names.responsibilities and not names.has_role_word and names.clean and not names.note:
             first, *rest = names.responsibilities
             return ([Responsibility(first.department, "lead", first.group),
@@ -110,7 +110,7 @@ def _label_line(line: str) -> tuple[list[Responsibility], list[str]] | None:
     match = _LABEL_RE.match(line)
     if not match:
         return None
-    parsed = grammar.parse_cell(match["depts"].strip().rstrip("。;;"), label_role(to_simplified(match["label"])))
+    parsed = grammar.parse_cell(match["depts"].strip().rstrip("。;；"), label_role(to_simplified(match["label"])))
     return parsed.responsibilities, parsed.warnings
 
 
@@ -259,7 +259,7 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
         body = _strip_marker(text)
         offset = len(text) - len(body)
         for number, (start, end, responsibilities, warnings) in enumerate(groups):
-            piece = text[max(position, offset):start].strip(" ,,;;")
+            piece = text[max(position, offset):start].strip(" ,，;；")
             if number == 0 and len(groups) > 1:
                 head, sep, rest = piece.partition("。")
                 if sep and rest.strip() and len(head) <= MAX_HEADING:
@@ -267,14 +267,14 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
             if piece:
                 _add(result, item if number == 0 else None, piece, responsibilities, warnings, chapter, section, rule)
             position = end
-        tail = text[position:].strip(" 。.,,;;")
+        tail = text[position:].strip(" 。.,，;；")
         new_rule = _document_rule(tail, result) if tail else None
         if new_rule:
             rule = new_rule
         elif tail:
             pending_untasked.append(_Item(item.marker, None, tail, item.line))
     if last_by_rule is not None and result.tasks[-1] is last_by_rule and not last_by_rule.requirement.endswith(
-            ("。", ";", ";", ".", "!", "!")):
+            ("。", ";", "；", ".", "!", "！", "?", "？")):
         result.tasks.pop()  # the page stops inside the last task
         result.warnings.append(f"最后一项“{_short(last_by_rule.requirement)}”不完整，已舍弃")
     if not result.tasks:
