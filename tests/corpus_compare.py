@@ -7,6 +7,10 @@ due (null: the plan's or the year's end applies), ongoing, recurrence, and `cut_
 when the copy ends mid-task (the importer must then say it dropped that task).
 `ambiguous_seqs` lists tasks whose roles the text does not settle: there the departments
 must be right and a doubt must mark the task's responsibilities.
+
+The documents were stored with ASCII punctuation (the crawl normalised it); offices write
+，：；（）. `full_width` gives a document back that form, and `plan_differences` says where
+its plan differs from the ASCII original's beyond that punctuation.
 """
 from __future__ import annotations
 
@@ -19,6 +23,9 @@ from typing import Any
 CORPUS = Path(__file__).resolve().parent / "corpus"
 _TASK_NUMBER_RE = re.compile(r"^\d{1,3}[.、．](?!\d)")  # '1.开展…': the number is the task's seq
 DEFAULT_YEAR = 2021  # --year for a document whose expected year is null (it names none)
+FULL_WIDTH = str.maketrans({",": "\uff0c", ":": "\uff1a", ";": "\uff1b", "(": "\uff08", ")": "\uff09"})
+HALF_WIDTH = str.maketrans({full: half for half, full in ((",", "\uff0c"), (":", "\uff1a"), (";", "\uff1b"),
+                                                          ("(", "\uff08"), (")", "\uff09"))})
 
 
 @dataclass
@@ -82,8 +89,45 @@ def responsibility_set(items: Any) -> set[tuple[str, str, bool]]:
             for r in items or []}
 
 
-def check(document: Path) -> DocCheck:
-    """Import `document` with the library and compare it with its expected file."""
+def year_of(document: Path) -> int:
+    """The --year a document is imported with."""
+    return load_expected(document).get("year") or DEFAULT_YEAR
+
+
+def full_width(text: str) -> str:
+    """The text as offices write it: every ASCII , : ; ( ) full-width (URLs and times too,
+    as a document typed in a Chinese input method has them)."""
+    return text.translate(FULL_WIDTH)
+
+
+def plan_differences(ascii_plan: Any, other: Any) -> list[str]:
+    """Where `other` (the same document in another punctuation or format) differs from
+    `ascii_plan`: every field of the plan, its tasks, warnings and doubts compared with
+    , : ; ( ) in one form on both sides. Empty when they are the same plan."""
+    import dataclasses
+
+    def half(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.translate(HALF_WIDTH)
+        if isinstance(value, dict):
+            return {k: half(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [half(v) for v in value]
+        return value
+
+    want, got = half(dataclasses.asdict(ascii_plan)), half(dataclasses.asdict(other))
+    problems = [f"{key}: {want[key]!r} != {got[key]!r}" for key in want if key != "tasks" and want[key] != got[key]]
+    want_seqs, got_seqs = [t["seq"] for t in want["tasks"]], [t["seq"] for t in got["tasks"]]
+    if want_seqs != got_seqs:
+        problems.append(f"task seqs {got_seqs} != {want_seqs}")
+    for a, b in zip(want["tasks"], got["tasks"]):
+        problems += [f"task {a['seq']} {key}: {b[key]!r} != {a[key]!r}" for key in a if a[key] != b[key]]
+    return problems
+
+
+def check(document: Path, source: Path | None = None) -> DocCheck:
+    """Import `document` (or `source`, another form of it) with the library and compare it
+    with the document's expected file."""
     from workflow.errors import BadInput
     from workflow.importers import load_plan
 
@@ -91,7 +135,7 @@ def check(document: Path) -> DocCheck:
     wanted = expected.get("tasks") or []
     result = DocCheck(document.stem, len(wanted))
     try:
-        plan = load_plan(document, year=expected.get("year") or DEFAULT_YEAR)
+        plan = load_plan(source or document, year=expected.get("year") or DEFAULT_YEAR)
     except BadInput as exc:
         result.problems.append(f"refused: {exc}")
         result.tasks = [TaskCheck(int(t["seq"]), False, False, False, ["not imported"]) for t in wanted]

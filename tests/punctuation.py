@@ -13,7 +13,15 @@ comments and layout stay as they are. Skipped: whatever is inside {...} (f-strin
 expressions and format specs, YAML/JSON examples), raw strings, literals passed to the `re` module (patterns that match
 users' documents), docstrings written in English (developer notes), and lines marked
 `# ascii-punct` (user or document text kept as written).
-The importers (workflow/importers/) read real documents and are out of scope.
+
+The importers (workflow/importers/) read real documents: most of their strings are what
+documents say (separators, header words, grammar words, patterns) and stay as written. There
+only duban's own sentences are checked: the arguments of the calls that build a message
+(`MESSAGE_CALLS`: BadInput(...), warnings.append(...), …), the values given to a variable
+named like one (`MESSAGE_TARGETS`), and what those name in the same module (a constant,
+a local, a loop's list, a parameter's default, the return value of a function of the module),
+bar the arguments of str methods and comparisons (`s.strip(" ,，")`, `ch in "(（"`), which
+match documents.
 """
 from __future__ import annotations
 
@@ -37,12 +45,160 @@ def _is_cjk(ch: str) -> bool:
 
 
 def scope() -> list[Path]:
-    """The Python files whose strings are duban's own messages, help and output."""
+    """The Python files whose strings are duban's own messages, help and output (in the
+    importers only the message-building expressions: `messages_only`)."""
     files = [ROOT / "cli.py"]
     for folder in ("commands", "workflow", "states", "web"):
         files += sorted((ROOT / folder).rglob("*.py"))
     files += sorted((ROOT / "notifications").glob("*.py"))
-    return [f for f in files if "importers" not in f.parts]
+    return files
+
+
+def messages_only(path: Path) -> bool:
+    return "importers" in path.parts
+
+
+# What builds a sentence for a reader in the importers: a call (by its name, or the last
+# part of its receiver and its method), or only some keywords of a call.
+MESSAGE_CALLS = {"BadInput", "Doubt", "Mark", "Comment", "decode_bytes", "sheet.cell",
+                 "warnings.append", "warnings.extend", "parts.append", "notes.append",
+                 "remarks.append", "nested.append", "lines.append"}
+MESSAGE_KEYWORDS = {"DataValidation": {"error", "errorTitle", "prompt", "promptTitle"}}
+MESSAGE_TARGETS = {"warnings", "message", "lines"}
+# Calls whose string arguments match text rather than say something.
+_MATCHING = {"strip", "lstrip", "rstrip", "split", "rsplit", "partition", "rpartition", "replace",
+             "startswith", "endswith", "find", "rfind", "index", "rindex", "count", "translate",
+             "maketrans", "removeprefix", "removesuffix"}
+
+# Calls whose arguments are part of what they return ("、".join(names), enumerate(NOTES)).
+_PASSING = {"join", "format", "enumerate", "list", "tuple", "sorted", "reversed", "zip", "str", "set",
+            "dict", "next", "iter"}
+
+
+def _callee(func: ast.AST) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        owner = func.value
+        base = owner.id if isinstance(owner, ast.Name) else owner.attr if isinstance(owner, ast.Attribute) else ""
+        return f"{base}.{func.attr}"
+    return ""
+
+
+def _target_names(target: ast.AST) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Attribute):
+        return [target.attr]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for t in target.elts for n in _target_names(t)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []
+
+
+def _bindings(body: ast.AST) -> dict[str, list[ast.AST]]:
+    """name -> the expressions it is given in `body` (not inside nested functions):
+    assignments, loop and comprehension lists, a parameter's default."""
+    found: dict[str, list[ast.AST]] = {}
+
+    def bind(target: ast.AST, value: ast.AST | None) -> None:
+        for name in _target_names(target):
+            if value is not None:
+                found.setdefault(name, []).append(value)
+
+    if isinstance(body, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        args = body.args
+        positional = [*args.posonlyargs, *args.args]
+        for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
+            bind(ast.Name(arg.arg), default)
+        for arg, default in zip(args.kwonlyargs, args.kw_defaults):
+            bind(ast.Name(arg.arg), default)
+    todo = list(ast.iter_child_nodes(body))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                bind(target, node.value)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+            bind(node.target, node.value)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            bind(node.target, node.iter)
+        todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
+Span = tuple[tuple[int, int], tuple[int, int]]
+
+
+def _span(node: ast.AST) -> Span:
+    return (node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset)
+
+
+def message_spans(tree: ast.AST) -> tuple[list[Span], list[Span]]:
+    """(within, except): the spans of the expressions that build one of duban's sentences
+    (see the module's docstring), and the spans inside them that match documents. A string
+    token is checked when it starts within the first and not within the second."""
+    functions = {node.name: node for node in ast.walk(tree)
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    module = _bindings(tree)
+    local = {name: _bindings(node) for name, node in functions.items()}
+    enclosing: dict[int, str] = {}
+    for name, node in functions.items():  # outer functions first: inner ones overwrite
+        for sub in ast.walk(node):
+            enclosing[id(sub)] = name
+
+    seeds: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            callee = _callee(node.func)
+            tail = callee.split(".")[-1]
+            if callee in MESSAGE_CALLS:
+                seeds += [*node.args, *(k.value for k in node.keywords)]
+            seeds += [k.value for k in node.keywords if k.arg in MESSAGE_KEYWORDS.get(tail, ())]
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(set(_target_names(t)) & MESSAGE_TARGETS for t in targets):
+                seeds.append(node.value)
+
+    within: list[Span] = []
+    matching: list[Span] = []
+    seen: set[int] = set()
+    todo = [(seed, enclosing.get(id(seed))) for seed in seeds]
+    while todo:
+        expr, where = todo.pop()
+        if id(expr) in seen:
+            continue
+        seen.add(id(expr))
+        within.append(_span(expr))
+        walk = [expr]
+        while walk:
+            node = walk.pop()
+            if isinstance(node, ast.Compare):
+                matching.append(_span(node))
+                continue
+            if isinstance(node, ast.Call):
+                name = _callee(node.func)
+                if name.split(".")[-1] in _MATCHING or name.startswith("re."):
+                    matching.append(_span(node))
+                    continue
+                if isinstance(node.func, ast.Name) and node.func.id in functions:
+                    fn = functions[node.func.id]  # what it returns is part of the sentence
+                    todo += [(r.value, fn.name) for r in ast.walk(fn)
+                             if isinstance(r, ast.Return) and r.value is not None]
+                    continue
+                if name.split(".")[-1] not in _PASSING:  # its arguments are its input, not text
+                    continue
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                scope_names = local.get(where, {}) if where else {}
+                if node.id in scope_names:
+                    todo += [(v, where) for v in scope_names[node.id]]
+                else:
+                    todo += [(v, None) for v in module.get(node.id, [])]
+            walk.extend(ast.iter_child_nodes(node))
+    return within, matching
 
 
 def fix_text(text: str, skip: set[int] | None = None) -> str:
@@ -157,9 +313,12 @@ def _regex_lines(tree: ast.AST) -> set[tuple[int, int]]:
     return spots
 
 
-def fix_source(source: str) -> str:
+def fix_source(source: str, messages_only: bool = False) -> str:
+    """`source` with its string literals fixed; with `messages_only` (the importers) only
+    those of the expressions that build a message (`message_spans`)."""
     tree = ast.parse(source)
     regex = _regex_lines(tree) | _english_docstrings(tree)
+    within, matching = message_spans(tree) if messages_only else ([], [])
     lines = source.splitlines(keepends=True)
     offsets = [0]
     for line in lines:
@@ -170,6 +329,9 @@ def fix_source(source: str) -> str:
             continue
         (row, col), (erow, ecol) = tok.start, tok.end
         if (row, col) in regex or any(MARKER in lines[r - 1] for r in range(row, erow + 1)):
+            continue
+        if messages_only and (not any(a <= tok.start < b for a, b in within)
+                              or any(a <= tok.start < b for a, b in matching)):
             continue
         fixed = fix_literal(tok.string)
         if fixed != tok.string:
@@ -182,7 +344,7 @@ def fix_source(source: str) -> str:
 def scan(path: Path) -> list[tuple[int, str]]:
     """(line, literal) of every string literal that `fix_source` would change."""
     source = path.read_text(encoding="utf-8")
-    fixed = fix_source(source)
+    fixed = fix_source(source, messages_only(path))
     if fixed == source:
         return []
     out = []
@@ -201,7 +363,7 @@ def main(argv: list[str]) -> int:
         for number, line in problems:
             print(f"{path.relative_to(ROOT)}:{number}: {line}")
         if fix and problems:
-            path.write_text(fix_source(path.read_text(encoding="utf-8")), encoding="utf-8")
+            path.write_text(fix_source(path.read_text(encoding="utf-8"), messages_only(path)), encoding="utf-8")
     print(f"{found} line(s) {'fixed' if fix else 'to fix'}", file=sys.stderr)
     return 1 if found and not fix else 0
 

@@ -201,7 +201,7 @@ def test_utf8_saved_again_through_latin1_is_named() -> None:
 
 
 def test_nul_in_a_notice_is_refused(tmp_path: Path) -> None:
-    assert "空字符(NUL)" in refused(write(tmp_path, NOTICE.replace("推进", "推\x00进")))
+    assert "空字符（NUL）" in refused(write(tmp_path, NOTICE.replace("推进", "推\x00进")))
 
 
 def test_unquoted_impossible_date_and_huge_seq_and_top_level_list() -> None:

@@ -71,7 +71,7 @@ def test_docx_with_merged_cells(tmp_path: Path, line_breaks: bool) -> None:
     assert t3.recurrence == "quarterly"
     assert t4.due == dt.date(2021, 12, 31)
     assert [(r.department, r.role) for r in t4.responsibilities] == [("办公室", "lead"), ("科监处", "lead")]
-    assert plan.warnings == ["第 3 行未写落实处室,沿用第 2 行(合并单元格)"]
+    assert plan.warnings == ["第 3 行未写落实处室，沿用第 2 行（合并单元格）"]
 
 
 def test_docx_two_level_header_and_heading_rows(tmp_path: Path) -> None:
@@ -134,8 +134,8 @@ def test_xlsx_with_merged_ranges_and_typed_cells(tmp_path: Path) -> None:
     assert t4.chapter == "二、加强平台建设" and t4.due == dt.date(2022, 12, 31)
     assert [(r.department, r.role) for r in t4.responsibilities] == [("科监处", "lead")]
     assert plan.warnings == [
-        "第 3 行未写落实处室,沿用第 2 行(合并单元格)",
-        "表格中的“注:牵头处室对任务完成情况负总责。”不是任务行(没有具体要求和落实处室),已忽略",
+        "第 3 行未写落实处室，沿用第 2 行（合并单元格）",
+        "表格中的“注:牵头处室对任务完成情况负总责。”不是任务行（没有具体要求和落实处室），已忽略",
     ]
 
 

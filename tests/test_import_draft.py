@@ -34,7 +34,7 @@ def doubtful() -> Plan:
     plan = seed()
     plan.tasks[4].responsibilities = []  # task 5: no department recognised
     plan.doubts = [Doubt("完成时限“下半年”理解为 12 月 31 日", 24, "due"),
-                   Doubt("这一行与表头对不齐,具体要求可能不完整", 12, None)]
+                   Doubt("这一行与表头对不齐，具体要求可能不完整", 12, None)]
     return plan
 
 
@@ -52,7 +52,7 @@ def test_a_plan_whose_tasks_all_have_departments_imports_with_soft_doubts_as_war
     plan = seed()
     plan.doubts = [Doubt("完成时限“下半年”理解为 12 月 31 日", 24, "due")]
     assert check_importable(plan, SEED) is plan
-    assert "第 24 项任务:完成时限“下半年”理解为 12 月 31 日" in plan.warnings
+    assert "第 24 项任务：完成时限“下半年”理解为 12 月 31 日" in plan.warnings
 
 
 def test_a_task_without_departments_is_refused_naming_the_draft_command() -> None:
@@ -61,7 +61,7 @@ def test_a_task_without_departments_is_refused_naming_the_draft_command() -> Non
     message = info.value.message
     assert message.count("。") == 1 and message.endswith("。")
     assert "第 5 项任务没有识别出落实处室" in message
-    assert "第 12 项任务需要核对(这一行与表头对不齐" in message
+    assert "第 12 项任务需要核对（这一行与表头对不齐" in message
     assert "duban plan import '下载/分工 方案.docx' --draft 草稿.xlsx" in message
 
 
@@ -76,10 +76,10 @@ def test_a_doubt_about_the_departments_of_a_task_that_has_some_is_a_warning() ->
 def test_a_dropped_row_blocks() -> None:
     plan = seed()
     plan.tasks.pop()
-    plan.doubts = [Doubt("第 28 行不完整,已舍弃")]
+    plan.doubts = [Doubt("第 28 行不完整，已舍弃")]
     with pytest.raises(BadInput) as info:
         check_importable(plan, SEED)
-    assert "有一处需要核对(第 28 行不完整,已舍弃)" in info.value.message and "--draft" in info.value.message
+    assert "有一处需要核对（第 28 行不完整，已舍弃）" in info.value.message and "--draft" in info.value.message
 
 
 def test_a_task_without_departments_that_no_doubt_mentions_is_still_caught() -> None:
@@ -101,12 +101,12 @@ def yaml_draft(tmp_path: Path, plan: Plan) -> Path:
 
 def test_yaml_draft_marks_the_line_of_each_doubtful_field(tmp_path: Path) -> None:
     lines = yaml_draft(tmp_path, doubtful()).read_text("utf-8").splitlines()
-    marked = {k: line for k, line in enumerate(lines, 1) if "# 请核对:" in line}
+    marked = {k: line for k, line in enumerate(lines, 1) if "# 请核对：" in line}
     assert len(marked) == 3
     texts = list(marked.values())
-    assert texts[0].startswith("  responsibilities: []  # 请核对:未识别出落实处室")
-    assert texts[1].startswith("- seq: 12  # 请核对:这一行与表头对不齐")
-    assert texts[2].startswith("  due: \"2021-12-31\"  # 请核对:完成时限“下半年”理解为 12 月 31 日")
+    assert texts[0].startswith("  responsibilities: []  # 请核对：未识别出落实处室")
+    assert texts[1].startswith("- seq: 12  # 请核对：这一行与表头对不齐")
+    assert texts[2].startswith("  due: \"2021-12-31\"  # 请核对：完成时限“下半年”理解为 12 月 31 日")
     # each comment is on the line of the task it concerns
     for k, seq in zip(marked, (5, 12, 24)):
         above = next(line for line in reversed(lines[:k]) if line.startswith("- seq:"))
@@ -118,7 +118,7 @@ def test_unedited_yaml_draft_is_refused_pointing_at_the_line(tmp_path: Path) -> 
     line = next(k for k, text in enumerate(path.read_text("utf-8").splitlines(), 1) if "responsibilities: []" in text)
     with pytest.raises(BadInput) as info:
         load_plan(path)
-    assert "第 5 项任务没有落实处室" in info.value.message and f"(见第 {line} 行)" in info.value.message
+    assert "第 5 项任务没有落实处室" in info.value.message and f"（见第 {line} 行）" in info.value.message
 
 
 def test_yaml_draft_corrected_by_the_office_imports_as_meant(tmp_path: Path) -> None:
@@ -159,7 +159,7 @@ def test_xlsx_draft_marks_each_doubtful_cell_yellow_with_a_comment(tmp_path: Pat
                 (_row_of(sheet, 24), COLUMNS.index("完成时限") + 1)}
     assert yellow == expected
     for r, c in expected:
-        assert sheet.cell(r, c).comment.text.startswith("请核对:")
+        assert sheet.cell(r, c).comment.text.startswith("请核对：")
     assert "未识别出落实处室" in sheet.cell(_row_of(sheet, 5), 4).comment.text
     assert "核对清单" in book.sheetnames
 
@@ -169,7 +169,7 @@ def test_unedited_xlsx_draft_is_refused_naming_the_row(tmp_path: Path) -> None:
     row = _row_of(openpyxl.load_workbook(path)[SHEET], 5)
     with pytest.raises(BadInput) as info:
         load_plan(path)
-    assert f"第 {row} 行(序号 5)没有填写处室" in info.value.message
+    assert f"第 {row} 行（序号 5）没有填写处室" in info.value.message
 
 
 def test_xlsx_draft_with_the_yellow_cells_fixed_imports_as_meant(tmp_path: Path) -> None:
@@ -250,4 +250,4 @@ def test_a_task_dropped_by_junk_after_the_table_is_loud(tmp_path: Path) -> None:
     draft = tmp_path / "草稿.yaml"
     done = cli_helpers.run("plan", "import", str(path), "--draft", str(draft), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "# 请核对:第 28 行不完整" in draft.read_text("utf-8")
+    assert "# 请核对：第 28 行不完整" in draft.read_text("utf-8")

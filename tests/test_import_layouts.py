@@ -61,7 +61,7 @@ def test_pipe_rows_that_lack_the_chapter_cell_and_the_deadline_cell() -> None:
     assert plan.tasks[0].recurrence == "quarterly"
     assert plan.tasks[2].due == dt.date(2021, 7, 31)  # 2021年8月前
     assert plan.tasks[3].due == dt.date(2021, 7, 31)  # merged with row 3
-    assert plan.warnings == ["第 4 行未写完成时限,沿用第 3 行(合并单元格)"]
+    assert plan.warnings == ["第 4 行未写完成时限，沿用第 3 行（合并单元格）"]
 
 
 def test_traditional_characters() -> None:
@@ -88,7 +88,7 @@ def test_rows_without_a_seq_column_are_numbered() -> None:
 def test_page_that_stops_mid_row() -> None:
     plan = load("truncated.txt")
     assert [t.seq for t in plan.tasks] == [1, 2]
-    assert "第 3 行不完整,已舍弃" in plan.warnings
+    assert "第 3 行不完整，已舍弃" in plan.warnings
     assert (plan.distribute_by, plan.due) == (dt.date(2021, 9, 30), dt.date(2021, 11, 30))
     assert plan.tasks[1].recurrence == "half_yearly"
 
@@ -158,20 +158,20 @@ def test_rows_numbered_with_a_gap_are_kept_and_warned() -> None:
     text = "某局2021年工作方案\n序号|具体要求|责任单位\n1|公开预算。|装财处负责。\n3|公开决算。|装财处负责。"
     plan = parse_plan_text(text)
     assert [t.seq for t in plan.tasks] == [1, 3]
-    assert plan.warnings == ["序号不连续,缺少第 2 行,请核对是否漏行"]
+    assert plan.warnings == ["序号不连续，缺少第 2 行，请核对是否漏行"]
 
 
 def test_list_ending_with_deng_is_warned_with_its_row() -> None:
     text = "某局2021年工作方案\n序号|具体要求|责任单位\n1|公开预算。|装财处牵头,办公室、科监处等配合。"
     plan = parse_plan_text(text)
     assert resp(plan, 1) == [("装财处", "lead"), ("办公室", "cooperate"), ("科监处", "cooperate")]
-    assert len(plan.warnings) == 1 and plan.warnings[0].startswith("第 1 行:") and "等" in plan.warnings[0]
+    assert len(plan.warnings) == 1 and plan.warnings[0].startswith("第 1 行：") and "等" in plan.warnings[0]
 
 
 def test_unrecognised_row_deadline_is_kept_in_the_note() -> None:
     text = "某局2021年工作方案\n序号|具体要求|责任单位|完成时限\n1|公开预算。|装财处负责。|按上级要求\n2|公开决算。|装财处负责。|9月底前"
     plan = parse_plan_text(text)
-    assert plan.tasks[0].note == "完成时限:按上级要求" and plan.tasks[0].due is None
+    assert plan.tasks[0].note == "完成时限：按上级要求" and plan.tasks[0].due is None
     assert plan.tasks[1].due == dt.date(2021, 9, 30)
     assert any("按上级要求" in w for w in plan.warnings)
 

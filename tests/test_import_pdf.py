@@ -43,7 +43,7 @@ def test_scanned_pdf_is_refused_as_a_scan(tmp_path: Path) -> None:
     with pytest.raises(BadInput) as info:
         load_plan(OFFICE / "gz-sfj-2021-scan.pdf")
     message = info.value.message
-    assert "是扫描件(没有文字层)" in message and message.count("。") == 1
+    assert "是扫描件（没有文字层）" in message and message.count("。") == 1
 
 
 def test_broken_pdf_is_one_sentence(tmp_path: Path) -> None:

@@ -130,9 +130,9 @@ def test_trailing_instruction_is_the_note(plan: Plan) -> None:
 
 
 def test_merged_responsibility_cells_warn(plan: Plan) -> None:
-    assert "第 9 行未写落实处室,沿用第 8 行(合并单元格)" in plan.warnings
-    assert "第 11 行未写落实处室,沿用第 10 行(合并单元格)" in plan.warnings
-    assert "第 28 行未写落实处室,沿用第 27 行(合并单元格)" in plan.warnings
+    assert "第 9 行未写落实处室，沿用第 8 行（合并单元格）" in plan.warnings
+    assert "第 11 行未写落实处室，沿用第 10 行（合并单元格）" in plan.warnings
+    assert "第 28 行未写落实处室，沿用第 27 行（合并单元格）" in plan.warnings
     assert len(plan.warnings) == 3
 
 
@@ -211,5 +211,5 @@ def test_a_task_dropped_because_junk_follows_the_table_is_loud() -> None:
     text = SEED.read_text(encoding="utf-8") + "\n" + "\n".join(f"无关内容第{i}行" for i in range(2_000))
     plan = parse_plan_text(text)
     assert [t.seq for t in plan.tasks] == list(range(1, 28))
-    assert "第 28 行不完整,已舍弃" in plan.warnings
-    assert any(d.message == "第 28 行不完整,已舍弃" and d.seq is None for d in plan.doubts)
+    assert "第 28 行不完整，已舍弃" in plan.warnings
+    assert any(d.message == "第 28 行不完整，已舍弃" and d.seq is None for d in plan.doubts)

@@ -79,9 +79,10 @@ def test_submit_reads_the_summary_from_a_file_or_stdin(world, tmp_path):
 
 
 def test_no_half_width_punctuation_next_to_chinese_in_messages():
-    """Every string literal of commands/, workflow/ (bar the importers, which read real
-    documents), notifications/*.py, states/ and cli.py: ASCII ,:;() touching a Chinese
-    character is a slip (`python tests/punctuation.py --fix` rewrites them)."""
+    """Every string literal of commands/, workflow/, notifications/*.py, states/ and cli.py
+    (in workflow/importers/, which read real documents, those of the expressions that build
+    a message): ASCII ,:;() touching a Chinese character is a slip (`python
+    tests/punctuation.py --fix` rewrites them)."""
     from punctuation import scope, scan
 
     found = [f"{path.relative_to(ROOT)}:{line}: {text}" for path in scope() for line, text in scan(path)]
@@ -98,6 +99,36 @@ def test_the_scanner_knows_a_slip_from_code():
     fixed = fix_source(source)
     assert fixed.splitlines()[0] == 'x = f"计划 {plan_id} 不存在\uff1b可用 duban plan list 查看\uff08编号 {n:>3}\uff09。"'
     assert fixed.splitlines()[1:] == source.splitlines()[1:]
+
+
+def test_in_the_importers_only_the_messages_are_checked():
+    """What builds a message (a BadInput, a warning, a constant or local it names, what a
+    function of the module returns into it) is duban's sentence; separators, patterns and
+    the arguments of str methods match documents and stay as written."""
+    from punctuation import fix_source
+
+    source = ('import re\n'
+              'SEPARATORS = ",，;；"\n'
+              'HINT = "请另存为 UTF-8(或 GBK)"\n'
+              'def _where(seq):\n'
+              '    return f"第 {seq} 行(合并单元格)"\n'
+              'def read(text, warnings, seq):\n'
+              '    parts = re.split("[,;]+", text)\n'
+              '    head = text.strip(" ,，;；")\n'
+              '    if head in ("注:", "备注:"):\n'
+              '        at = f"{_where(seq)}的备注:"\n'
+              '        warnings.append(f"{at}“{head}”不是任务行,已忽略")\n'
+              '    raise BadInput(f"无法识别:{HINT}。")\n')
+    fixed = fix_source(source, messages_only=True).splitlines()
+    original = source.splitlines()
+    changed = {n for n, (a, b) in enumerate(zip(original, fixed)) if a != b}
+    assert changed == {2, 4, 9, 10, 11}, fixed
+    assert fixed[2] == 'HINT = "请另存为 UTF-8（或 GBK）"'
+    assert fixed[4] == '    return f"第 {seq} 行（合并单元格）"'
+    assert fixed[9] == '        at = f"{_where(seq)}的备注："'
+    assert fixed[10] == '        warnings.append(f"{at}“{head}”不是任务行，已忽略")'
+    assert fixed[11] == '    raise BadInput(f"无法识别：{HINT}。")'
+    assert fix_source(source) != source  # the same text outside the importers: every literal
 
 
 def test_readme_examples_use_full_width_punctuation():

@@ -105,6 +105,29 @@ def test_task_requirement_printed_once(book):
     assert [c.value for c in detail[1]] == tab.headers(tab.DETAIL_COLUMNS)
 
 
+def test_a_tasks_later_rows_are_as_high_as_what_they_print(tmp_path):
+    """A task's rows after its first print no requirement: their height follows their own
+    cells, so a department's row under a long requirement is one line high, also with the
+    longest role (技术保障) and a nine-character department."""
+    from workflow.plans.model import RESPONSIBILITY_ROLES
+
+    long = "加快形成以国务院政策问答平台为龙头、各部门协同联动、对接共享的政策问答体系。" * 3
+    depts = ["局政务公开办", "公共法律服务管理处", "科监处", "规范性文件审查处"]
+    rows = [make_row(300 + i, 9, dept, "in_progress", D(2021, 11, 30), requirement=long, role=role)
+            for i, (dept, role) in enumerate(zip(depts, ["lead", "assist", "tech", "lead"]))]
+    path = tmp_path / "台账.xlsx"
+    xlsx.write_xlsx(build_ledger(rows), path, "task")
+    ws = openpyxl.load_workbook(path)["打印版"]
+    heights = [ws.row_dimensions[r].height for r in range(2, 2 + len(rows))]
+    one_line = xlsx.row_height(1, xlsx.PRINT_SIZE)
+    assert heights[0] >= xlsx.row_height(4, xlsx.PRINT_SIZE) - 1  # the requirement's own lines
+    assert {ws.cell(r, 3).value for r in range(2, 2 + len(rows))} == set(depts)
+    assert [ws.cell(r, 2).value is not None for r in range(2, 2 + len(rows))] == [True, False, False, False]
+    assert all(abs(h - one_line) < 1 for h in heights[1:]), (heights, one_line)
+    widths = dict(tab.PRINT_LAYOUT)
+    assert all(xlsx.line_count(label, widths["职责"], xlsx.PRINT_SIZE) == 1 for label in RESPONSIBILITY_ROLES.values())
+
+
 def test_workbook_declares_its_east_asian_font(book):
     wb, _ = book
     theme = wb.loaded_theme.decode() if isinstance(wb.loaded_theme, bytes) else wb.loaded_theme

@@ -21,9 +21,9 @@ D = TypeVar("D", bound=Named)
 
 def normalise(name: str) -> str:
     """Compare names in NFKC form (full-width letters, digits and brackets as ordinary
-    ones), ignoring spaces."""
+    ones: NFKC itself turns （） into ()), ignoring spaces."""
     name = unicodedata.normalize("NFKC", name)
-    return name.replace("(", "(").replace(")", ")").replace(" ", "").replace("\u3000", "").strip()
+    return name.replace(" ", "").replace("\u3000", "").strip()
 
 
 def match_department(name: str, departments: Iterable[D], fuzzy: bool = True) -> D | None:

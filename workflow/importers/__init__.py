@@ -31,7 +31,7 @@ def load_plan(path: Path, year: int | None = None) -> Plan:
     path = Path(path)
     data = read_limited(path)
     if not data.strip():
-        raise BadInput(f"{path.name} 是空文件:请提供分工方案的文本、Word 或 Excel 文件。")
+        raise BadInput(f"{path.name} 是空文件：请提供分工方案的文本、Word 或 Excel 文件。")
     if data.startswith(b"PK"):
         return _offer_template(lambda: _load_zip(data, path, year), path)
     if data.startswith(_OLE2_MAGIC):
@@ -42,7 +42,7 @@ def load_plan(path: Path, year: int | None = None) -> Plan:
         from workflow.importers.pdf import load_pdf
 
         return _offer_template(lambda: load_pdf(data, path, year), path)
-    text = decode_bytes(data, path.name, "请提供分工方案的文本(UTF-8、GBK 或 UTF-16 编码)、Word(.docx)或 Excel(.xlsx)文件")
+    text = decode_bytes(data, path.name, "请提供分工方案的文本（UTF-8、GBK 或 UTF-16 编码）、Word（.docx）或 Excel（.xlsx）文件")
     refuse_nul(text, path.name)
     from workflow.importers import canonical
 
@@ -54,11 +54,11 @@ def load_plan(path: Path, year: int | None = None) -> Plan:
 def load_bytes(data: bytes, path: Path, year: int | None) -> Plan:
     """A .docx/.xlsx converted from an old format: read as if it were the file itself."""
     if not data.startswith(b"PK"):
-        raise BadInput(f"{path.name} 转换后不是 Word/Excel 文件:请用 Word/WPS 另存为 .docx 或 .xlsx 后再导入。")
+        raise BadInput(f"{path.name} 转换后不是 Word/Excel 文件：请用 Word/WPS 另存为 .docx 或 .xlsx 后再导入。")
     return _load_zip(data, path, year)
 
 
-TEMPLATE_OFFER = "也可以用 duban plan template --out 分工方案模板.xlsx 生成 Excel 模板,把任务填入后导入"
+TEMPLATE_OFFER = "也可以用 duban plan template --out 分工方案模板.xlsx 生成 Excel 模板，把任务填入后导入"
 _NOT_ABOUT_TASKS = ("--year", "损坏", "过大", "扫描件", "LibreOffice", "分工方案模板", "工作表“")
 
 
@@ -73,25 +73,25 @@ def _offer_template(parse: Callable[[], Plan], path: Path) -> Plan:
         message = exc.message.rstrip("。")
         if path.name not in message:
             message = f"{path.name} 中{message}"
-        raise BadInput(f"{message};{TEMPLATE_OFFER}。") from None
+        raise BadInput(f"{message}；{TEMPLATE_OFFER}。") from None
 
 
 def read_limited(path: Path, limit: int = MAX_BYTES) -> bytes:
     """The file's bytes, refusing by size first (and again while reading, for pipes)."""
     try:
         if path.is_dir():
-            raise BadInput(f"{path} 是目录,不是文件:请指定分工方案文件。")
+            raise BadInput(f"{path} 是目录，不是文件：请指定分工方案文件。")
         size = path.stat().st_size
         if size > limit:
-            raise BadInput(f"{path.name} 过大({size / 1024 / 1024:.1f} MB),计划文件最大 {limit // 1024 // 1024} MB。")
+            raise BadInput(f"{path.name} 过大（{size / 1024 / 1024:.1f} MB），计划文件最大 {limit // 1024 // 1024} MB。")
         with path.open("rb") as handle:
             data = handle.read(limit + 1)
     except FileNotFoundError:
-        raise BadInput(f"找不到文件 {path}:请检查路径。") from None
+        raise BadInput(f"找不到文件 {path}：请检查路径。") from None
     except PermissionError:
-        raise BadInput(f"没有权限读取文件 {path}:请检查文件权限。") from None
+        raise BadInput(f"没有权限读取文件 {path}：请检查文件权限。") from None
     if len(data) > limit:
-        raise BadInput(f"{path.name} 过大,计划文件最大 {limit // 1024 // 1024} MB。")
+        raise BadInput(f"{path.name} 过大，计划文件最大 {limit // 1024 // 1024} MB。")
     return data
 
 
@@ -111,14 +111,14 @@ def _load_zip(data: bytes, path: Path, year: int | None) -> Plan:
     try:
         members = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, EOFError, ValueError):
-        raise BadInput(f"{path.name} 是损坏或不完整的压缩文件(docx/xlsx):请重新保存或下载后再试。") from None
+        raise BadInput(f"{path.name} 是损坏或不完整的压缩文件（docx/xlsx）：请重新保存或下载后再试。") from None
     names = [m.filename for m in members]
     # zipfile never inflates a member past its declared size, so the declared sizes bound
     # what python-docx/openpyxl can unpack.
     unpacked = sum(m.file_size for m in members)
     if unpacked > MAX_UNPACKED:
-        raise BadInput(f"{path.name} 解压后过大({unpacked / 1024 / 1024:.0f} MB),"
-                       f"Word/Excel 文件解压后最大 {MAX_UNPACKED // 1024 // 1024} MB:请检查文件是否正常。")
+        raise BadInput(f"{path.name} 解压后过大（{unpacked / 1024 / 1024:.0f} MB），"
+                       f"Word/Excel 文件解压后最大 {MAX_UNPACKED // 1024 // 1024} MB：请检查文件是否正常。")
     if "word/document.xml" in names:
         from workflow.importers.docx import load_docx
 
@@ -127,4 +127,4 @@ def _load_zip(data: bytes, path: Path, year: int | None) -> Plan:
         from workflow.importers.xlsx import load_xlsx
 
         return load_xlsx(data, year, path.stem)
-    raise BadInput(f"{path.name} 是压缩包,但既不是 Word(.docx)也不是 Excel(.xlsx)文件:请提供分工方案本身。")
+    raise BadInput(f"{path.name} 是压缩包，但既不是 Word（.docx）也不是 Excel（.xlsx）文件：请提供分工方案本身。")

@@ -36,12 +36,12 @@ def load_canonical(text: str, year: int | None = None, source: str = "计划文�
     """Parse and validate the canonical form; `year` fills in a missing year."""
     data = _parse(text, source)
     if isinstance(data, list):
-        raise BadInput(f"{source}的顶层是列表:计划文件的顶层应为一个包含 title、year、tasks 的映射(JSON 对象),而不是列表。")
+        raise BadInput(f"{source}的顶层是列表：计划文件的顶层应为一个包含 title、year、tasks 的映射（JSON 对象），而不是列表。")
     if not isinstance(data, dict) or "tasks" not in data:
-        raise BadInput(f"{source}不是计划格式:顶层应为包含 title、year、tasks 的映射。")
+        raise BadInput(f"{source}不是计划格式：顶层应为包含 title、year、tasks 的映射。")
     if data.get("year") is None and not data.get("issued_on"):
         if year is None:
-            raise BadInput(f"{source}没有写明 year,也没有 issued_on:请在文件中写明 year,或用 --year 指定年度。")
+            raise BadInput(f"{source}没有写明 year，也没有 issued_on：请在文件中写明 year，或用 --year 指定年度。")
         data = {**data, "year": year}
     try:
         return plan_from_dict(data, source)
@@ -49,7 +49,7 @@ def load_canonical(text: str, year: int | None = None, source: str = "计划文�
         line = _line_of_error(text, data, exc.message)
         if line is None:
             raise
-        raise BadInput(f"{exc.message.rstrip('。')}(见第 {line} 行)。") from None
+        raise BadInput(f"{exc.message.rstrip('。')}（见第 {line} 行）。") from None
 
 
 def _line_of_error(text: str, data: dict, message: str) -> int | None:
@@ -95,9 +95,9 @@ def _parse(text: str, source: str) -> Any:
         try:
             return json.loads(stripped)
         except json.JSONDecodeError as exc:
-            raise BadInput(f"{source}不是有效的 JSON:第 {exc.lineno} 行第 {exc.colno} 列附近有错误({exc.msg})。") from None
+            raise BadInput(f"{source}不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列附近有错误（{exc.msg}）。") from None
         except (ValueError, RecursionError):  # an int of thousands of digits, nesting too deep
-            raise BadInput(f"{source}不是可处理的 JSON:含有位数过多的数字或嵌套过深的结构。") from None
+            raise BadInput(f"{source}不是可处理的 JSON：含有位数过多的数字或嵌套过深的结构。") from None
     import yaml
 
     from workflow.importers.yaml_load import load_yaml
@@ -107,4 +107,4 @@ def _parse(text: str, source: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行附近" if mark else "某处"
-        raise BadInput(f"{source}不是有效的 YAML:{where}格式有误,请检查缩进和冒号。") from None
+        raise BadInput(f"{source}不是有效的 YAML：{where}格式有误，请检查缩进和冒号。") from None

@@ -52,10 +52,10 @@ def decode_bytes(data: bytes, source: str = "文件", hint: str = TEXT_HINT) -> 
             break  # valid UTF-8 that reads as text is never a coincidence
     if best is None or best[0] < MIN_PLAUSIBLE:
         _refuse_known_encoding(data, source)
-        raise BadInput(f"{source} 不是可识别的文本:{hint}。")
+        raise BadInput(f"{source} 不是可识别的文本：{hint}。")
     if best_encoding == "gb18030" and not _common_enough(best[1]):
         _refuse_known_encoding(data, source)
-        raise BadInput(f"{source} 的编码无法识别(按 GBK 解读得到的是乱码):请另存为 UTF-8 编码后再试。")
+        raise BadInput(f"{source} 的编码无法识别（按 GBK 解读得到的是乱码）：请另存为 UTF-8 编码后再试。")
     return best[1]
 
 
@@ -63,7 +63,7 @@ MIN_COMMON = 0.85  # share of ideographs in GB2312 level 1 below which a GBK rea
 MIN_HAN_TO_JUDGE = 8  # fewer ideographs than this say nothing either way
 _LEVEL1: frozenset[str] | None = None
 # Encodings offices outside the mainland save in, as the sentence names them.
-_OTHER_ENCODINGS = (("big5", "Big5(繁体)"), ("shift_jis", "Shift-JIS(日文)"))
+_OTHER_ENCODINGS = (("big5", "Big5（繁体）"), ("shift_jis", "Shift-JIS（日文）"))
 
 
 def _level1() -> frozenset[str]:
@@ -108,15 +108,15 @@ def _refuse_known_encoding(data: bytes, source: str) -> None:
             except (UnicodeEncodeError, UnicodeDecodeError):
                 continue
             if plausibility(original) >= MIN_PLAUSIBLE and _common_enough(original):
-                raise BadInput(f"{source} 是被按西文编码(Latin-1/Windows-1252)误读后再次保存的 UTF-8 文本(乱码):"
-                               "请找到原始文件,或按 UTF-8 编码重新保存后再试。")
+                raise BadInput(f"{source} 是被按西文编码（Latin-1/Windows-1252）误读后再次保存的 UTF-8 文本（乱码）："
+                               "请找到原始文件，或按 UTF-8 编码重新保存后再试。")
     for encoding, label in _OTHER_ENCODINGS:
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
         if plausibility(text) >= MIN_PLAUSIBLE and common_share(text)[1] and _common_enough(text):
-            raise BadInput(f"{source} 看起来是 {label} 编码,本系统只识别 UTF-8、GBK 或 UTF-16 编码:请另存为 UTF-8 编码后再试。")
+            raise BadInput(f"{source} 看起来是 {label} 编码，本系统只识别 UTF-8、GBK 或 UTF-16 编码：请另存为 UTF-8 编码后再试。")
 
 
 def _candidates(data: bytes) -> list[str]:
@@ -134,14 +134,14 @@ def refuse_nul(text: str, source: str) -> None:
     """Raise BadInput if decoded text holds a NUL character (a damaged or binary file)."""
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
-        raise BadInput(f"{source} 第 {line} 行含有空字符(NUL),文件可能已损坏:请删除该字符或重新保存为纯文本后再试。")
+        raise BadInput(f"{source} 第 {line} 行含有空字符（NUL），文件可能已损坏：请删除该字符或重新保存为纯文本后再试。")
 
 
 def _strict(data: bytes, encoding: str, source: str) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError:
-        raise BadInput(f"{source}开头标明为 {encoding.upper()} 编码,但内容无法按该编码解读:请重新保存为 UTF-8 后再试。") from None
+        raise BadInput(f"{source}开头标明为 {encoding.upper()} 编码，但内容无法按该编码解读：请重新保存为 UTF-8 后再试。") from None
 
 
 def plausibility(text: str) -> float:

@@ -22,7 +22,7 @@ def load_docx(data: bytes, year: int | None = None, name: str | None = None) -> 
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception:  # python-docx raises assorted errors for broken packages
-        raise BadInput("Word 文件已损坏或不是有效的 .docx:请用 Word 重新保存后再试。") from None
+        raise BadInput("Word 文件已损坏或不是有效的 .docx：请用 Word 重新保存后再试。") from None
     before: list[str] = []
     after: list[str] = []
     grids: list[Grid] = []
@@ -33,12 +33,12 @@ def load_docx(data: bytes, year: int | None = None, name: str | None = None) -> 
         elif child.tag == qn("w:tbl"):
             grids.append(_grid(child, qn, len(grids) + 1, nested))
     if not grids:
-        raise BadInput("Word 文件中没有表格:分工方案应以表格列出序号、具体要求、落实处室等。")
+        raise BadInput("Word 文件中没有表格：分工方案应以表格列出序号、具体要求、落实处室等。")
     plan = plan_from_grids(grids, before, after, year=year, name=name)
     if nested:
-        plan.warnings.append(f"Word 表格中有嵌套的表格(表中表,位于{'、'.join(nested[:5])}"
-                             f"{'等' if len(nested) > 5 else ''}),其文字已并入所在单元格,"
-                             "其中的任务或处室不会单独读取:请核对这些单元格,必要时把内嵌表格改为文字。")
+        plan.warnings.append(f"Word 表格中有嵌套的表格（表中表，位于{'、'.join(nested[:5])}"
+                             f"{'等' if len(nested) > 5 else ''}），其文字已并入所在单元格，"
+                             "其中的任务或处室不会单独读取：请核对这些单元格，必要时把内嵌表格改为文字。")
     return plan
 
 

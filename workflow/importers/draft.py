@@ -74,12 +74,12 @@ def check_importable(plan: Plan, path: Path | str) -> Plan:
         first = others[0]
         task = f"第 {first.seq} 项任务" if first.seq is not None else ""
         if len(others) == 1:
-            parts.append(f"{task or '有一处'}需要核对({_clip(first.message)})")
+            parts.append(f"{task or '有一处'}需要核对（{_clip(first.message)}）")
         else:
-            parts.append(f"有 {len(others)} 处需要核对(如{task + ':' if task else ''}{_clip(first.message)})")
+            parts.append(f"有 {len(others)} 处需要核对（如{task + '：' if task else ''}{_clip(first.message)}）")
     command = f"duban plan import {_shell_word(str(path))} --draft 草稿.xlsx"
-    raise BadInput(f"{name} 中{','.join(parts)},未导入:请运行 {command} 生成草稿"
-                   f"(或 --draft 草稿.yaml),在标黄的单元格中改正后导入草稿。")
+    raise BadInput(f"{name} 中{'，'.join(parts)}，未导入：请运行 {command} 生成草稿"
+                   f"（或 --draft 草稿.yaml），在标黄的单元格中改正后导入草稿。")
 
 
 def _shell_word(text: str) -> str:
@@ -89,7 +89,7 @@ def _shell_word(text: str) -> str:
 
 
 def _warning(doubt: Doubt) -> str:
-    return f"第 {doubt.seq} 项任务:{doubt.message}" if doubt.seq is not None else doubt.message
+    return f"第 {doubt.seq} 项任务：{doubt.message}" if doubt.seq is not None else doubt.message
 
 
 def _seqs(seqs: list[int], limit: int = 8) -> str:
@@ -105,13 +105,13 @@ def _clip(text: str, limit: int = 40) -> str:
 def check_draft_path(out: Path, source: Path) -> None:
     """Refuse a draft name duban cannot write, before reading anything."""
     if out.suffix.lower() not in DRAFT_SUFFIXES:
-        raise BadInput(f"--draft {out.name} 的扩展名应为 .xlsx 或 .yaml,如 --draft 草稿.xlsx。")
+        raise BadInput(f"--draft {out.name} 的扩展名应为 .xlsx 或 .yaml，如 --draft 草稿.xlsx。")
     if out.exists() and source.exists() and out.resolve() == source.resolve():
-        raise BadInput(f"--draft 不能覆盖要导入的文件 {source.name}:请另起一个文件名,如 --draft 草稿.xlsx。")
+        raise BadInput(f"--draft 不能覆盖要导入的文件 {source.name}：请另起一个文件名，如 --draft 草稿.xlsx。")
     if out.is_dir():
-        raise BadInput(f"--draft {out} 是目录:请给出文件名,如 --draft 草稿.xlsx。")
+        raise BadInput(f"--draft {out} 是目录：请给出文件名，如 --draft 草稿.xlsx。")
     if not out.parent.exists():
-        raise BadInput(f"--draft {out} 所在的目录不存在:请先建立目录,或换一个位置。")
+        raise BadInput(f"--draft {out} 所在的目录不存在：请先建立目录，或换一个位置。")
 
 
 def write_draft(plan: Plan, out: Path, source: Path | str) -> DraftReport:
@@ -138,20 +138,20 @@ def draft_yaml(plan: Plan, doubts: list[Doubt], source: str) -> str:
     notes: dict[tuple[int | None, str | None], list[str]] = {}
     for doubt in doubts:
         notes.setdefault((doubt.seq, doubt.field), []).append(" ".join(doubt.message.split()))
-    roles = "、".join(f"{k}({v})" for k, v in RESPONSIBILITY_ROLES.items())
+    roles = "、".join(f"{k}（{v}）" for k, v in RESPONSIBILITY_ROLES.items())
     lines = [
-        f"# duban 导入草稿,来自 {source}。",
-        "# 标有“# 请核对”的行是导入时没有把握的地方:改正后(注释可留可删)用 duban plan import 本文件 导入。",
-        f"# role 可为:{roles};recurrence 可为:"
-        + "、".join(f"{k}({v})" for k, v in RECURRENCES.items()) + ";due 写成 YYYY-MM-DD。",
+        f"# duban 导入草稿，来自 {source}。",
+        "# 标有“# 请核对”的行是导入时没有把握的地方：改正后（注释可留可删）用 duban plan import 本文件 导入。",
+        f"# role 可为：{roles}；recurrence 可为："
+        + "、".join(f"{k}（{v}）" for k, v in RECURRENCES.items()) + "；due 写成 YYYY-MM-DD。",
     ]
     marked = {d.message for d in doubts}
     hints = [w for w in plan.warnings if w not in marked]
     if hints:
-        lines.append("# 导入时的提示:")
+        lines.append("# 导入时的提示：")
         lines += [f"#   - {' '.join(w.split())}" for w in hints]
     for note in notes.pop((None, None), []) + [m for (s, f), ms in list(notes.items()) if s is None for m in ms]:
-        lines.append(f"# 请核对:{note}")
+        lines.append(f"# 请核对：{note}")
     data = plan.to_dict()
     for key in ("title", "year", "issuer", "issued_on", "distribute_by", "due", "delay_rule"):
         lines.append(_field(key, data[key], notes.get((None, key))))
@@ -173,13 +173,13 @@ def _field(key: str, value: Any, comment: list[str] | None) -> str:
 
 
 def _comment(comment: list[str] | None) -> str:
-    return f"  # 请核对:{';'.join(comment)}" if comment else ""
+    return f"  # 请核对：{'；'.join(comment)}" if comment else ""
 
 
 def _responsibilities(items: list[dict[str, Any]], comment: list[str] | None) -> list[str]:
     if not items:
         example = "[{department: 办公室, role: lead}]"
-        return [f"  responsibilities: []{_comment(comment)},请填写处室,如 {example}"]
+        return [f"  responsibilities: []{_comment(comment)}，请填写处室，如 {example}"]
     lines = ["  responsibilities:" + _comment(comment)]
     for item in items:
         pairs = {"department": item["department"], "role": item["role"]}

@@ -67,7 +67,7 @@ COLON_LABELS: dict[str, tuple[str, ...]] = {
     "责任": ("implement",), "主责": ("implement",), "承办": ("implement",), "主办": ("implement",),
     "参与": ("cooperate",), "协同": ("cooperate",),
 }
-_COLON_RE = re.compile(r"^(?P<role>[^::,,;;()()]{1,8}?)(?:单位|处室|部门|科室|股室|处|科|股)?[::](?P<depts>.+)$")
+_COLON_RE = re.compile(r"^(?P<role>[^:：,，;；()（）]{1,8}?)(?:单位|处室|部门|科室|股室|处|科|股)?[:：](?P<depts>.+)$")
 _ROLE_THEN_LIST_RE = re.compile(rf"({_ROLE_ALT})、")
 # Rarely needed patterns stay strings: `re` compiles (and caches) them on first use, so the
 # usual plan does not pay for them at import.
@@ -82,7 +82,7 @@ DEPT_SUFFIXES = (
 )
 # 'X、Y等有关部门': the named ones, the list flagged as perhaps incomplete.
 _ETC_GROUP = r"^(?P<names>.+?)等(?P<group>[^、]{0,6}(?:有关|相关|其他|其它)\S+)$"
-_GROUP_RE = re.compile(r"各|相关|有关|所有|全体|其他|其它|主办(?:科室|处室|单位|部门)|的(?:部门|单位|科室|处室)$|县[((]市、?区[))]|县市区|功能区")
+_GROUP_RE = re.compile(r"各|相关|有关|所有|全体|其他|其它|主办(?:科室|处室|单位|部门)|的(?:部门|单位|科室|处室)$|县[(（]市、?区[)）]|县市区|功能区")
 _NEEDS_NAMING_RE = re.compile(r"相关|有关")
 _NOT_A_NAME_RE = re.compile(r"\d+月|[于前底]$|按要求|年度|[,，;；。:：]")
 _JOINERS_RE = re.compile(r"会同|以及|会|及|和|与")
@@ -221,7 +221,7 @@ def _parse_clause(clause: str, default_role: str) -> tuple[list[Responsibility],
     responsibilities: list[Responsibility] = []
     for name, own_role, truncated in names:
         if truncated:
-            warnings.append(f"“{depts_text}”以“等”结尾,名单可能未列全,请核对")
+            warnings.append(f"“{depts_text}”以“等”结尾，名单可能未列全，请核对")
         for role in (own_role,) if own_role else roles:
             responsibilities.append(Responsibility(name, role, is_group_name(name)))
     return responsibilities, has_role or any(own for _, own, _ in names), warnings

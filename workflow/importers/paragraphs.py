@@ -26,8 +26,8 @@ _MARKER_RE = re.compile(
     r"(?P<chinese>[一二三四五六七八九十]{1,3})\s*[、.．])\s*")
 _LABEL_RE = re.compile(
     r"^\s*(?P<label>(?:主要|牵头)?(?:牵头|责任|配合|协作|协办|参与|主责|承办|落实)(?:单位|部门|处室|科室|股室|领导))"
-    r"\s*[::]\s*(?P<depts>.*)$")
-_RULE_RE = re.compile(r"以下(?:各项|所有)?(?:任务|工作)?(?:均需|均由|均要|都需|需)(?P<depts>[^,,。;;]+?)"
+    r"\s*[:：]\s*(?P<depts>.*)$")
+_RULE_RE = re.compile(r"以下(?:各项|所有)?(?:任务|工作)?(?:均需|均由|均要|都需|需)(?P<depts>[^,，。;；]+?)"
                       r"(?:负责|参照)?落实")
 _CHAPTER_RULE_RE = re.compile(r"^(?P<depts>.+?)(?P<role>牵头|负责|主办)的?(?:工作|任务|事项)?(?:[(（][^()（）]*[)）])?$")
 MAX_HEADING = 40
@@ -58,8 +58,8 @@ def label_role(label: str) -> str:
     return "implement"
 
 
-_FIRST_LEADS_RE = re.compile(r"[。;;,,]?\s*(?:排?列第一位(?:的|者)?(?:单位|部门)?为牵头(?:单位|部门)?|"
-                             r"排名第一的为牵头(?:单位|部门)?)[^。;;]*")
+_FIRST_LEADS_RE = re.compile(r"[。;；,，]?\s*(?:排?列第一位(?:的|者)?(?:单位|部门)?为牵头(?:单位|部门)?|"
+                             r"排名第一的为牵头(?:单位|部门)?)[^。;；]*")
 
 
 def responsibility_groups(text: str, first_leads: bool = False) -> list[tuple[int, int, list[Responsibility], list[str]]]:
@@ -93,7 +93,7 @@ def _parse_inline(inner: str, first_leads: bool = False) -> tuple[list[Responsib
         return None
     plain = to_simplified(inner)
     if first_leads or has_first_leads_rule(plain):
-        names = grammar.parse_cell(_FIRST_LEADS_RE.sub("", plain).strip(" 。;;,,"))
+        names = grammar.parse_cell(_FIRST_LEADS_RE.sub("", plain).strip(" 。;；,，"))
         if names.responsibilities and not names.has_role_word and names.clean and not names.note:
             first, *rest = names.responsibilities
             return ([Responsibility(first.department, "lead", first.group),
@@ -110,7 +110,7 @@ def _label_line(line: str) -> tuple[list[Responsibility], list[str]] | None:
     match = _LABEL_RE.match(line)
     if not match:
         return None
-    parsed = grammar.parse_cell(match["depts"].strip().rstrip("。;;"), label_role(to_simplified(match["label"])))
+    parsed = grammar.parse_cell(match["depts"].strip().rstrip("。;；"), label_role(to_simplified(match["label"])))
     return parsed.responsibilities, parsed.warnings
 
 
@@ -177,8 +177,8 @@ def _document_rule(text: str, result: ParaResult) -> list[Responsibility] | None
     parsed = grammar.parse_cell(match["depts"])
     if not parsed.responsibilities:
         return None
-    result.warnings.append(f"文件写明“{_short(match[0])}”:其后各项任务都加上了"
-                           f"{'、'.join(r.department for r in parsed.responsibilities)}(落实),请核对")
+    result.warnings.append(f"文件写明“{_short(match[0])}”：其后各项任务都加上了"
+                           f"{'、'.join(r.department for r in parsed.responsibilities)}（落实），请核对")
     return parsed.responsibilities
 
 
@@ -229,7 +229,7 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
                 chapter, section = _strip_marker(text).rstrip("。"), None
                 chapter_rule = _chapter_rule(chapter)
                 if chapter_rule:
-                    result.warnings.append(f"“{chapter}”:其下各项任务都由{'、'.join(r.department for r in chapter_rule)}"
+                    result.warnings.append(f"“{chapter}”：其下各项任务都由{'、'.join(r.department for r in chapter_rule)}"
                                            f"{'牵头' if chapter_rule[0].role == 'lead' else '负责'}")
             elif item.marker == "paren" and _is_heading(text):
                 section = _strip_marker(text).rstrip("。")
@@ -242,24 +242,24 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
                 pending_untasked.append(item)
             continue
         for untasked in pending_untasked:
-            result.warnings.append(f"“{_short(_strip_marker(untasked.text))}”没有写明责任单位,未作为任务导入,请核对")
+            result.warnings.append(f"“{_short(_strip_marker(untasked.text))}”没有写明责任单位，未作为任务导入，请核对")
         pending_untasked = []
         if not result.tasks:
             result.start = item.line
         if item.unreadable:
-            result.warnings.append(f"“{_short(item.unreadable)}”中有无法识别的单位,已忽略,请核对")
+            result.warnings.append(f"“{_short(item.unreadable)}”中有无法识别的单位，已忽略，请核对")
         if item.labels:
             requirement = _strip_marker(text).strip()
             _add(result, item, requirement, item.labels, item.label_warnings, chapter, section, rule)
             continue
         if first_leads and not announced:
             announced = True
-            result.warnings.append("文件规定“列第一位者为牵头部门”:各项任务所列第一个单位为牵头,其余为配合")
+            result.warnings.append("文件规定“列第一位者为牵头部门”：各项任务所列第一个单位为牵头，其余为配合")
         position = 0
         body = _strip_marker(text)
         offset = len(text) - len(body)
         for number, (start, end, responsibilities, warnings) in enumerate(groups):
-            piece = text[max(position, offset):start].strip(" ,,;;")
+            piece = text[max(position, offset):start].strip(" ,，;；")
             if number == 0 and len(groups) > 1:
                 head, sep, rest = piece.partition("。")
                 if sep and rest.strip() and len(head) <= MAX_HEADING:
@@ -267,20 +267,20 @@ def _tasks(items: list[_Item], lines: list[str]) -> ParaResult | None:
             if piece:
                 _add(result, item if number == 0 else None, piece, responsibilities, warnings, chapter, section, rule)
             position = end
-        tail = text[position:].strip(" 。.,,;;")
+        tail = text[position:].strip(" 。.,，;；")
         new_rule = _document_rule(tail, result) if tail else None
         if new_rule:
             rule = new_rule
         elif tail:
             pending_untasked.append(_Item(item.marker, None, tail, item.line))
     if last_by_rule is not None and result.tasks[-1] is last_by_rule and not last_by_rule.requirement.endswith(
-            ("。", ";", ";", ".", "!", "!")):
+            ("。", ";", "；", ".", "!", "！", "?", "？")):
         result.tasks.pop()  # the page stops inside the last task
-        result.warnings.append(f"最后一项“{_short(last_by_rule.requirement)}”不完整,已舍弃")
+        result.warnings.append(f"最后一项“{_short(last_by_rule.requirement)}”不完整，已舍弃")
     if not result.tasks:
         return None
     for untasked in pending_untasked:
-        message = f"最后一项“{_short(_strip_marker(untasked.text))}”不完整(没有责任单位),已舍弃"
+        message = f"最后一项“{_short(_strip_marker(untasked.text))}”不完整（没有责任单位），已舍弃"
         result.warnings.append(message)
     return result
 

@@ -36,21 +36,21 @@ def load_pdf(data: bytes, path: Path, year: int | None) -> Plan:
     try:
         import pdfplumber
     except ImportError:  # pragma: no cover - a dependency, but say so if it is missing
-        raise BadInput(f"读取 PDF 需要 pdfplumber,当前未安装:请安装 duban 的依赖,或提供 {path.stem} 的 Word 版本。") from None
+        raise BadInput(f"读取 PDF 需要 pdfplumber，当前未安装：请安装 duban 的依赖，或提供 {path.stem} 的 Word 版本。") from None
     try:
         document = pdfplumber.open(io.BytesIO(data))
         pages = document.pages
     except Exception:  # pdfminer raises assorted errors for broken files
-        raise BadInput(f"{path.name} 是损坏或不完整的 PDF 文件:请重新下载或另存后再试。") from None
+        raise BadInput(f"{path.name} 是损坏或不完整的 PDF 文件：请重新下载或另存后再试。") from None
     with document:
         if len(pages) > MAX_PAGES:
-            raise BadInput(f"{path.name} 有 {len(pages)} 页,超过上限 {MAX_PAGES} 页:请只提供分工方案本身。")
+            raise BadInput(f"{path.name} 有 {len(pages)} 页，超过上限 {MAX_PAGES} 页：请只提供分工方案本身。")
         try:
             return _read(pages, path, year)
         except BadInput:
             raise
         except Exception:  # a malformed page deep inside pdfminer
-            raise BadInput(f"{path.name} 中有无法解析的页面:请用 PDF 阅读器另存后再试,或提供 Word 版本。") from None
+            raise BadInput(f"{path.name} 中有无法解析的页面：请用 PDF 阅读器另存后再试，或提供 Word 版本。") from None
 
 
 def _read(pages: list[Any], path: Path, year: int | None) -> Plan:
@@ -58,8 +58,8 @@ def _read(pages: list[Any], path: Path, year: int | None) -> Plan:
     from workflow.importers.table import plan_from_grids
 
     if not any(page.chars for page in pages):
-        raise BadInput(f"{path.name} 是扫描件(没有文字层),duban 读不出其中的文字:"
-                       f"请提供该方案的 Word、Excel 或网页版本,或先用 OCR 软件识别为文字再导入。")
+        raise BadInput(f"{path.name} 是扫描件（没有文字层），duban 读不出其中的文字："
+                       f"请提供该方案的 Word、Excel 或网页版本，或先用 OCR 软件识别为文字再导入。")
     grids: list[Grid] = []
     before: list[str] = []
     after: list[str] = []

@@ -18,10 +18,10 @@ _TITLE_WORDS = re.compile(r"方案|要点|清单|计划|分解|分工|台账|任
 _NOTICE_RE = re.compile(r"^(?P<issuer>.*?)关于印发(?P<title>.+?)的通知$")
 _ORG_END = re.compile(r"(?:局|厅|委员会|委|政府|办公室|办|院|中心|部|署|会|公司|所|处)$")
 _YEAR_RE = re.compile(r"(20\d{2})\s*年")
-_ATTACHMENT_RE = re.compile(r"^附件\s*\d*\s*[::]?$")
+_ATTACHMENT_RE = re.compile(r"^附件\s*\d*\s*[:：]?$")
 _PUNCT_END = re.compile(r"[。;；:：,，!！?？]$")
 MAX_TITLE = 80
-_FIELD_TITLE = r"^[•·\-\s]*(?:名\s*称|标\s*题|中文名|文件名称)\s*[::]\s*(?P<title>.+)$"  # compiled on first use
+_FIELD_TITLE = r"^[•·\-\s]*(?:名\s*称|标\s*题|中文名|文件名称)\s*[:：]\s*(?P<title>.+)$"  # compiled on first use
 
 
 @dataclass

@@ -63,10 +63,10 @@ def build_plan(meta: PlanMeta, columns: list[Column], rows: list[RawRow], *, yea
     title = meta.title or fallback_title
     if not title:
         title = "分工方案"
-        warnings.append("未找到方案标题,已暂用“分工方案”,请在导出的 YAML 中更正")
+        warnings.append("未找到方案标题，已暂用“分工方案”，请在导出的 YAML 中更正")
     plan = Plan(title=title, year=plan_year, tasks=[], issuer=meta.issuer, issued_on=meta.issued_on)
     if meta.issued_on and meta.issued_on.year not in (plan_year, plan_year - 1):
-        warnings.append(f"成文日期 {meta.issued_on} 与计划年度 {plan_year} 不符,请核对")
+        warnings.append(f"成文日期 {meta.issued_on} 与计划年度 {plan_year} 不符，请核对")
     plan_cell = _plan_level_deadline(columns, rows)
     if plan_cell is not None:
         _apply_plan_cell(plan, plan_cell, warnings)
@@ -77,7 +77,7 @@ def build_plan(meta: PlanMeta, columns: list[Column], rows: list[RawRow], *, yea
             state.tasks.append(task)
             state.prev, state.last_seq = task, task.seq
     if not state.tasks:
-        raise BadInput("表格只有表头,没有任务行:请在表头下方至少填写一行任务。")
+        raise BadInput("表格只有表头，没有任务行：请在表头下方至少填写一行任务。")
     plan.tasks = state.tasks
     if any(has_traditional(c or "") for r in rows for c in r.cells):
         warnings.append(TRADITIONAL_WARNING)
@@ -86,7 +86,7 @@ def build_plan(meta: PlanMeta, columns: list[Column], rows: list[RawRow], *, yea
     return plan
 
 
-TRADITIONAL_WARNING = "文件含繁体字,处室名称和角色词已按简体识别"
+TRADITIONAL_WARNING = "文件含繁体字，处室名称和角色词已按简体识别"
 
 _WARNING_FIELDS = (
     ("responsibilities", ("落实处室", "责任单位", "处室名称", "“等”", "责任", "牵头")),
@@ -119,15 +119,15 @@ def plan_from_paragraphs(meta: PlanMeta, result, *, year: int | None, fallback_t
     title = meta.title or fallback_title
     if not title:
         title = "分工方案"
-        warnings.append("未找到方案标题,已暂用“分工方案”,请在导出的 YAML 中更正")
+        warnings.append("未找到方案标题，已暂用“分工方案”，请在导出的 YAML 中更正")
     plan = Plan(title=title, year=plan_year, tasks=[], issuer=meta.issuer, issued_on=meta.issued_on)
     for found in result.tasks:
         task = Task(seq=found.seq, requirement=found.requirement, responsibilities=found.responsibilities,
                     chapter=found.chapter, section=found.section)
-        warnings.extend(f"第 {task.seq} 项:{w}" for w in found.warnings)
+        warnings.extend(f"第 {task.seq} 项：{w}" for w in found.warnings)
         notes: list[str] = []
         _set_deadline(plan, task, None, notes, warnings)
-        task.note = ";".join(notes) or None
+        task.note = "；".join(notes) or None
         plan.tasks.append(task)
     if any(has_traditional(t.requirement) for t in plan.tasks):
         warnings.append(TRADITIONAL_WARNING)
@@ -140,12 +140,12 @@ def resolve_year(meta: PlanMeta, year: int | None, warnings: list[str]) -> int:
     """The document's year (title), else its issue date's, else the caller's --year."""
     found = meta.year or (meta.issued_on.year if meta.issued_on else None)
     if found and year and found != year:
-        warnings.append(f"文件写明的年度为 {found},与 --year {year} 不一致,已以文件为准")
+        warnings.append(f"文件写明的年度为 {found}，与 --year {year} 不一致，已以文件为准")
     if not (found or year):
-        raise BadInput("文件没有写明计划年度,也没有成文日期:请用 --year 指定年度,如 --year 2021。")
+        raise BadInput("文件没有写明计划年度，也没有成文日期：请用 --year 指定年度，如 --year 2021。")
     chosen: int = found or year  # type: ignore[assignment]
     if not 2000 <= chosen <= 2100:
-        raise BadInput(f"计划年度 {chosen} 无效:应为 2000 到 2100 之间的年份,如 --year 2021。")
+        raise BadInput(f"计划年度 {chosen} 无效：应为 2000 到 2100 之间的年份，如 --year 2021。")
     return chosen
 
 
@@ -175,7 +175,7 @@ def _apply_plan_cell(plan: Plan, text: str, warnings: list[str]) -> None:
     cell = deadlines.parse_plan_cell(text, plan.year)
     plan.distribute_by, plan.due, plan.delay_rule = cell.distribute_by, cell.due, cell.delay_rule
     if not (cell.due or cell.distribute_by):
-        warnings.append(f"完成时限“{_short(text)}”中没有可识别的日期,请核对")
+        warnings.append(f"完成时限“{_short(text)}”中没有可识别的日期，请核对")
 
 
 def _task(plan: Plan, columns: list[Column], row: RawRow, state: _State, warnings: list[str],
@@ -187,7 +187,7 @@ def _task(plan: Plan, columns: list[Column], row: RawRow, state: _State, warning
         return None
     if _is_stray_row(columns, row, cells):
         text = next(c for c in row.cells if c)
-        warnings.append(f"表格中的“{_short(text)}”不是任务行(没有具体要求和落实处室),已忽略")
+        warnings.append(f"表格中的“{_short(text)}”不是任务行（没有具体要求和落实处室），已忽略")
         return None
     numbered = _numbered_requirement(cells)
     seq = _seq(numbered[0] if numbered else cells["seq"], state, warnings)
@@ -205,9 +205,9 @@ def _task(plan: Plan, columns: list[Column], row: RawRow, state: _State, warning
     deadline_text = _row_deadline(cells["deadline"], seq, state, warnings) if per_row_deadline else None
     if not deadline_text and per_row_deadline and cells["note"] and _dated_note(cells["note"], plan.year):
         deadline_text = cells["note"]  # '11月底前完成' in 备注: the table has no deadline of its own
-        warnings.append(f"第 {seq} 行的完成时限取自备注“{_short(cells['note'])}”,请核对")
+        warnings.append(f"第 {seq} 行的完成时限取自备注“{_short(cells['note'])}”，请核对")
     _set_deadline(plan, task, deadline_text, notes, warnings)
-    task.note = ";".join(n for n in notes if n) or None
+    task.note = "；".join(n for n in notes if n) or None
     return task
 
 
@@ -286,11 +286,11 @@ def _seq(text: str | None, state: _State, warnings: list[str]) -> int:
         return expected
     seq = int(match[1])
     if seq <= state.last_seq:
-        warnings.append(f"第 {seq} 行序号重复或倒序,已改为 {expected}")
+        warnings.append(f"第 {seq} 行序号重复或倒序，已改为 {expected}")
         return expected
     if seq > expected:
         missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
-        warnings.append(f"序号不连续,缺少第 {missing} 行,请核对是否漏行")
+        warnings.append(f"序号不连续，缺少第 {missing} 行，请核对是否漏行")
     return seq
 
 
@@ -303,9 +303,9 @@ def _requirement(cells: dict[str, str | None], seq: int, state: _State, warnings
             _update_headings(state, [lines.pop(0)])
         return "\n".join(line.strip() for line in lines).strip()
     if text is None and state.prev:
-        warnings.append(f"第 {seq} 行未写具体要求,沿用第 {state.prev.seq} 行(合并单元格)")
+        warnings.append(f"第 {seq} 行未写具体要求，沿用第 {state.prev.seq} 行（合并单元格）")
         return state.prev.requirement
-    warnings.append(f"第 {seq} 行没有具体要求,已跳过")
+    warnings.append(f"第 {seq} 行没有具体要求，已跳过")
     return None
 
 
@@ -321,28 +321,28 @@ def _responsibilities(columns: list[Column], row: RawRow, seq: int, state: _Stat
         parsed = grammar.parse_cell(text.strip(), column.role or "implement")
         if not parsed.responsibilities:
             unreadable = True
-            warnings.append(f"第 {seq} 行的{column.title}“{_short(text)}”无法识别,已留空:"
-                            f"应写成“X处牵头,Y处配合”或列出处室名称,请核对")
+            warnings.append(f"第 {seq} 行的{column.title}“{_short(text)}”无法识别，已留空："
+                            f"应写成“X处牵头，Y处配合”或列出处室名称，请核对")
             continue
         if not parsed.clean:
-            warnings.append(f"第 {seq} 行的{column.title}中“{parsed.note}”不是处室名称,已作为备注保留,请核对")
-        warnings.extend(f"第 {seq} 行:{w}" for w in parsed.warnings)
+            warnings.append(f"第 {seq} 行的{column.title}中“{parsed.note}”不是处室名称，已作为备注保留，请核对")
+        warnings.extend(f"第 {seq} 行：{w}" for w in parsed.warnings)
         found.extend(r for r in parsed.responsibilities if r not in found)
         if parsed.note:
             notes.append(parsed.note)
     if found or unreadable:
         return found, notes
     if state.prev is None:
-        warnings.append(f"第 {seq} 行没有落实处室,上方也没有可沿用的行,已留空:请填写落实处室")
+        warnings.append(f"第 {seq} 行没有落实处室，上方也没有可沿用的行，已留空：请填写落实处室")
         return [], notes
-    warnings.append(f"第 {seq} 行未写落实处室,沿用第 {state.prev.seq} 行(合并单元格)")
+    warnings.append(f"第 {seq} 行未写落实处室，沿用第 {state.prev.seq} 行（合并单元格）")
     return [Responsibility(r.department, r.role, r.group) for r in state.prev.responsibilities], notes
 
 
 def _row_deadline(text: str | None, seq: int, state: _State, warnings: list[str]) -> str | None:
     """A per-row 完成时限; a missing (merged) cell repeats the one above."""
     if text is None and state.prev_deadline:
-        warnings.append(f"第 {seq} 行未写完成时限,沿用第 {state.prev.seq if state.prev else seq - 1} 行(合并单元格)")
+        warnings.append(f"第 {seq} 行未写完成时限，沿用第 {state.prev.seq if state.prev else seq - 1} 行（合并单元格）")
         return state.prev_deadline
     state.prev_deadline = text or None
     return text or None
@@ -360,15 +360,15 @@ def _set_deadline(plan: Plan, task: Task, cell: str | None, notes: list[str], wa
     """
     from_cell = deadlines.parse_deadline(cell, plan.year, cell=True)
     if cell and not from_cell.found:
-        warnings.append(f"第 {task.seq} 行的完成时限“{_short(cell)}”无法识别,已按计划完成时限处理并记入备注")
-        notes.append(f"完成时限:{cell.strip()}")
+        warnings.append(f"第 {task.seq} 行的完成时限“{_short(cell)}”无法识别，已按计划完成时限处理并记入备注")
+        notes.append(f"完成时限：{cell.strip()}")
     from_text = deadlines.parse_deadline(task.requirement, plan.year)
     task.recurrence = from_cell.recurrence or from_text.recurrence
     if from_cell.found:  # the row's own 完成时限 rules; dates in the requirement are its content
         task.ongoing, due = from_cell.ongoing, from_cell.due
         dates = sorted({d for _, d in deadlines.find_dates(cell or "", plan.year, cell=True)})
         if len(dates) > 1:
-            warnings.append(f"第 {task.seq} 行的完成时限“{_short(cell or '')}”含多个日期,已取最晚的 {dates[-1]},请核对")
+            warnings.append(f"第 {task.seq} 行的完成时限“{_short(cell or '')}”含多个日期，已取最晚的 {dates[-1]}，请核对")
     else:
         task.ongoing = from_text.ongoing
         due = from_text.due
@@ -470,4 +470,4 @@ def plan_from_grids(grids: list[Grid], before: list[str], after: list[str], *, y
                       for r, row in enumerate(grid.rows[:header_row])]
         meta = read_meta(before + title_rows, after)
         return build_plan(meta, columns, rows, year=year, fallback_title=name)
-    raise BadInput("没有找到分工表的表头:表格应有“序号”“工作任务/具体要求”“落实处室/责任单位”“完成时限”等列名。")
+    raise BadInput("没有找到分工表的表头：表格应有“序号”“工作任务/具体要求”“落实处室/责任单位”“完成时限”等列名。")

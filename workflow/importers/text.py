@@ -29,12 +29,12 @@ _DELIMITERS = ("|", "｜", "\t")
 _MARKDOWN_RULE_RE = re.compile(r"^[|｜\s:：\-—–+]*[-—–]{3,}[|｜\s:：\-—–+]*$")
 _FOOTER_RE = re.compile(
     r"^(?:扫一扫|【?打印|【?关闭|返回顶部|分享到|上一篇|下一篇|相关链接|相关文章|"
-    r"主办单位|承办单位[::]|版权所有|网站标识码|.*ICP备|网站地图|联系我们|技术支持[::]|"
-    r"[(（]此件主动公开[)）]|公开方式[::]|抄送[::])"
+    r"主办单位|承办单位[:：]|版权所有|网站标识码|.*ICP备|网站地图|联系我们|技术支持[:：]|"
+    r"[(（]此件主动公开[)）]|公开方式[:：]|抄送[:：])"
 )
 _ISSUER_LINE_RE = re.compile(r"(?:省|市|区|县|州|盟|旗).*(?:局|厅|委员会|委|政府|办公室)$")
 _HTML_RE = re.compile(r"(?i)<(?:html|body|table|tr|td|div|p)\b[^>]*>")
-UNALIGNED = "的单元格无法按列对齐,已全部放入具体要求,请核对"
+UNALIGNED = "的单元格无法按列对齐，已全部放入具体要求，请核对"
 _NUMBER = r"^\d+(?:\.\d+)?$"  # (patterns as strings are compiled on first use)
 _NUMBERED_LINE = r"^\d{1,3}[.、．](?!\d)"  # '4.完善…': a task, not a continuation
 _PAREN_ONLY_RE = re.compile(r"^[(（][^()（）]{1,8}[)）]$")
@@ -86,8 +86,8 @@ def parse_text(text: str, year: int | None = None, name: str | None = None) -> P
     if candidates:
         return max(candidates, key=_fit)
     raise failure or BadInput(
-        "没有找到分工表的表头,也没有写明责任单位的任务段落:表格应有“序号”“具体要求”“责任单位”"
-        "“完成时限”等列名,或每项任务后写明“(牵头单位:…;责任单位:…)”。")
+        "没有找到分工表的表头，也没有写明责任单位的任务段落：表格应有“序号”“具体要求”“责任单位”"
+        "“完成时限”等列名，或每项任务后写明“（牵头单位：…；责任单位：…）”。")
 
 
 def _fit(plan: Plan) -> int:
@@ -103,7 +103,7 @@ def _table_plan(lines: list[str], header: _Header, year: int | None, name: str |
     else:
         rows = _line_rows(body, header, warnings)
     if not rows:
-        raise BadInput("表格只有表头,没有任务行:请在表头下方至少填写一行任务。")
+        raise BadInput("表格只有表头，没有任务行：请在表头下方至少填写一行任务。")
     meta = read_meta(lines[: header.start], tail)
     return table.build_plan(meta, header.columns, rows, year=year, fallback_title=name, warnings=warnings)
 
@@ -125,7 +125,7 @@ def _headerless_table(lines: list[str], year: int | None, name: str | None) -> P
     if cells is body:
         return None
     header = _Header(start, start, list(_INFERRED_COLUMNS), None)
-    warnings: list[str] = ["没有找到表头,已按单元格的内容推断各列(工作任务、具体要求、责任单位、完成时限),请核对"]
+    warnings: list[str] = ["没有找到表头，已按单元格的内容推断各列（工作任务、具体要求、责任单位、完成时限），请核对"]
     rows = _line_rows(cells, header, warnings)
     with_departments = [r for r in rows if r.cells[_kind_at(header.columns, "resp")]]
     if len(with_departments) < 2:
@@ -278,7 +278,7 @@ def _delimited_rows(body: list[str], header: _Header, warnings: list[str]) -> li
     columns = header.columns = _with_delimited_seq_column(body, header)
     added = [c.title for c in columns if not c.synthetic and c not in header_columns_before]
     if added:
-        warnings.append(f"表头只列出{'、'.join(named)},各行还有{'、'.join(added)}列(按单元格内容推断),请核对")
+        warnings.append(f"表头只列出{'、'.join(named)}，各行还有{'、'.join(added)}列（按单元格内容推断），请核对")
     real = [c for c in columns if not c.synthetic]
     rows: list[tuple[RawRow, list[str]]] = []
     for line in body:
@@ -355,7 +355,7 @@ def _delimited_row(cells: list[str], columns: list[Column], real: list[Column], 
     while len(cells) > len(real) and len(cells) > 1 and layout.is_heading(cells[0]) and layout.is_heading(cells[1]):
         cells = [f"{cells[0]}\n{cells[1]}", *cells[2:]]
     if len(cells) > len(real):
-        warnings.append(f"第 {ordinal} 个数据行的单元格多于表头,多出的内容已并入最后一列")
+        warnings.append(f"第 {ordinal} 个数据行的单元格多于表头，多出的内容已并入最后一列")
         cells = [*cells[: len(real) - 1], ",".join(c for c in cells[len(real) - 1:] if c)]
     if len(cells) == len(real):
         by_column = iter(cells)
@@ -416,7 +416,7 @@ def _line_rows(body: list[str], header: _Header, warnings: list[str]) -> list[Ra
             row.remarks.append(UNALIGNED)
         names = [len(p) for c, p in zip(columns, placed) if c.kind == "resp" and c.role in ("lead", "cooperate") and p]
         if len(names) == 2 and sum(names) >= 3:
-            row.remarks.append("的牵头单位和配合单位各占一行,分界无法从文字确定,已按第一个牵头、其余配合推断,请核对")
+            row.remarks.append("的牵头单位和配合单位各占一行，分界无法从文字确定，已按第一个牵头、其余配合推断，请核对")
         rows.append(row)
         items.append(segment)
     return _drop_incomplete(rows, items, columns, warnings)
@@ -561,7 +561,7 @@ def _drop_incomplete(rows: list[RawRow], items: list[list[str]], columns: list[C
     """Drop the last row if the page stops in the middle of it."""
     while rows and _is_heading_only(rows[-1], columns):
         heading = next(c for c in rows[-1].cells if c)
-        warnings.append(f"表格末尾的“{_short_text(heading)}”下没有任务行(页面可能不完整),已舍弃")
+        warnings.append(f"表格末尾的“{_short_text(heading)}”下没有任务行（页面可能不完整），已舍弃")
         rows, items = rows[:-1], items[:-1]  # a heading with no row under it
     deadline_at = next((i for i, c in enumerate(columns) if c.kind == "deadline"), None)
     dated = deadline_at is not None and sum(1 for r in rows[:-1] if r.cells[deadline_at]) * 2 >= len(rows) - 1 >= 2
@@ -569,7 +569,7 @@ def _drop_incomplete(rows: list[RawRow], items: list[list[str]], columns: list[C
         return rows
     seq_text = rows[-1].cells[_kind_at(columns, "seq")] if any(c.kind == "seq" for c in columns) else None
     number = seq_text.strip().rstrip(".、．") if seq_text else str(len(rows))
-    warnings.append(f"第 {number} 行不完整,已舍弃")
+    warnings.append(f"第 {number} 行不完整，已舍弃")
     return rows[:-1]
 
 

@@ -56,23 +56,23 @@ _CHAPTER_LINE_RE = re.compile(r"^[一二三四五六七八九十]{1,3}[、.．]"
 _SEQ_RE = re.compile(r"^\d{1,5}$")
 
 NOTES = (
-    ("序号", "任务序号,从 1 起的整数,不可重复;留空则接上一行的序号加 1。"),
-    ("工作任务", "任务所属的工作事项(小标题),如“做好财政信息公开”;可留空。"
-     "要开始新的一章,可另起一行,只在“序号”或“工作任务”中写章标题(如“一、深化决策公开”),其余单元格留空。"),
-    ("具体要求", "任务的具体内容,必填。单元格内可以换行。"),
-    ("牵头单位", "牵头的处室(部门),多个用顿号“、”分隔,如“办公室、装财处”。"
-     "也可写群组,如“各业务处室”“相关处室”(下发前由政务公开办指定具体处室)。"),
-    ("配合单位", "配合的处室,写法同“牵头单位”。"),
-    ("其他职责", "牵头、配合以外的职责,写成“职责:处室”,多项用分号“;”分隔,"
-     "如“技术保障:科监处;督办:局政务公开办”。可用的职责:技术保障、督办、统筹、落实"
-     "(“落实”即责任单位、负责落实)。"),
-    ("完成时限", "本任务的完成日期,如 2021-06-30(日期格式或文字均可),"
-     "或“6月底前”“年底前”“持续推进”;留空则按方案完成时限(未写则为年底)。"),
-    ("周期", "需要定期报送的任务选“按季度”或“每半年”,否则留空(单元格有下拉列表)。"),
-    ("备注", "其他说明,可留空。"),
-    ("方案标题、年度", "表格上方的方案信息:方案标题必填;年度为 2000 到 2100 之间的年份,未填时从标题中的年份推断。"),
-    ("成文日期、下发时限、方案完成时限", "日期,如 2021-07-19;可留空。方案完成时限是未写完成时限的任务的默认时限。"),
-    ("标黄的单元格", "导入草稿中需要核对的单元格标为黄色,并附批注说明原因;改正后不必去掉黄色,直接导入即可。"),
+    ("序号", "任务序号，从 1 起的整数，不可重复；留空则接上一行的序号加 1。"),
+    ("工作任务", "任务所属的工作事项（小标题），如“做好财政信息公开”；可留空。"
+     "要开始新的一章，可另起一行，只在“序号”或“工作任务”中写章标题（如“一、深化决策公开”），其余单元格留空。"),
+    ("具体要求", "任务的具体内容，必填。单元格内可以换行。"),
+    ("牵头单位", "牵头的处室（部门），多个用顿号“、”分隔，如“办公室、装财处”。"
+     "也可写群组，如“各业务处室”“相关处室”（下发前由政务公开办指定具体处室）。"),
+    ("配合单位", "配合的处室，写法同“牵头单位”。"),
+    ("其他职责", "牵头、配合以外的职责，写成“职责：处室”，多项用分号“；”分隔，"
+     "如“技术保障：科监处；督办：局政务公开办”。可用的职责：技术保障、督办、统筹、落实"
+     "（“落实”即责任单位、负责落实）。"),
+    ("完成时限", "本任务的完成日期，如 2021-06-30（日期格式或文字均可），"
+     "或“6月底前”“年底前”“持续推进”；留空则按方案完成时限（未写则为年底）。"),
+    ("周期", "需要定期报送的任务选“按季度”或“每半年”，否则留空（单元格有下拉列表）。"),
+    ("备注", "其他说明，可留空。"),
+    ("方案标题、年度", "表格上方的方案信息：方案标题必填；年度为 2000 到 2100 之间的年份，未填时从标题中的年份推断。"),
+    ("成文日期、下发时限、方案完成时限", "日期，如 2021-07-19；可留空。方案完成时限是未写完成时限的任务的默认时限。"),
+    ("标黄的单元格", "导入草稿中需要核对的单元格标为黄色，并附批注说明原因；改正后不必去掉黄色，直接导入即可。"),
 )
 
 
@@ -102,7 +102,7 @@ def draft_bytes(plan: Plan, doubts: Iterable[Doubt], warnings: Iterable[str]) ->
     """The plan in workbook form with each doubtful cell yellow and commented."""
     doubts = list(doubts)
     marks = [Mark(d.seq, FIELD_COLUMN.get(d.field, "序号"),
-                  d.message + (",请填写牵头单位或配合单位" if d.field == "responsibilities" else ""))
+                  d.message + ("，请填写牵头单位或配合单位" if d.field == "responsibilities" else ""))
              for d in doubts]
     marked = {mark.message for mark in marks} | {d.message for d in doubts}
     return _workbook(plan, marks, [w for w in warnings if w not in marked])
@@ -121,9 +121,9 @@ def _write(out: Path, data: bytes) -> None:
     from workflow.reports import atomic_path
 
     if out.suffix.lower() != ".xlsx":
-        raise BadInput(f"{out.name} 的扩展名应为 .xlsx,如 分工方案模板.xlsx。")
+        raise BadInput(f"{out.name} 的扩展名应为 .xlsx，如 分工方案模板.xlsx。")
     if out.is_dir() or not out.parent.exists():
-        raise BadInput(f"无法写入 {out}:请给出已存在的目录中的文件名,如 分工方案模板.xlsx。")
+        raise BadInput(f"无法写入 {out}：请给出已存在的目录中的文件名，如 分工方案模板.xlsx。")
     with atomic_path(out) as part:
         part.write_bytes(data)
 
@@ -197,7 +197,7 @@ def _workbook(plan: Plan | None, marks: list[Mark], warnings: list[str]) -> byte
     period = _letter(COLUMNS.index("周期") + 1)
     validation = DataValidation(type="list", formula1='"按季度,每半年"', allow_blank=True,
                                 showErrorMessage=True, errorTitle="周期",
-                                error="周期只能选“按季度”或“每半年”,不定期的任务请留空。")
+                                error="周期只能选“按季度”或“每半年”，不定期的任务请留空。")
     validation.add(f"{period}{FIRST_ROW}:{period}{last}")
     sheet.add_data_validation(validation)
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
@@ -213,7 +213,7 @@ def _workbook(plan: Plan | None, marks: list[Mark], warnings: list[str]) -> byte
             continue
         cell = sheet.cell(r, c)
         cell.fill = yellow
-        text = f"请核对:{mark.message}"
+        text = f"请核对：{mark.message}"
         cell.comment = Comment(f"{cell.comment.text}\n{text}" if cell.comment else text, "duban", width=320, height=120)
         check_rows.append((f"{_letter(c)}{r}", "方案" if mark.seq is None else f"第 {mark.seq} 项",
                            "方案标题" if mark.seq is None else mark.column, mark.message))
@@ -229,7 +229,7 @@ def _workbook(plan: Plan | None, marks: list[Mark], warnings: list[str]) -> byte
 def _notes_sheet(sheet: Any, bold: Any, font: Any, border: Any, wrap: Any, grey: Any) -> None:
     sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 22, 90
     sheet.cell(1, 1, "分工方案填写说明").font = bold
-    sheet.cell(2, 1, "在“分工方案”工作表中每行填写一项任务,填好后用 duban plan import 文件名.xlsx 导入。").font = font
+    sheet.cell(2, 1, "在“分工方案”工作表中每行填写一项任务，填好后用 duban plan import 文件名.xlsx 导入。").font = font
     for c, text in enumerate(("列", "填写说明"), 1):
         cell = sheet.cell(4, c, text)
         cell.font, cell.fill, cell.border = bold, grey, border
@@ -252,7 +252,7 @@ def _check_sheet(sheet: Any, rows: list[tuple[str, str, str, str]], warnings: li
                  bold: Any, font: Any, border: Any, wrap: Any, grey: Any) -> None:
     for k, width in enumerate((10, 10, 12, 80)):
         sheet.column_dimensions[_letter(k + 1)].width = width
-    sheet.cell(1, 1, "导入时需要核对的单元格(在“分工方案”中标为黄色)").font = bold
+    sheet.cell(1, 1, "导入时需要核对的单元格（在“分工方案”中标为黄色）").font = bold
     for c, text in enumerate(("单元格", "任务", "列", "原因"), 1):
         cell = sheet.cell(2, c, text)
         cell.font, cell.fill, cell.border = bold, grey, border
@@ -291,7 +291,7 @@ def _rows(plan: Plan) -> list[Any]:
         chapter = task.chapter
         names = {role: "、".join(r.department for r in task.responsibilities if r.role == role)
                  for role in RESPONSIBILITY_ROLES}
-        others = ";".join(f"{RESPONSIBILITY_ROLES[role]}:{names[role]}" for role in RESPONSIBILITY_ROLES
+        others = "；".join(f"{RESPONSIBILITY_ROLES[role]}：{names[role]}" for role in RESPONSIBILITY_ROLES
                           if role not in ("lead", "cooperate") and names[role])
         if task.due and task.ongoing:
             due: Any = f"{task.due.isoformat()}({ONGOING})"
@@ -345,7 +345,7 @@ def read_sheet(rows: list[list[str | None]], header: int, *, sheet: str, year: i
     already holding the text of their top-left cell; `header` is the header row's index."""
     where = f"工作表“{sheet}”"
     if not any(c and c.strip() for row in rows[header + 1:] for c in row):
-        raise BadInput(f"{where}的表头下没有任务:请在第 {header + 2} 行起每行填写一项任务(至少填写具体要求和牵头单位)。")
+        raise BadInput(f"{where}的表头下没有任务：请在第 {header + 2} 行起每行填写一项任务（至少填写具体要求和牵头单位）。")
     data: dict[str, Any] = {}
     for r in range(header):
         row = rows[r]
@@ -357,17 +357,17 @@ def read_sheet(rows: list[list[str | None]], header: int, *, sheet: str, year: i
     meta_year = data.get("year")
     if meta_year:
         if not re.fullmatch(r"\d{4}", meta_year):
-            raise BadInput(f"{where}的“年度”({meta_year})应为四位数字年份,如 2021。")
+            raise BadInput(f"{where}的“年度”（{meta_year}）应为四位数字年份，如 2021。")
         data["year"] = int(meta_year)
     else:
         found = re.search(r"(20\d\d)\s*年", data.get("title") or "")
         data["year"] = int(found[1]) if found else year
     if not data.get("title"):
         if not name:
-            raise BadInput(f"{where}的“方案标题”(C1 单元格)未填写:请填写方案标题后再导入。")
+            raise BadInput(f"{where}的“方案标题”（C1 单元格）未填写：请填写方案标题后再导入。")
         data["title"] = name
     if data["year"] is None and not data.get("issued_on"):
-        raise BadInput(f"{where}的“年度”(C2 单元格)未填写,标题中也没有年份:请填写年度,或用 --year 指定。")
+        raise BadInput(f"{where}的“年度”（C2 单元格）未填写，标题中也没有年份：请填写年度，或用 --year 指定。")
     for key in ("issued_on", "distribute_by", "due"):
         if data.get(key):
             data[key] = _date_cell(data[key], f"{where}的“{dict((k, l) for l, k in META)[key]}”")
@@ -386,16 +386,16 @@ def read_sheet(rows: list[list[str | None]], header: int, *, sheet: str, year: i
             chapter = heading
             continue
         if not cells.get("具体要求"):
-            raise BadInput(f"{at}没有填写“具体要求”:请填写该任务的具体要求,或删除这一行。")
+            raise BadInput(f"{at}没有填写“具体要求”：请填写该任务的具体要求，或删除这一行。")
         seq_text = cells.get("序号", "")
         if seq_text:
             if not _SEQ_RE.match(seq_text):
-                raise BadInput(f"{at}的“序号”“{_short(seq_text)}”应为正整数,如 {last_seq + 1}。")
+                raise BadInput(f"{at}的“序号”“{_short(seq_text)}”应为正整数，如 {last_seq + 1}。")
             seq = int(seq_text)
         else:
             seq = last_seq + 1
         last_seq = seq
-        at = f"{where}第 {r + 1} 行(序号 {seq})"
+        at = f"{where}第 {r + 1} 行（序号 {seq}）"
         task: dict[str, Any] = {"seq": seq, "requirement": cells["具体要求"], "chapter": chapter, "section": None}
         section = cells.get("工作任务") or None
         if section:
@@ -408,12 +408,12 @@ def read_sheet(rows: list[list[str | None]], header: int, *, sheet: str, year: i
         period = cells.get("周期", "")
         if period:
             if period not in RECURRENCE_WORDS:
-                raise BadInput(f"{at}的“周期”“{_short(period)}”无效:应为“按季度”“每半年”或留空。")
+                raise BadInput(f"{at}的“周期”“{_short(period)}”无效：应为“按季度”“每半年”或留空。")
             task["recurrence"] = RECURRENCE_WORDS[period]
         task["note"] = cells.get("备注") or None
         tasks.append(task)
     if not tasks:
-        raise BadInput(f"{where}的表头下没有任务:请在第 {header + 2} 行起每行填写一项任务(至少填写具体要求和牵头单位)。")
+        raise BadInput(f"{where}的表头下没有任务：请在第 {header + 2} 行起每行填写一项任务（至少填写具体要求和牵头单位）。")
     data["tasks"] = tasks
     return plan_from_dict(data, where)
 
@@ -447,10 +447,10 @@ def _responsibilities(cells: dict[str, str], at: str) -> list[dict[str, Any]]:
         role = OTHER_ROLES.get(label.strip())
         if role is None or not _names(names):
             allowed = "、".join(v for k, v in RESPONSIBILITY_ROLES.items() if k not in ("lead", "cooperate"))
-            raise BadInput(f"{at}的“其他职责”“{_short(entry)}”应写成“职责:处室”,如“技术保障:科监处”;可用的职责:{allowed}。")
+            raise BadInput(f"{at}的“其他职责”“{_short(entry)}”应写成“职责：处室”，如“技术保障：科监处”；可用的职责：{allowed}。")
         found += [(n, role) for n in _names(names)]
     if not found:
-        raise BadInput(f"{at}没有填写处室:请在“牵头单位”“配合单位”或“其他职责”中至少填写一个处室。")
+        raise BadInput(f"{at}没有填写处室：请在“牵头单位”“配合单位”或“其他职责”中至少填写一个处室。")
     seen: list[tuple[str, str]] = []
     for pair in found:
         if pair not in seen:
@@ -470,7 +470,7 @@ def _deadline(task: dict[str, Any], text: str, year: int, plan_due: Any, at: str
     if iso:
         rest = (text[:iso.start()] + text[iso.end():]).strip().strip("()\uff08\uff09")
         if rest not in ("", ONGOING, "00:00:00"):
-            raise BadInput(f"{at}的“完成时限”“{_short(text)}”无法识别:应为日期(如 {year}-06-30)、“6月底前”“年底前”“持续推进”或留空。")
+            raise BadInput(f"{at}的“完成时限”“{_short(text)}”无法识别：应为日期（如 {year}-06-30）、“6月底前”“年底前”“持续推进”或留空。")
         task["due"] = _date_cell(iso[0], f"{at}的“完成时限”")
         task["ongoing"] = rest == ONGOING
     else:
@@ -478,7 +478,7 @@ def _deadline(task: dict[str, Any], text: str, year: int, plan_due: Any, at: str
 
         found = parse_deadline(text, year, cell=True)
         if not found.found:
-            raise BadInput(f"{at}的“完成时限”“{_short(text)}”无法识别:应为日期(如 {year}-06-30)、“6月底前”“年底前”“持续推进”或留空。")
+            raise BadInput(f"{at}的“完成时限”“{_short(text)}”无法识别：应为日期（如 {year}-06-30）、“6月底前”“年底前”“持续推进”或留空。")
         task["due"] = found.due.isoformat() if found.due else None
         task["ongoing"] = found.ongoing
         if found.recurrence:
@@ -490,11 +490,11 @@ def _deadline(task: dict[str, Any], text: str, year: int, plan_due: Any, at: str
 def _date_cell(text: str, where: str) -> str:
     found = _ISO_RE.fullmatch(text.split(" ")[0].strip()) or _ISO_RE.fullmatch(text.strip())
     if not found:
-        raise BadInput(f"{where}“{_short(text)}”不是日期:应写成 YYYY-MM-DD,如 2021-11-30。")
+        raise BadInput(f"{where}“{_short(text)}”不是日期：应写成 YYYY-MM-DD，如 2021-11-30。")
     try:
         return dt.date(int(found[1]), int(found[2]), int(found[3])).isoformat()
     except ValueError:
-        raise BadInput(f"{where}“{_short(text)}”不是有效日期:应写成 YYYY-MM-DD,如 2021-11-30。") from None
+        raise BadInput(f"{where}“{_short(text)}”不是有效日期：应写成 YYYY-MM-DD，如 2021-11-30。") from None
 
 
 def _short(text: str, limit: int = 30) -> str:

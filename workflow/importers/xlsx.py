@@ -31,7 +31,7 @@ def load_xlsx(data: bytes, year: int | None = None, name: str | None = None) -> 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except Exception:  # openpyxl raises assorted errors for broken packages
-        raise BadInput("Excel 文件已损坏或不是有效的 .xlsx:请用 Excel 重新保存后再试。") from None
+        raise BadInput("Excel 文件已损坏或不是有效的 .xlsx：请用 Excel 重新保存后再试。") from None
     for sheet in workbook.worksheets:  # the plan workbook form (template, export, draft) first
         rows = _form_rows(sheet)
         header = workbook_form.header_at(rows)
@@ -45,7 +45,7 @@ def load_xlsx(data: bytes, year: int | None = None, name: str | None = None) -> 
             if "表头" not in exc.message:
                 raise
             last_error = exc
-    raise last_error or BadInput("Excel 文件中没有工作表:请提供包含分工表的工作簿。")
+    raise last_error or BadInput("Excel 文件中没有工作表：请提供包含分工表的工作簿。")
 
 
 _SHEET_RE = re.compile(r"xl/worksheets/[^/]+\.xml")
@@ -96,7 +96,7 @@ def _clip_sheet(xml: bytes) -> bytes:
         c1, r1, c2, r2 = _column(found.group(1)), int(found.group(2)), _column(found.group(3)), int(found.group(4))
         if max_row is None:
             if (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1) > MAX_MERGED_CELLS:
-                raise BadInput(f"Excel 表格中的合并单元格区域 {ref} 过大:请取消整行或整列的合并后再试。")
+                raise BadInput(f"Excel 表格中的合并单元格区域 {ref} 过大：请取消整行或整列的合并后再试。")
             return match.group(0)
         r2, c2 = min(r2, max(max_row, r1)), min(c2, max(max_col, c1))
         return match.group(1) + f"{_letters(c1)}{r1}:{_letters(c2)}{r2}".encode() + match.group(3)
@@ -143,7 +143,7 @@ def _grid(sheet: Any) -> Grid:
         rows.pop()
     width = max((max((k for k, v in enumerate(row) if v), default=-1) + 1 for row in rows), default=0)
     if width > MAX_COLUMNS:
-        raise BadInput(f"工作表“{sheet.title}”有 {width} 列,超过上限 {MAX_COLUMNS} 列:分工表只需序号、具体要求、落实处室、完成时限等几列,请删去多余的列后再试。")
+        raise BadInput(f"工作表“{sheet.title}”有 {width} 列，超过上限 {MAX_COLUMNS} 列：分工表只需序号、具体要求、落实处室、完成时限等几列，请删去多余的列后再试。")
     grid = Grid(rows=rows)  # type: ignore[arg-type]
     for merged in sheet.merged_cells.ranges:
         top, left = merged.min_row - 1, merged.min_col - 1
