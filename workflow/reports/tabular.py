@@ -154,13 +154,17 @@ LIGHT_COLUMN = next(i for i, c in enumerate(DETAIL_COLUMNS) if c.kind == LIGHT)
 
 # The columns a reader of the printed ledger needs, with their widths in characters of
 # the 11 pt default font (xlsx 打印版; the html print stylesheet takes their shares).
-# The widths add up to 139 characters, which fit the 277 mm between 10 mm margins of
-# A4 landscape at 100 % in Excel and LibreOffice. 处室 and 职责 hold a nine-character
-# department (公共法律服务管理处) and every role (技术保障) on one line: a task's rows
-# after its first print nothing longer, so they stay one line high.
+# The widths add up to 122.5 characters: in Excel or WPS with 宋体 they take about nine
+# tenths of the 277 mm between 10 mm margins of A4 landscape, at 100 %. LibreOffice
+# without 宋体 measures a character of the default font with a wider fallback (DejaVu
+# Sans) and shrinks the sheet to fit the width; at 122.5 characters it still prints the
+# 11 pt text at 9 pt or more (tests/test_print_render.py; at 139 it printed 10 pt text at
+# 7.6 pt). 处室 and 职责 hold a nine-character department (公共法律服务管理处) and every
+# role (技术保障) on one line: a task's rows after its first print nothing longer, so
+# they stay one line high.
 PRINT_LAYOUT: tuple[tuple[str, float], ...] = (
-    ("序号", 5), ("具体要求", 41), ("处室", 18), ("职责", 9), ("期次", 7.5), ("状态", 8),
-    ("完成时限", 11), ("灯", 5), (LATE_HEADER, 7.5), ("最近报送内容", 27),
+    ("序号", 5), ("具体要求", 30), ("处室", 19.5), ("职责", 9.5), ("期次", 7.5), ("状态", 8),
+    ("完成时限", 11), ("灯", 5), (LATE_HEADER, 7.5), ("最近报送内容", 19.5),
 )
 
 

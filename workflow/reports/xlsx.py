@@ -56,7 +56,7 @@ KIND_WIDTH = {DATE: 12, INT: 8, PERCENT: 10, LIGHT: 6}
 FONT = "宋体"
 GB2312 = 134  # the font charset Excel writes for a Simplified Chinese font
 SCREEN_SIZE = 11
-PRINT_SIZE = 10
+PRINT_SIZE = 11
 # Height of one line of wrapped text, in points per point of font size: CJK fonts
 # (宋体, and Noto Sans/Serif CJK that LibreOffice falls back to) need about 1.4.
 LINE = 1.45
