@@ -248,17 +248,13 @@ def load_resolution(path: str | Path) -> Resolution:
     impossible date)."""
     import yaml
 
+    from workflow.files import read_text
+
+    text = read_text(path, "--resolve 应为 YAML 文件（格式见 examples/resolve.yaml）")
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=yaml.BaseLoader)
-    except FileNotFoundError:
-        raise BadInput(f"找不到文件 {path}。") from None
-    except IsADirectoryError:
-        raise BadInput(f"{path} 是目录，不是 --resolve 文件：请指定 YAML 文件（格式见 examples/resolve.yaml）。") from None
-    except PermissionError:
-        raise BadInput(f"没有权限读取 {path}：请检查文件权限。") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path} 不是有效的 YAML（UTF-8）：{str(exc).splitlines()[0]}。") from None
+        data = yaml.load(text, Loader=yaml.BaseLoader)
+    except yaml.YAMLError as exc:
+        raise BadInput(f"{path} 不是有效的 YAML：{str(exc).splitlines()[0]}。") from None
     if not isinstance(data, dict):
         raise BadInput(f"{path} 格式应为 {{任务序号或 \"*\": {{群组名称: [处室, …]}}}}。")
     out: Resolution = {}
