@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -110,6 +109,8 @@ def _run() -> None:
     debug = "--debug" in sys.argv or os.environ.get("DUBAN_DEBUG") == "1"
     from typer._click import exceptions as click_errors  # typer's own copy of click
 
+    from commands import help_zh
+
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:
@@ -118,7 +119,7 @@ def _run() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except click_errors.UsageError as exc:
-        print(f"错误：{usage_sentence(exc)}", file=sys.stderr)
+        print(f"错误：{help_zh.usage_sentence(exc)}", file=sys.stderr)
         sys.exit(2)
     except typer.Abort:
         print("已中断，未完成的操作未保存。", file=sys.stderr)
@@ -140,40 +141,6 @@ def _run() -> None:
             sys.exit(problem.exit_code)
         print(f"内部错误（{type(exc).__name__}）：{_safe(exc)}。请加 --debug 重试并报告此问题。", file=sys.stderr)
         sys.exit(1)
-
-
-_USAGE = (  # click's English, as one Chinese sentence (DESIGN §8)
-    (re.compile(r"No such command '(.+)'"), "没有命令“{0}”；用 duban --help 查看全部命令。"),
-    (re.compile(r"Missing argument '(.+)'"), "缺少参数 {0}；用 --help 查看用法。"),
-    (re.compile(r"Missing option '(.+)'"), "缺少选项 {0}；用 --help 查看用法。"),
-    (re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)"), "多余的参数：{0}；用 --help 查看用法。"),
-    (re.compile(r"'(.*)' is not a valid integer"), "“{0}”不是有效的整数编号。"),
-    (re.compile(r"Option '(.+)' requires an argument"), "选项 {0} 需要一个值。"),
-    (re.compile(r"Invalid value for '(.+?)': (.+)"), "参数 {0} 的值无效：{1}"),
-)
-
-
-def usage_sentence(exc: Exception) -> str:
-    """One Chinese sentence for a command-line usage error."""
-    message = " ".join(exc.format_message().split())[:300]
-    option = re.search(r"No such option: (\S+?)\.?(?: |$)", message)
-    if option:
-        return _no_such_option(option.group(1), message, getattr(getattr(exc, "ctx", None), "command_path", ""))
-    for pattern, sentence in _USAGE:
-        m = pattern.search(message)
-        if m:
-            return sentence.format(*m.groups())
-    return f"命令行用法有误（{message}）；用 --help 查看用法。"
-
-
-def _no_such_option(option: str, message: str, command: str) -> str:
-    """An unknown option: a negative number given as an id, or an option this command lacks."""
-    if re.fullmatch(r"-\d+", option):
-        return f"编号应为正整数，{option} 不是有效的编号。"
-    command = command or "duban"
-    guess = re.search(r"Did you mean (--?[\w-]+)", message)
-    hint = f"是否指 {guess.group(1)}?" if guess else ""
-    return f"{command} 没有选项 {option}；{hint}用 {command} --help 查看可用的选项。"
 
 
 def _safe(exc: BaseException) -> str:

@@ -1,5 +1,7 @@
-"""Help pages entirely in Chinese: click's own words (Usage, Options, required, the
-type names of metavars, "Show this message and exit.") translated as the page is made.
+"""click's English in Chinese: help pages entirely in Chinese (click's own words: Usage,
+Options, required, the type names of metavars, "Show this message and exit.") translated
+as the page is made, and a usage error as one Chinese sentence (`usage_sentence`). Both
+are tables of (pattern, replacement), applied by `_say`.
 
 Typer builds help with its vendored click, which has no translation catalogue for these
 words. `install()` wraps `Context.get_help`, which every help page passes through
@@ -11,14 +13,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from typing import Any, Callable, Union
 
 ARGUMENT_NAMES = {  # {argument} metavars, by parameter name
     "assignment_id": "事项编号", "plan": "计划", "name": "姓名", "file": "文件", "path": "文件",
     "delegation_id": "授权编号", "address": "收件地址", "ids": "邮件编号", "target": "文件",
 }
-_WORDS: list[tuple[re.Pattern[str], Any]] = [
-    (re.compile(r"^(\s*)Usage: "), r"\1用法："),
+Replacement = Union[str, Callable[[re.Match[str]], str]]  # a template ({0}: the first group) or a function of the match
+_WORDS: list[tuple[re.Pattern[str], Replacement]] = [
+    (re.compile(r"^(\s*)Usage: "), "{0}用法："),
     (re.compile(r"^Options:$"), "选项："),
     (re.compile(r"^Arguments:$"), "参数："),
     (re.compile(r"^Commands:$"), "命令："),
@@ -64,7 +67,7 @@ def translate_line(line: str) -> str:
             m = pattern.search(line, pos)
             if m is None:
                 break
-            new = m.expand(replacement) if isinstance(replacement, str) else replacement(m)
+            new = _say(m, replacement)
             delta = width(new) - width(m.group(0))
             end = m.start() + len(new)
             line = line[:m.start()] + new + line[m.end():]
@@ -72,6 +75,11 @@ def translate_line(line: str) -> str:
                 line = _realign(line, end, delta)
             pos = end if end > m.start() else m.start() + 1
     return line.rstrip() if line.strip() else line.strip()
+
+
+def _say(m: re.Match[str], replacement: Replacement) -> str:
+    """What a match of a table's pattern becomes."""
+    return replacement.format(*m.groups()) if isinstance(replacement, str) else replacement(m)
 
 
 def _realign(line: str, start: int, delta: int) -> str:
@@ -110,3 +118,37 @@ def install() -> bool:
     get_help._duban_zh = True  # type: ignore[attr-defined]
     context.get_help = get_help
     return True
+
+
+_USAGE: list[tuple[re.Pattern[str], Replacement]] = [  # click's usage errors, as one Chinese sentence
+    (re.compile(r"No such command '(.+)'"), "没有命令“{0}”；用 duban --help 查看全部命令。"),
+    (re.compile(r"Missing argument '(.+)'"), "缺少参数 {0}；用 --help 查看用法。"),
+    (re.compile(r"Missing option '(.+)'"), "缺少选项 {0}；用 --help 查看用法。"),
+    (re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)"), "多余的参数：{0}；用 --help 查看用法。"),
+    (re.compile(r"'(.*)' is not a valid integer"), "“{0}”不是有效的整数编号。"),
+    (re.compile(r"Option '(.+)' requires an argument"), "选项 {0} 需要一个值。"),
+    (re.compile(r"Invalid value for '(.+?)': (.+)"), "参数 {0} 的值无效：{1}"),
+]
+
+
+def usage_sentence(exc: Exception) -> str:
+    """One Chinese sentence for a command-line usage error (click's UsageError)."""
+    message = " ".join(exc.format_message().split())[:300]
+    option = re.search(r"No such option: (\S+?)\.?(?: |$)", message)
+    if option:
+        return _no_such_option(option.group(1), message, getattr(getattr(exc, "ctx", None), "command_path", ""))
+    for pattern, sentence in _USAGE:
+        m = pattern.search(message)
+        if m:
+            return _say(m, sentence)
+    return f"命令行用法有误（{message}）；用 --help 查看用法。"
+
+
+def _no_such_option(option: str, message: str, command: str) -> str:
+    """An unknown option: a negative number given as an id, or an option this command lacks."""
+    if re.fullmatch(r"-\d+", option):
+        return f"编号应为正整数，{option} 不是有效的编号。"
+    command = command or "duban"
+    guess = re.search(r"Did you mean (--?[\w-]+)", message)
+    hint = f"是否指 {guess.group(1)}?" if guess else ""
+    return f"{command} 没有选项 {option}；{hint}用 {command} --help 查看可用的选项。"

@@ -146,6 +146,7 @@ def summary_text(summary: str | None, summary_file: Path | None, stdin=None) -> 
     import sys
 
     from workflow.errors import BadInput
+    from workflow.files import read_text
 
     if summary is not None and summary_file is not None:
         raise BadInput("--summary 与 --summary-file 只能二选一。")
@@ -156,18 +157,7 @@ def summary_text(summary: str | None, summary_file: Path | None, stdin=None) -> 
         return text.rstrip("\n")
     if summary_file is None:
         return summary
-    try:
-        data = summary_file.read_bytes()
-    except FileNotFoundError:
-        raise BadInput(f"找不到文件 {summary_file}；请检查 --summary-file 的路径。") from None
-    except IsADirectoryError:
-        raise BadInput(f"{summary_file} 是文件夹；--summary-file 应为一个文本文件。") from None
-    except PermissionError:
-        raise BadInput(f"没有权限读取文件 {summary_file}。") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadInput(f"文件 {summary_file} 不是 UTF-8 文本：请另存为 UTF-8 编码后重试。") from None
+    text = read_text(summary_file, "--summary-file 应为一个文本文件")
     if not text.strip():
         raise BadInput(f"文件 {summary_file} 是空的；办理情况不能为空。")
     return text.rstrip("\n")

@@ -93,7 +93,7 @@ def test_old_office_and_pdf_formats(tmp_path: Path) -> None:
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
     assert "找不到文件" in refused(tmp_path / "nope.txt")
-    assert "目录" in refused(tmp_path)
+    assert "是文件夹" in refused(tmp_path)
 
 
 def test_first_row_without_departments() -> None:

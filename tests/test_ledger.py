@@ -14,20 +14,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from cli_helpers import register_tokens, run, run_json
-from conftest import DOER, drive, full_fields
+from cli_helpers import run, run_json
+from conftest import DOER, demo_copy, drive, full_fields
 
 AS_OF_DAYS = ["2021-07-31", "2021-09-30", "2021-10-15", "2021-11-15", "2021-12-31"]
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory) -> tuple[Path, str]:
-    folder = tmp_path_factory.mktemp("demo") / "run"
-    proc = run("demo", "--dir", str(folder))
-    assert proc.returncode == 0, proc.stderr
-    db = f"sqlite:///{folder / 'duban.db'}"
-    register_tokens(db, lambda name: (folder / "tokens" / name).read_text().strip())
-    return folder, proc.stdout
+def demo_run(demo_year, tmp_path_factory) -> tuple[Path, str]:
+    """`duban demo`'s folder (a copy of the one run for the test run) and what it printed."""
+    return demo_copy(demo_year, tmp_path_factory.mktemp("demo") / "run"), demo_year[1]
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import io
 import pytest
 
 from cli_helpers import run_json
+from conftest import demo_copy
 from commands.common import App
 from workflow.clock import Clock
 from workflow.ledger.lights import Lights
@@ -21,21 +22,9 @@ DAYS = ([dt.date(2021, 8, 2) + dt.timedelta(days=7 * i) for i in range(21)]
         + [dt.date(2021, 12, 31)])
 
 
-class _Quiet:
-    def line(self, text: str) -> None:
-        pass
-
-    def totals(self, ledger) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    from workflow.demo.steps import run_demo
-
-    folder = tmp_path_factory.mktemp("lights") / "demo"
-    run_demo(App(out=io.StringIO(), err=io.StringIO()), folder, _Quiet())
-    return folder
+def demo_db(demo_year, tmp_path_factory):
+    return demo_copy(demo_year, tmp_path_factory.mktemp("lights") / "demo")
 
 
 def _app(folder, day: dt.date) -> App:

@@ -159,7 +159,7 @@ def test_resolve_files_that_are_not_usable_are_refused(tmp_path):
             load_resolution(tmp_path if text is None else path)
         return info.value.message
 
-    assert "是目录" in refused(None)
+    assert "是文件夹" in refused(None)
     assert "“2021-02-30”不是任务序号" in refused("2021-02-30:\n  相关处室: [办公室]\n")
     assert "“abc”不是任务序号" in refused("abc:\n  相关处室: [办公室]\n")
     assert "的值应为" in refused("'*':\n  相关处室: 办公室\n")

@@ -7,40 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import uuid
 
 import pytest
-from sqlalchemy import text
 
-from conftest import BACKENDS, PG_URL, build_world, migrated_sqlite, pg_schema_url
+from conftest import BACKENDS, build_world, fresh_database
 from web_server import Server, page_csrf, sign_in
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def served(request, tmp_path_factory):
-    from db.engine import make_engine
-    from db.migrate import upgrade
-
-    admin = schema = None
-    if request.param == "sqlite":
-        url = migrated_sqlite(tmp_path_factory.mktemp("web") / "duban.db")
-    else:
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = make_engine(PG_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        url = pg_schema_url(schema)
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-    world = build_world(url)
-    server = Server(url, today="2021-08-02")
-    yield world, server
-    server.stop()
-    if admin is not None:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with fresh_database(request.param, tmp_path_factory.mktemp("web")) as url:
+        world = build_world(url)
+        server = Server(url, today="2021-08-02")
+        yield world, server
+        server.stop()
 
 
 def api(served, user: str | None):

@@ -110,7 +110,7 @@ async def post_plan(request: Request, person: Person = Depends(api_user)) -> dic
              summary="下发计划；JSON {\"resolve\": {任务序号或\"*\": {群组: [处室, …]}}} 指定“相关”处室")
 async def post_publish(request: Request, plan_id: int, token: str = Depends(bearer)) -> dict:
     body = await _json(request)
-    resolution = _resolution(body.get("resolve") or {})
+    resolution = lib.resolution(body.get("resolve") or {})
     return await run_write(request, as_caller, core(request), token, lib.plan_publish, str(_id(plan_id)),
                            resolution)
 
@@ -211,19 +211,3 @@ async def _read_body(request: Request, field: str = "attachments"):
         tmp.cleanup()
         raise
     return fields, uploads, tmp
-
-
-def _resolution(raw: Any) -> dict:
-    """The --resolve file's structure, given as JSON."""
-    if not isinstance(raw, dict):
-        raise BadInput("resolve 应为 {任务序号或 \"*\": {群组名称: [处室, …]}}。")
-    out: dict = {}
-    for key, groups in raw.items():
-        key = str(key)
-        if key != "*" and not (key.isascii() and key.isdigit() and int(key) > 0):
-            raise BadInput(f"resolve 中的“{key[:20]}”不是任务序号，也不是表示所有任务的 \"*\"。")
-        if not isinstance(groups, dict) or not all(
-                isinstance(v, list) and all(isinstance(x, str) for x in v) for v in groups.values()):
-            raise BadInput(f"resolve 中“{key[:20]}”的值应为 {{群组名称: [处室, …]}}。")
-        out[str(int(key)) if key != "*" else key] = {g: list(v) for g, v in groups.items()}
-    return out

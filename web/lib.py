@@ -282,6 +282,13 @@ def pending_groups(app: App, person: Person, ref: str) -> tuple[list[Any], list[
     return groups, [d.name for d in departments]
 
 
+def resolution(raw: Any) -> dict:
+    """The API's "resolve" object, checked as the CLI checks a --resolve file."""
+    from workflow.plans.publish import parse_resolution
+
+    return parse_resolution(raw, "resolve")
+
+
 def plan_publish(app: App, person: Person, ref: str, resolution: dict) -> dict[str, Any]:
     """`plan publish --json`'s keys."""
     from workflow.plans import service

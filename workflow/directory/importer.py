@@ -50,7 +50,7 @@ class DeptRecord:
 def parse_directory(path: Path) -> list[DeptRecord]:
     """Read a CSV or YAML directory file (detected by content) into validated records."""
     path = Path(path)
-    text = decode_bytes(read_limited(path), path.name).lstrip("\ufeff")
+    text = decode_bytes(read_limited(path, what="请指定处室名录文件（CSV 或 YAML）"), path.name).lstrip("\ufeff")
     refuse_nul(text, path.name)
     if not text.strip():
         raise BadInput(f"{path.name} 是空文件：处室名录应包含 name,aliases,email,kind,head 表头和至少一个处室。")

@@ -76,22 +76,19 @@ def _offer_template(parse: Callable[[], Plan], path: Path) -> Plan:
         raise BadInput(f"{message}；{TEMPLATE_OFFER}。") from None
 
 
-def read_limited(path: Path, limit: int = MAX_BYTES) -> bytes:
-    """The file's bytes, refusing by size first (and again while reading, for pipes)."""
-    try:
-        if path.is_dir():
-            raise BadInput(f"{path} 是目录，不是文件：请指定分工方案文件。")
+def read_limited(path: Path, limit: int = MAX_BYTES, what: str = "请指定分工方案文件") -> bytes:
+    """The file's bytes, refusing by size first (and again while reading, for pipes);
+    `what` says what the file should be, should a folder be named."""
+    from workflow.files import named_file
+
+    with named_file(path, what):
         size = path.stat().st_size
         if size > limit:
-            raise BadInput(f"{path.name} 过大（{size / 1024 / 1024:.1f} MB），计划文件最大 {limit // 1024 // 1024} MB。")
-        with path.open("rb") as handle:
+            raise BadInput(f"{path.name} 过大（{size / 1024 / 1024:.1f} MB），文件最大 {limit // 1024 // 1024} MB。")
+        with path.open("rb") as handle:  # a folder is refused here (IsADirectoryError)
             data = handle.read(limit + 1)
-    except FileNotFoundError:
-        raise BadInput(f"找不到文件 {path}：请检查路径。") from None
-    except PermissionError:
-        raise BadInput(f"没有权限读取文件 {path}：请检查文件权限。") from None
     if len(data) > limit:
-        raise BadInput(f"{path.name} 过大，计划文件最大 {limit // 1024 // 1024} MB。")
+        raise BadInput(f"{path.name} 过大，文件最大 {limit // 1024 // 1024} MB。")
     return data
 
 

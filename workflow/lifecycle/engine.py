@@ -8,10 +8,11 @@ refused raises a typed error and writes nothing.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import bindparam, insert, literal_column, select, update
 from sqlalchemy.exc import OperationalError
@@ -121,14 +122,22 @@ def fire(session: Session, assignment_id: int, trigger: str, actor: User, *,
     Commits on success; rolls back and raises a DubanError otherwise.
     """
     fields = fields or Fields()
+    with _committing(session, f"第 {assignment_id} 号事项正被他人同时处理，数据库繁忙，本次操作未生效，请稍后重试。"):
+        return _fire(session, assignment_id, trigger, actor, clock, fields, on_behalf_of,
+                     expected_version, before_write, notifier or Notifier())
+
+
+@contextlib.contextmanager
+def _committing(session: Session, busy: str) -> Iterator[None]:
+    """One transaction of fire() or fire_many(): committed when the block ends; rolled
+    back on any failure, so nothing is half-written, and a database failure raised as
+    the sentence the user reads (`busy` if the database was busy or locked)."""
     try:
-        result = _fire(session, assignment_id, trigger, actor, clock, fields, on_behalf_of,
-                       expected_version, before_write, notifier or Notifier())
+        yield
         session.commit()
-        return result
     except OperationalError as exc:
         session.rollback()
-        raise _unsaved(exc, f"第 {assignment_id} 号事项正被他人同时处理，数据库繁忙，本次操作未生效，请稍后重试。") from exc
+        raise _unsaved(exc, busy) from exc
     except BaseException:
         session.rollback()
         raise
@@ -178,7 +187,7 @@ def fire_many(session: Session, assignment_ids: list[int], trigger: str, actor: 
     for start in range(0, len(assignment_ids), batch):
         ids = assignment_ids[start:start + batch]
         moves: list[_Move] = []
-        try:
+        with _committing(session, f"数据库繁忙，批量操作已中断：此前的 {len(done.fired)} 项已保存，其余未生效，请稍后重试。"):
             rows = _read_many(session, ids, transition, actor) if transition else {}
             now = clock.now()  # one time for the batch: its mails are added together
             for assignment_id in ids:
@@ -195,13 +204,6 @@ def fire_many(session: Session, assignment_ids: list[int], trigger: str, actor: 
                 rows[assignment_id] = {**move.after, "plan_head": move.plan_head,  # a repeated id
                                        "actor_department": move.departments[actor.department_id]}  # meets it moved
             fired = _record(session, moves, notifier) if moves else []
-            session.commit()
-        except OperationalError as exc:
-            session.rollback()
-            raise _unsaved(exc, f"数据库繁忙，批量操作已中断：此前的 {len(done.fired)} 项已保存，其余未生效，请稍后重试。") from exc
-        except BaseException:
-            session.rollback()
-            raise
         done.fired += fired
     return done
 

@@ -248,26 +248,29 @@ def load_resolution(path: str | Path) -> Resolution:
     impossible date)."""
     import yaml
 
+    from workflow.files import read_text
+
+    text = read_text(path, "--resolve 应为 YAML 文件（格式见 examples/resolve.yaml）")
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=yaml.BaseLoader)
-    except FileNotFoundError:
-        raise BadInput(f"找不到文件 {path}。") from None
-    except IsADirectoryError:
-        raise BadInput(f"{path} 是目录，不是 --resolve 文件：请指定 YAML 文件（格式见 examples/resolve.yaml）。") from None
-    except PermissionError:
-        raise BadInput(f"没有权限读取 {path}：请检查文件权限。") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path} 不是有效的 YAML（UTF-8）：{str(exc).splitlines()[0]}。") from None
+        data = yaml.load(text, Loader=yaml.BaseLoader)
+    except yaml.YAMLError as exc:
+        raise BadInput(f"{path} 不是有效的 YAML：{str(exc).splitlines()[0]}。") from None
+    return parse_resolution(data, str(path))
+
+
+def parse_resolution(data: Any, source: str) -> Resolution:
+    """The --resolve structure as read (from YAML, or JSON over the web API), checked:
+    {task seq or "*": {group name: [department, …]}}; `source` names it in a refusal."""
     if not isinstance(data, dict):
-        raise BadInput(f"{path} 格式应为 {{任务序号或 \"*\": {{群组名称: [处室, …]}}}}。")
+        raise BadInput(f"{source} 格式应为 {{任务序号或 \"*\": {{群组名称: [处室, …]}}}}。")
     out: Resolution = {}
     for key, groups in data.items():
+        key = str(key)
         if key != "*" and not (key.isascii() and key.isdigit() and int(key) > 0):
-            raise BadInput(f"{path} 中的“{key}”不是任务序号，也不是表示所有任务的 \"*\"。")
+            raise BadInput(f"{source} 中的“{key[:20]}”不是任务序号，也不是表示所有任务的 \"*\"。")
         if not isinstance(groups, dict) or not all(
                 isinstance(v, list) and all(isinstance(x, str) for x in v) for v in groups.values()):
-            raise BadInput(f"{path} 中“{key}”的值应为 {{群组名称: [处室, …]}}。")
+            raise BadInput(f"{source} 中“{key[:20]}”的值应为 {{群组名称: [处室, …]}}。")
         out[str(int(key)) if key != "*" else key] = {g: list(v) for g, v in groups.items()}
     return out
 
