@@ -121,7 +121,8 @@ def install() -> bool:
 
 
 _USAGE: list[tuple[re.Pattern[str], Replacement]] = [  # click's usage errors, as one Chinese sentence
-    (re.compile(r"No such command '(.+)'"), "没有命令“{0}”；用 duban --help 查看全部命令。"),
+    (re.compile(r"No such command '([^']+)'\. Did you mean '([^']+)'\?"), "没有命令“{0}”，是否要用“{1}”？用 duban --help 查看全部命令。"),
+    (re.compile(r"No such command '([^']+)'"), "没有命令“{0}”；用 duban --help 查看全部命令。"),
     (re.compile(r"Missing argument '(.+)'"), "缺少参数 {0}；用 --help 查看用法。"),
     (re.compile(r"Missing option '(.+)'"), "缺少选项 {0}；用 --help 查看用法。"),
     (re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)"), "多余的参数：{0}；用 --help 查看用法。"),

@@ -57,6 +57,16 @@ def test_an_option_the_command_lacks_is_named_plainly():
     assert negative.returncode == 2 and negative.stderr == "错误：编号应为正整数，-3 不是有效的编号。\n"
 
 
+def test_a_mistyped_command_is_named_with_the_suggestion():
+    from cli_helpers import run
+
+    proc = run("plan", "lst")
+    assert proc.returncode == 2
+    assert proc.stderr == "错误：没有命令“lst”，是否要用“list”？用 duban --help 查看全部命令。\n"
+    far = run("plan", "zzzz")
+    assert far.returncode == 2 and far.stderr == "错误：没有命令“zzzz”；用 duban --help 查看全部命令。\n"
+
+
 def test_submit_reads_the_summary_from_a_file_or_stdin(world, tmp_path):
     from cli_helpers import run, run_json
 
