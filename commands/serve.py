@@ -18,7 +18,7 @@ from workflow.errors import BadInput
 def serve(ctx: typer.Context,
           host: Annotated[str, typer.Option("--host", help="监听地址（默认只在本机）")] = "127.0.0.1",
           port: Annotated[int, typer.Option("--port", help="端口", min=1, max=65535)] = 8080,
-          workers: Annotated[int, typer.Option("--workers", help="工作进程数（SQLite 上各进程轮流写入；多台服务器请使用 PostgreSQL）", min=1, max=64)] = 1,
+          workers: Annotated[int, typer.Option("--workers", help="工作进程数（SQLite 建议 1 个；多台服务器请使用 PostgreSQL）", min=1, max=64)] = 1,
           root_path: Annotated[str, typer.Option("--root-path", help="在反向代理的子路径下运行时的前缀，如 /duban")] = "",
           proxy: Annotated[Optional[str], typer.Option("--forwarded-allow-ips", help="信任其 X-Forwarded-* 头的代理地址（默认 127.0.0.1）")] = None) -> None:
     """启动网页和 REST 接口（/api/v1）：用户用自己的 duban 令牌登录。"""
