@@ -13,6 +13,7 @@ or name nobody and read everything.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,19 +236,15 @@ def _person(row: dict | None) -> Person | None:
                   row["token_hash"]) if row else None
 
 
-_USER_READS: list = []
-
-
-def _user_reads() -> list:
+@functools.cache
+def _user_reads() -> tuple[Any, Any]:
     """The two user reads (by id, by name), built on first use: importing sqlalchemy here
     would slow every `duban --help`."""
-    if not _USER_READS:
-        from sqlalchemy import bindparam, select
+    from sqlalchemy import bindparam, select
 
-        from db.prepared import PreparedRow
-        from db.tables import app_user as t
+    from db.prepared import PreparedRow
+    from db.tables import app_user as t
 
-        columns = select(t.c.id, t.c.name, t.c.roles, t.c.department_id, t.c.active, t.c.token_hash)
-        _USER_READS.extend([PreparedRow(columns.where(t.c.id == bindparam("uid")), ("uid",)),
-                            PreparedRow(columns.where(t.c.name == bindparam("name")), ("name",))])
-    return _USER_READS
+    columns = select(t.c.id, t.c.name, t.c.roles, t.c.department_id, t.c.active, t.c.token_hash)
+    return (PreparedRow(columns.where(t.c.id == bindparam("uid")), ("uid",)),
+            PreparedRow(columns.where(t.c.name == bindparam("name")), ("name",)))

@@ -194,7 +194,7 @@ def fire_many(session: Session, assignment_ids: list[int], trigger: str, actor: 
                 try:
                     move = _move(session, assignment_id, trigger, actor, clock, fields, None, None,
                                  functools.partial(writing.append, assignment_id), now,
-                                 rows.get(assignment_id, _ABSENT) if transition else None)
+                                 rows.get(assignment_id, _ABSENT))
                 except Refused as exc:
                     if writing and writing[-1] == assignment_id and not isinstance(exc, LostRace):
                         raise  # refused after its first write: the batch goes, not half an item
