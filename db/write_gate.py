@@ -4,8 +4,9 @@ SQLite lets one connection write at a time. A writer that finds the lock taken w
 in SQLite's busy handler, which sleeps 1, 2, 5, 10… ms between tries, so under load the
 lock often sits free while every writer sleeps. The web's workers (threads of one
 process, and `--workers` processes) queue here instead: a thread lock within the
-process, then an exclusive flock on a file beside the database, held only around the
-state change itself (lifecycle.service wraps fire() in Context.writing()). The next
+process, then an exclusive flock on a file beside the database, held around the
+transaction of one state change, its attachments included (lifecycle.service opens
+that session inside Context.writing()). The next
 writer wakes as soon as the lock is released; the system releases it if a process dies.
 Programs that do not use the gate (the CLI, the reminder daemon) still meet SQLite's
 own lock, as before. Where flock does not exist (Windows) only the thread lock applies.
