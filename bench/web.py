@@ -273,7 +273,7 @@ def http_rate(url: str, workers: int) -> tuple[int, float, int, int, Served, dic
                                                           "server_ms": server_ms, "client_ms": client_ms}
 
 
-def writes(backend: str, make_url, n: int) -> None:
+def writes(backend: str, make_url, n: int, workers: int) -> None:
     url_fire, url_http = make_url(), make_url()
     for url in (url_fire, url_http):
         build_fires(url, n)
@@ -281,7 +281,6 @@ def writes(backend: str, make_url, n: int) -> None:
     fire_per_s = fires / fire_s
     print(f"[{backend}] fire() in-process: {fires:,} starts in {fire_s:.1f} s = {fire_per_s:,.0f}/s "
           f"(CPU {fire_cpu / fires * 1000:.2f} ms per fire; {load()})")
-    workers = 2  # one per core; SQLite takes several writer processes (WAL, busy timeout), as the CLI does
     count, wall, starts, distinct, served, info = http_rate(url_http, workers)
     try:
         http_per_s = count / wall
@@ -355,13 +354,16 @@ def main() -> None:
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--skip-reads", action="store_true")
     parser.add_argument("--skip-writes", action="store_true")
+    parser.add_argument("--sqlite-workers", type=int, default=1,
+                        help="server processes for SQLite's writes (README: one; its writers take turns)")
+    parser.add_argument("--pg-workers", type=int, default=2, help="server processes for PostgreSQL's (one per core)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores (shared with whatever else runs); {load()}")
     if not args.skip_reads:
         reads(args.n, args.requests)
     if args.skip_writes:
         return
-    writes("sqlite", sqlite_urls(), args.fires)
+    writes("sqlite", sqlite_urls(), args.fires, args.sqlite_workers)
     if args.sqlite_only:
         return
     try:
@@ -372,7 +374,7 @@ def main() -> None:
         print(f"PostgreSQL not measured: {exc}")
         return
     try:
-        writes("postgresql", make_url, args.fires)
+        writes("postgresql", make_url, args.fires, args.pg_workers)
     finally:
         drop()
 

@@ -19,7 +19,7 @@ from workflow.errors import BadInput
 
 from web import lib
 from web.auth import api_user, bearer, core
-from web.writing import run_write
+from web.writing import run_grouped, run_write
 
 router = APIRouter(prefix="/api/v1", tags=["duban"])
 TRIGGERS = ("start", "submit", "approve", "send_back", "request_delay", "approve_delay", "reject_delay",
@@ -62,8 +62,12 @@ async def post_transition(request: Request, assignment_id: int, trigger: str) ->
     fields, uploads, tmp = await _read_body(request)
     try:
         on_behalf = fields.pop("on_behalf_of", None)
-        view = await run_write(request, as_caller, core(request), caller, lib.transition, _id(assignment_id),
-                               trigger, fields, uploads, _if_match(request), on_behalf)
+        if uploads:
+            view = await run_write(request, as_caller, core(request), caller, lib.transition, _id(assignment_id),
+                                   trigger, fields, uploads, _if_match(request), on_behalf)
+        else:  # committed with the other moves queued meanwhile (web/writing.py)
+            asked = lib.Asked(caller, _id(assignment_id), trigger, fields, _if_match(request), on_behalf)
+            view = await run_grouped(request, lib.transitions, asked)
         return JSONResponse(view)  # plain JSON values already: no second serialisation
     finally:
         if tmp is not None:
@@ -140,10 +144,8 @@ def get_audit(request: Request, person: Person = Depends(api_user)) -> dict:
 
 # ---------------------------------------------------------------- helpers
 def as_caller(app: Any, caller: Person | str, action: Any, *args: Any) -> Any:
-    """action(app, person, *args) for the caller: a Person already checked, or a bearer token
-    checked here, in the worker thread of the write (one thread hop for the request, not two)."""
-    person = caller if isinstance(caller, Person) else lib.authenticate(app, caller)
-    return action(app, person, *args)
+    """action(app, person, *args) for the caller (lib.person_of)."""
+    return action(app, lib.person_of(app, caller), *args)
 
 
 async def _uploader(request: Request, token: str) -> Person | str:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 import states
 from db import tables
 from workflow.context import Context as App, Person, person_by_id
-from workflow.errors import BadInput, NotFound, NotPermitted, shown
+from workflow.errors import BadInput, DubanError, NotFound, NotPermitted, shown
 
 
 @dataclass
@@ -58,6 +58,12 @@ def authenticate(app: App, token: str | None) -> Person:
             _TOKENS.clear()
         _TOKENS[key] = (person.id, person.token_hash)
     return person
+
+
+def person_of(app: App, caller: Person | str) -> Person:
+    """The caller as a Person: one the front end already checked, or a bearer token checked
+    here (in the worker thread of the write: one thread hop for the request, not two)."""
+    return caller if isinstance(caller, Person) else authenticate(app, caller)
 
 
 def as_user(app: App, person: Person) -> App:
@@ -211,8 +217,7 @@ def transition(app: App, person: Person, assignment_id: int, trigger: str, field
     `task show --json` shows it."""
     from workflow.lifecycle import service
 
-    if trigger not in states.TRANSITION_BY_TRIGGER:
-        raise BadInput(f"未知操作“{shown(trigger)}”；可用操作：{'、'.join(states.TRANSITION_BY_TRIGGER)}。")
+    _check_trigger(trigger)
     named = []
     for up in uploads or []:  # the stored label is the uploaded file's own name
         target = up.path.with_name(_safe_name(up.name))
@@ -223,6 +228,49 @@ def transition(app: App, person: Person, assignment_id: int, trigger: str, field
     service.transition(runner, assignment_id, trigger, _fields(fields), named, on_behalf=on_behalf,
                        expected_version=expected_version)
     return service.show(runner, assignment_id)
+
+
+@dataclass
+class Asked:
+    """What one request asks of transitions(): a trigger without files, as transition() takes it."""
+
+    caller: Person | str  # checked already, or a bearer token still to check
+    assignment_id: int
+    trigger: str
+    fields: dict[str, Any]
+    expected_version: int | None = None
+    on_behalf: str | None = None
+
+
+def transitions(app: App, asked: list[Asked]) -> list[dict[str, Any] | DubanError]:
+    """What transition() answers each request (the view after its move, or its refusal, in
+    its place), the moves committed together (lifecycle.service.transition_each): the
+    SQLite writer of the server hands over the requests that queued up behind the last
+    write. A failure of the database fails them all, and is raised."""
+    from workflow.lifecycle import service
+
+    outcomes: list[Any] = [None] * len(asked)
+    moves: list[tuple[int, service.Move]] = []
+    for i, a in enumerate(asked):
+        try:
+            _check_trigger(a.trigger)
+            runner = as_user(app, person_of(app, a.caller))
+            moves.append((i, service.Move(runner, a.assignment_id, a.trigger, _fields(a.fields), a.on_behalf,
+                                          a.expected_version)))
+        except DubanError as exc:
+            outcomes[i] = exc
+    done = service.transition_each([m for _, m in moves]) if moves else []
+    for (i, move), outcome in zip(moves, done):
+        try:
+            outcomes[i] = outcome if isinstance(outcome, DubanError) else service.show(move.ctx, move.assignment_id)
+        except DubanError as exc:
+            outcomes[i] = exc
+    return outcomes
+
+
+def _check_trigger(trigger: str) -> None:
+    if trigger not in states.TRANSITION_BY_TRIGGER:
+        raise BadInput(f"未知操作“{shown(trigger)}”；可用操作：{'、'.join(states.TRANSITION_BY_TRIGGER)}。")
 
 
 def _safe_name(name: str) -> str:
