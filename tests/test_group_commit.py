@@ -3,7 +3,7 @@ behind the last write (web/writing.py), and lifecycle.service.transition_each co
 them in one transaction (engine.fire_each). Each request still gets exactly what it
 would get alone: the same states, events, refusals with their sentences, mails and an
 intact audit chain; a refused one changes nothing; a database failure changes nothing
-of any of them."""
+of any of them. (Through a real server with eight clients: tests/test_write_gate.py.)"""
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from conftest import PLAN, build_world, migrated_sqlite
+from conftest import build_world, migrated_sqlite
 from test_bulk_approve import _contents, _copy
 from web.writing import Writer, _Job
 from workflow.errors import DubanError
@@ -120,58 +120,3 @@ def test_the_writer_hands_over_what_queued_up_in_order():
     assert answers[:3] == ["slow done", "a done"] + answers[2:3] and isinstance(answers[2], ValueError)
     assert answers[3:5] == ["c done", "plain done"]
     assert all(isinstance(a, RuntimeError) for a in answers[5:])
-
-
-def test_concurrent_requests_on_one_worker_get_their_own_answers(tmp_path):
-    """Eight clients on the default one worker: starts of their own items succeed, each
-    request on an item of another department gets 404 and a trigger the state refuses
-    409, in among the others; one start event per item and the audit holds."""
-    import httpx
-    from sqlalchemy import select
-
-    from db.engine import make_engine
-    from db.models import Assignment, Department, Event
-    from web_server import Server
-    from workflow.lifecycle.audit import examine
-
-    url = migrated_sqlite(tmp_path / "duban.db")
-    plan = {**PLAN, "tasks": [{"seq": i, "requirement": f"第{i}项任务。", "responsibilities": [
-        {"department": "各业务处室", "role": "cooperate", "group": True}]} for i in range(1, 21)]}
-    world = build_world(url, plan)
-    staff = {"装财处": world.token("张三"), "科监处": world.token("孙科监")}
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        a, d = Assignment.__table__, Department.__table__
-        rows = conn.execute(select(a.c.id, d.c.name).join(d, d.c.id == a.c.department_id)
-                            .where(d.c.name.in_(staff))).all()
-    foreign = {name: next(r.id for r in rows if r.name != name) for name in staff}
-    work = [(r.id, r.name) for r in rows]
-    assert len(work) == 40
-    server = Server(url)
-    answers: list[tuple[str, int]] = []
-    try:
-        def client(k: int) -> None:
-            with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=60) as c:
-                for aid, dept in work[k::8]:
-                    auth = {"Authorization": f"Bearer {staff[dept]}"}
-                    answers.append(("start", c.post(f"/api/v1/tasks/{aid}/start", headers=auth).status_code))
-                    answers.append(("foreign", c.post(f"/api/v1/tasks/{foreign[dept]}/start",
-                                                      headers=auth).status_code))
-                    answers.append(("again", c.post(f"/api/v1/tasks/{aid}/start", headers=auth).status_code))
-
-        threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        server.stop()
-    assert sorted(set(answers)) == [("again", 409), ("foreign", 404), ("start", 200)]
-    assert answers.count(("start", 200)) == len(work)
-    e = Event.__table__
-    with engine.connect() as conn:
-        starts = conn.execute(select(e.c.assignment_id).where(e.c.trigger == "start")).scalars().all()
-        report = examine(conn)
-    engine.dispose()
-    assert sorted(starts) == sorted(aid for aid, _ in work)
-    assert report.ok and report.checked >= len(work)
