@@ -135,6 +135,15 @@ def database_problem(exc: BaseException) -> DatabaseProblem | None:
     return None
 
 
+def unsaved(exc: BaseException, busy: str) -> BaseException:
+    """A database failure during a change as the error the user reads: LostRace(`busy`)
+    if the database was busy or locked (worth retrying), else database_problem's
+    sentence, else the failure itself."""
+    if "locked" in str(exc) or "busy" in str(exc):
+        return LostRace(busy)
+    return database_problem(exc) or exc
+
+
 def template_problem(exc: BaseException) -> BadInput | None:
     """A template that tried to leave the sandbox (jinja2's SecurityError), as one sentence.
 

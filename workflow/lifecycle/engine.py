@@ -28,8 +28,8 @@ from workflow.lifecycle.audit import chain, changed, witness
 from workflow.clock import Clock
 from workflow.lifecycle.notify import Notifier
 from notifications.outbox import enqueue
-from workflow.errors import (BadInput, database_problem, DubanError, InvalidMove, LostRace, MissingField,
-                             NotPermitted, Refused)
+from workflow.errors import (BadInput, DubanError, InvalidMove, LostRace, MissingField, NotPermitted, Refused,
+                             unsaved)
 
 MACHINE = states.build_machine()
 MAX_COMMENT = 10_000
@@ -137,18 +137,10 @@ def _committing(session: Session, busy: str) -> Iterator[None]:
         session.commit()
     except OperationalError as exc:
         session.rollback()
-        raise _unsaved(exc, busy) from exc
+        raise unsaved(exc, busy) from exc
     except BaseException:
         session.rollback()
         raise
-
-
-def _unsaved(exc: OperationalError, busy: str) -> BaseException:
-    """A database failure during a fire as the sentence the user reads (`busy` if the
-    database was busy or locked)."""
-    if "locked" in str(exc) or "busy" in str(exc):
-        return LostRace(busy)
-    return database_problem(exc) or exc
 
 
 BATCH = 250  # fire_many: assignments per transaction

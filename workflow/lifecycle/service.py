@@ -56,7 +56,7 @@ def transition(ctx: "Context", assignment_id: int, trigger: str, fields: "Fields
     (the web API's If-Match)."""
     from sqlalchemy.exc import OperationalError
 
-    from workflow.errors import LostRace, database_problem
+    from workflow.errors import unsaved
     from workflow.lifecycle.attachments import store
     from workflow.lifecycle.engine import Fields, fire
 
@@ -68,9 +68,7 @@ def transition(ctx: "Context", assignment_id: int, trigger: str, fields: "Fields
             fields.attachments = [store(session, path) for path in attachments]
         except OperationalError as exc:  # as fire() answers them: busy, full disk, gone
             session.rollback()
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise LostRace("数据库繁忙，附件未保存，本次操作未生效，请稍后重试。") from exc
-            raise database_problem(exc) or exc from exc
+            raise unsaved(exc, "数据库繁忙，附件未保存，本次操作未生效，请稍后重试。") from exc
         except BaseException:
             session.rollback()
             raise
