@@ -1,17 +1,18 @@
-"""Where the web runs a change: on SQLite, in this process's one writer thread; on
-PostgreSQL, in the thread pool.
+"""Where the web runs a change: in this process's one writer thread, or (changes other
+than the API's transitions, on PostgreSQL) in the thread pool.
 
 SQLite takes one writer at a time (and the writers of several processes take turns at
 db/write_gate.py). Worker threads of one process that all run writes fight over the
-GIL with the one that holds the gate, which then holds it longer. So on SQLite a
-process has one writer thread that takes the changes from a queue, one after the
-other: the next change starts as soon as the last one is committed, without waiting
-for the event loop to hand it over (which, under load, costs more than the change).
-Changes of one kind that queued up meanwhile are handed over together (`run_grouped`:
-the transitions of the API, committed in one transaction, as a database's group
-commit). The requests behind it wait in the event loop, costing no thread and no CPU.
-Reads are not queued. PostgreSQL takes concurrent writers: there only the thread
-pool's own limit applies.
+GIL with the one that holds the gate, which then holds it longer. So a process has
+one writer thread that takes the changes from a queue, one after the other: the next
+change starts as soon as the last one is committed, without waiting for the event
+loop to hand it over (which, under load, costs more than the change). Changes of one
+kind that queued up meanwhile are handed over together (`run_grouped`: the API's
+transitions, committed in one transaction, as a database's group commit). The
+requests behind it wait in the event loop, costing no thread and no CPU. Reads are
+not queued. PostgreSQL takes concurrent writers: there only the transitions go
+through the writer (see run_grouped), and other changes (imports, publishing, bulk
+approval, the pages' forms) run in the thread pool.
 """
 from __future__ import annotations
 
@@ -32,22 +33,20 @@ MAX_GROUP = 32  # changes handed over together at most: a group is one transacti
 async def run_write(request: Request, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """fn(*args, **kwargs) in a worker thread; on SQLite after this process's writes before it."""
     call = functools.partial(fn, *args, **kwargs)
-    writer = _writer(request)
-    if writer is None:
+    if request.app.state.core.write_gate is None:  # PostgreSQL: concurrent writers
         return await anyio.to_thread.run_sync(call)
-    return _answer(await writer.run(_Job(call, None, None)))
+    return _answer(await _writer(request).run(_Job(call, None, None)))
 
 
 async def run_grouped(request: Request, group: Callable[[Any, list[Any]], list[Any]], item: Any) -> Any:
-    """group(app, [item])[0] in a worker thread (app: the server's Context), raised if it is
-    an exception. On SQLite the writer hands `group` this item with the others of the
-    same `group` queued behind the write in hand: `group` answers each item in its place
-    (a value, or the exception that item's request raises)."""
+    """group(app, [item, …]) in the writer thread (app: the server's Context), with the
+    other items of the same `group` queued behind the write in hand; this item's answer
+    (`group` answers each item in its place: a value, or the exception that item's
+    request raises). On PostgreSQL too: every move writes its plan's hash-chain head,
+    so moves of one plan wait for each other's commit anyway, and fewer commits serve
+    them sooner (measured: 368 against 267 transitions/s, 8 clients, 2 workers)."""
     app = request.app.state.core
-    writer = _writer(request)
-    if writer is None:
-        return _answer((await anyio.to_thread.run_sync(group, app, [item]))[0])
-    return _answer(await writer.run(_Job(None, functools.partial(group, app), item, key=group)))
+    return _answer(await _writer(request).run(_Job(None, functools.partial(group, app), item, key=group)))
 
 
 def _answer(outcome: Any) -> Any:
@@ -127,8 +126,8 @@ def _settle(answer: asyncio.Future, outcome: Any) -> None:
         answer.set_result(outcome)
 
 
-def _writer(request: Request) -> Writer | None:
+def _writer(request: Request) -> Writer:
     state = request.app.state
     if not hasattr(state, "writer"):
-        state.writer = Writer() if state.core.write_gate is not None else None
+        state.writer = Writer()
     return state.writer
