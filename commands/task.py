@@ -10,6 +10,7 @@ import typer
 import states
 from commands.common import FOR, ID, JSON, App, app_of, ex, group, print_json
 from commands.output import LIGHTS, clip, print_table
+from workflow.clock import shown_time
 
 
 def run_list(app: App, *, dept: str | None, state: str | None, overdue: bool, mine: bool,
@@ -39,7 +40,7 @@ def run_history(app: App, assignment_id: int, as_json: bool) -> None:
         print_json(app, rows)
         return
     print_table(app.out, ["时间", "操作", "从", "到", "操作人", "说明"],
-                [[r["at"][:19].replace("T", " "), r["trigger_label"], states.state_label(r["from"]) if r["from"] else "—",
+                [[shown_time(r["at"]), r["trigger_label"], states.state_label(r["from"]) if r["from"] else "—",
                   states.state_label(r["to"]),
                   r["actor"] + (f"（代{r['on_behalf_of']}）" if r["on_behalf_of"] else ""),
                   clip(_detail(r), 50)] for r in rows])

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from fastapi.templating import Jinja2Templates
 
 import states
+from workflow.clock import shown_time
 from workflow.errors import BadInput, DubanError, NotAuthenticated, NotFound
 from workflow.ledger.lights import LABELS as LIGHT_LABELS
 
@@ -36,6 +37,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals["LIGHT_LABELS"] = LIGHT_LABELS  # the library's words for its lights
+templates.env.filters["shown_time"] = shown_time  # as the CLI's tables show times
 PER_PAGE = 50
 FIELD_LABELS = {"summary": "办理情况", "comment": "意见", "reason": "理由", "until": "申请延期至",
                 "attachments": "附件"}

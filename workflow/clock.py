@@ -56,3 +56,9 @@ def china_iso(value: dt.datetime | None, *, utc: bool = False) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc if utc else CHINA)
     return value.astimezone(CHINA).isoformat(timespec="seconds")
+
+
+def shown_time(iso: str | None) -> str:
+    """A china_iso() time as a person reads it in a table: `2021-09-30 10:00:00` (every
+    time duban shows is China time, so the zone says nothing to the reader)."""
+    return iso[:19].replace("T", " ") if iso else ""
