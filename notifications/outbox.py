@@ -176,12 +176,24 @@ def _values(item: Outgoing, now: dt.datetime) -> dict[str, Any]:
             "sent_at": None, "context": None if rendered else item.context}
 
 
-def enqueue_with_ids(session: Session, items: list[Outgoing],
-                     created_at: dt.datetime | None = None) -> dict[str, int]:
-    """Like `enqueue`, then flush: the added rows' ids by key, for rows that refer to them."""
-    added = _add(session, items, created_at)
-    session.flush()
-    return {row.key: row.id for row in added}
+def enqueue_with_ids(session: Session, items: list[Outgoing], created_at: dt.datetime | None = None,
+                     *, new_keys: bool = False) -> dict[str, int]:
+    """Like `enqueue`, and the added rows' ids by key, for rows that refer to them.
+
+    One INSERT … RETURNING for all the rows (batched by SQLAlchemy), no ORM object:
+    the reminder sweep adds its digests this way, then its reminder_log rows.
+    """
+    fresh = _fresh(session, items, check=not new_keys)
+    if not fresh:
+        return {}
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # rows the outbox rows may refer to
+    now = created_at or china_now()
+    added = session.connection().execute(_INSERT_RETURNING, [_values(item, now) for item in fresh.values()])
+    return dict(added.all())
+
+
+_INSERT_RETURNING = N.insert().returning(N.c.key, N.c.id)
 
 
 def _fresh(session: Session, items: list[Outgoing], check: bool = True) -> dict[str, Outgoing]:
@@ -200,14 +212,6 @@ def _fresh(session: Session, items: list[Outgoing], check: bool = True) -> dict[
 def china_now() -> dt.datetime:
     """Naive China wall time: the business-time default of `created_at`."""
     return dt.datetime.now(CHINA).replace(tzinfo=None)
-
-
-def _add(session: Session, items: list[Outgoing], created_at: dt.datetime | None = None
-         ) -> list[Notification]:
-    now = created_at or china_now()
-    rows = [Notification(**_values(item, now)) for item in _fresh(session, items).values()]
-    session.add_all(rows)
-    return rows
 
 
 def rendered_row(row: Any) -> Any:

@@ -50,6 +50,8 @@ it. `stored_context(context, templates_dir)` turns its context into JSON (dates 
 so they come back as dates) with the template folder it is to be rendered from;
 `render_stored(kind, stored)` renders exactly what `render(kind, context,
 templates_dir)` would have rendered then, given the same templates.
+`stored_context_text` is the same stored context as its JSON text, with values
+serialised once for many mails spliced in (the reminder digests' shared item tables).
 """
 from __future__ import annotations
 
@@ -65,6 +67,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 import states
+from db.jsontext import JSONText, dumps
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
@@ -115,6 +118,26 @@ def stored_context(context: dict[str, Any], templates_dir: Path | str | None = N
 def stored_value(value: Any) -> Any:
     """One context value as stored_context stores it (to store it once for many mails)."""
     return _to_json(value)
+
+
+def stored_context_text(context: dict[str, Any], templates_dir: Path | str | None = None, *,
+                        stored_text: dict[str, str]) -> JSONText:
+    """`stored_context(context, templates_dir, stored=…)` as its JSON text, for values
+    whose text is at hand: `stored_text` maps a key to `dumps(stored_value(value))`.
+
+    A reminder digest's item tables are most of its context and the same for every
+    member of a department: serialised once, their text is spliced into each member's
+    context (db/jsontext.py). The text is the one json.dumps gives for the whole: the
+    stored values come last in "values", which comes last in the outer dict, so each
+    goes in before the closing "}}" with json.dumps' own separators.
+    """
+    if set(stored_text) & set(context):
+        raise ValueError(f"stored_text repeats context keys: {sorted(set(stored_text) & set(context))}")
+    head = dumps(stored_context(context, templates_dir))
+    pieces = [f"{dumps(key)}: {text}" for key, text in stored_text.items()]
+    if context and pieces:
+        pieces[0] = ", " + pieces[0]
+    return JSONText(head[:-2] + ", ".join(pieces) + "}}")
 
 
 def render_stored(kind: str, stored: dict[str, Any]) -> Rendered:

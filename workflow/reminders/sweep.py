@@ -38,14 +38,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
-from sqlalchemy import Select, and_, func, insert, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlmodel import Session
 
 from db.models import Assignment, Department, Notification, Plan, ReminderLog, Task
 from notifications.outbox import Outgoing, enqueue_with_ids, format_recipient
-from notifications.render import stored_context, stored_value
+from db.jsontext import JSONText, dumps
+from db.prepared import Prepared
+from notifications.render import stored_context_text, stored_value
 from workflow.calendar import WorkCalendar
 from workflow.ledger import lights
 from workflow.clock import CHINA
@@ -110,6 +112,11 @@ class Item:
                    period=self.period, due_date=self.due_date, light=icon,
                    light_label=word, note=self.note())
 
+    def stored(self) -> dict[str, Any]:
+        """`stored_value(self.context())`, built directly: every value but the due date
+        is already plain (str or int), and the date is stored as stored_value stores it."""
+        return {**self.context(), "due_date": stored_value(self.due_date)}
+
     def note(self) -> str:
         if self.kind == "before":
             return f"距完成时限还有 {self.days} 个工作日"
@@ -148,11 +155,12 @@ class Digest:
         """Same signature, same item tables: what lets recipients share a rendering."""
         return tuple((i.kind, i.assignment_id) for i in self.items)
 
-    def sections(self) -> list[dict[str, Any]]:
+    def sections(self, row: Callable[[Item], Any] = Item.context) -> list[dict[str, Any]]:
+        """The item tables, each item as `row(item)` (its template row, or its stored row)."""
         by_kind: dict[str, list[Item]] = defaultdict(list)
         for item in self.items:
             by_kind[item.kind].append(item)
-        return [{"key": k, "title": SECTION_TITLES[k], "items": [i.context() for i in by_kind[k]]}
+        return [{"key": k, "title": SECTION_TITLES[k], "items": [row(i) for i in by_kind[k]]}
                 for k in KIND_ORDER if by_kind[k]]
 
     def context(self, tables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -494,23 +502,30 @@ def _on_day(today: dt.date) -> dt.datetime:
     return dt.datetime.combine(today, dt.datetime.now(CHINA).time().replace(tzinfo=None))
 
 
+_LOG_COLUMNS = ("day", "recipient", "kind", "assignment_id", "notification_id")
+_LOG_INSERT = Prepared(L.insert(), _LOG_COLUMNS)
+
+
 def _enqueue(session: Session, today: dt.date, digests: list[Digest], config: Config) -> int:
     """Add the digests to the outbox and log their items; returns how many were added.
 
     A digest is stored as its context and rendered when the dispatcher sends it, as
     event mails are (notifications/outbox.py `rendered_row`): rendering 162 digests of
     17,000 entries was most of a sweep's time, spent inside the sweep's transaction.
+    Their keys were looked up by _not_yet_reminded (new_keys); the unique keys of
+    notification and reminder_log still refuse a concurrent sweep's rows. The log rows,
+    one per item of each digest, go in one prepared executemany (db/prepared.py).
     """
     _give_supervisors_the_anchor(session, today, digests)
     contexts = _contexts(digests, config.templates_dir)
     ids = enqueue_with_ids(session, [
         Outgoing(key=d.key, kind=d.kind, recipient=format_recipient(d.name, d.email), context=c)
-        for d, c in zip(digests, contexts)], created_at=_on_day(today))
+        for d, c in zip(digests, contexts)], created_at=_on_day(today), new_keys=True)
     rows = [{"day": today, "recipient": d.email.lower(), "kind": i.kind,
              "assignment_id": i.assignment_id, "notification_id": ids[d.key]}
             for d in digests if d.key in ids for i in d.items]
     if rows:
-        session.execute(insert(L), rows)
+        _LOG_INSERT.execute_many(session.connection(), rows)
     return len(ids)
 
 
@@ -530,16 +545,28 @@ def _give_supervisors_the_anchor(session: Session, today: dt.date, digests: list
             digest.anchor = line
 
 
-def _contexts(digests: list[Digest], templates_dir: Any) -> list[dict[str, Any]]:
-    """Every digest's stored context (render.stored_context); the item sections are built
-    once per distinct item list, since all members of a department get the same items."""
-    shared: dict[tuple, dict[str, Any]] = {}
+def _contexts(digests: list[Digest], templates_dir: Any) -> list[JSONText]:
+    """Every digest's stored context (render.stored_context), as its JSON text.
+
+    All members of a department get the same items: the item tables are built and
+    serialised once per distinct item list and spliced into each member's context
+    (render.stored_context_text), and an item in several lists is stored once.
+    """
+    rows: dict[int, dict[str, Any]] = {}  # id(item) → its stored row; the digests hold the items
+
+    def stored(item: Item) -> dict[str, Any]:
+        row = rows.get(id(item))
+        if row is None:
+            row = rows[id(item)] = item.stored()
+        return row
+
+    tables: dict[tuple, str] = {}
     out = []
     for digest in digests:
-        sections = shared.get(digest.signature)
-        if sections is None:
-            sections = shared[digest.signature] = {"sections": stored_value(digest.sections())}
-        out.append(stored_context(digest.context({}), templates_dir, stored=sections))
+        text = tables.get(digest.signature)
+        if text is None:
+            text = tables[digest.signature] = dumps(digest.sections(stored))
+        out.append(stored_context_text(digest.context({}), templates_dir, stored_text={"sections": text}))
     return out
 
 
