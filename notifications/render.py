@@ -67,7 +67,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 import states
-from db.jsontext import JSONText, dumps
+from db.jsontext import JSONText, compose
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
@@ -121,23 +121,15 @@ def stored_value(value: Any) -> Any:
 
 
 def stored_context_text(context: dict[str, Any], templates_dir: Path | str | None = None, *,
-                        stored_text: dict[str, str]) -> JSONText:
-    """`stored_context(context, templates_dir, stored=…)` as its JSON text, for values
-    whose text is at hand: `stored_text` maps a key to `dumps(stored_value(value))`.
+                        stored: dict[str, JSONText]) -> JSONText:
+    """`stored_context` as its JSON text, with `stored` values already serialised.
 
-    A reminder digest's item tables are most of its context and the same for every
-    member of a department: serialised once, their text is spliced into each member's
-    context (db/jsontext.py). The text is the one json.dumps gives for the whole: the
-    stored values come last in "values", which comes last in the outer dict, so each
-    goes in before the closing "}}" with json.dumps' own separators.
+    A reminder digest's item tables are most of its context, and each item is in the
+    digest of every member of its department: serialised once, their texts are put
+    together into each member's context (db/jsontext.py). The text is the one
+    json.dumps gives for stored_context with those values.
     """
-    if set(stored_text) & set(context):
-        raise ValueError(f"stored_text repeats context keys: {sorted(set(stored_text) & set(context))}")
-    head = dumps(stored_context(context, templates_dir))
-    pieces = [f"{dumps(key)}: {text}" for key, text in stored_text.items()]
-    if context and pieces:
-        pieces[0] = ", " + pieces[0]
-    return JSONText(head[:-2] + ", ".join(pieces) + "}}")
+    return compose(stored_context(context, templates_dir, stored=stored))
 
 
 def render_stored(kind: str, stored: dict[str, Any]) -> Rendered:

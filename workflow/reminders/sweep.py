@@ -45,7 +45,7 @@ from sqlmodel import Session
 
 from db.models import Assignment, Department, Notification, Plan, ReminderLog, Task
 from notifications.outbox import Outgoing, enqueue_with_ids, format_recipient
-from db.jsontext import JSONText, dumps
+from db.jsontext import JSONText, compose, dumps
 from db.prepared import Prepared
 from notifications.render import stored_context_text, stored_value
 from workflow.calendar import WorkCalendar
@@ -151,9 +151,11 @@ class Digest:
         return base if self.seq == 1 else f"{base}:{self.seq}"
 
     @property
-    def signature(self) -> tuple[tuple[str, int], ...]:
-        """Same signature, same item tables: what lets recipients share a rendering."""
-        return tuple((i.kind, i.assignment_id) for i in self.items)
+    def signature(self) -> tuple[int, ...]:
+        """Same signature, same item tables: what lets recipients share them. The items by
+        identity: planning makes one Item per assignment and kind, held by every digest
+        that has it (a department's members, its head, a delegate)."""
+        return tuple(map(id, self.items))
 
     def sections(self, row: Callable[[Item], Any] = Item.context) -> list[dict[str, Any]]:
         """The item tables, each item as `row(item)` (its template row, or its stored row)."""
@@ -296,28 +298,30 @@ def _review_items(session: Session, today: dt.date, policy: RemindPolicy,
     with the event's business time, and `submit` is the only way into `submitted`
     (the review queue shows the same value as 等待自). So no event is read: the
     submission days that trigger today come from the calendar, then one query
-    fetches the rows submitted on those days.
+    fetches the rows submitted on those days. Each day is its own term, `state =
+    'submitted'` and `updated_at` within the day, OR'd: the (state, updated_at) index
+    then reads only those days' rows (on SQLite a multi-index OR), not every submission.
     """
     oldest = session.execute(select(func.min(A.c.updated_at))
                              .where(A.c.state == "submitted")).scalar()
     days = _review_days(_china_date(oldest), today, policy, calendar) if oldest else {}
     if not days:
         return []
-    where = (A.c.state == "submitted",
-             or_(*(and_(A.c.updated_at >= _midnight(day),
-                        A.c.updated_at < _midnight(day + dt.timedelta(days=1))) for day in days)))
+    where = or_(*(and_(A.c.state == "submitted", A.c.updated_at >= _midnight(day),
+                       A.c.updated_at < _midnight(day + dt.timedelta(days=1))) for day in days))
     rows = session.execute(
         select(A.c.id, A.c.department_id, A.c.role, A.c.period, A.c.due_date, A.c.task_id,
-               A.c.plan_id, A.c.updated_at).where(*where)).all()
+               A.c.plan_id, A.c.updated_at).where(where)).all()
     if not rows:
         return []
     names = _Names(session, {r.task_id for r in rows})
+    lights = {due: _light(due, today, policy, calendar) for due in {r.due_date for r in rows}}
     items = []
     for aid, dept, role, period, due, task, plan, submitted_at in rows:
         seq, requirement = names.tasks[task]
         items.append(Item("review_waiting", aid, dept, names.departments.get(dept, ""),
                           names.plans[plan], seq, requirement, role, period or "", due,
-                          days[_china_date(submitted_at)], _light(due, today, policy, calendar)))
+                          days[_china_date(submitted_at)], lights[due]))
     return items
 
 
@@ -472,9 +476,12 @@ def _not_yet_reminded(session: Session, today: dt.date, planned: list[Digest],
     todo, left_out = [], set()
     for digest in planned:
         address = digest.email.lower()
-        fresh = [i for i in digest.items if (address, i.kind, i.assignment_id) not in logged]
-        left_out.update(i.assignment_id for i in digest.items
-                        if (address, i.kind, i.assignment_id) in logged)
+        if logged:
+            fresh = [i for i in digest.items if (address, i.kind, i.assignment_id) not in logged]
+            left_out.update(i.assignment_id for i in digest.items
+                            if (address, i.kind, i.assignment_id) in logged)
+        else:  # the day's first sweep: every item is new
+            fresh = digest.items
         if fresh:
             todo.append(Digest(digest.name, digest.email, today, fresh, seq=mails[address] + 1))
         else:
@@ -514,18 +521,17 @@ def _enqueue(session: Session, today: dt.date, digests: list[Digest], config: Co
     17,000 entries was most of a sweep's time, spent inside the sweep's transaction.
     Their keys were looked up by _not_yet_reminded (new_keys); the unique keys of
     notification and reminder_log still refuse a concurrent sweep's rows. The log rows,
-    one per item of each digest, go in one prepared executemany (db/prepared.py).
+    one per item of each digest, go in one prepared executemany of tuples (db/prepared.py).
     """
     _give_supervisors_the_anchor(session, today, digests)
     contexts = _contexts(digests, config.templates_dir)
     ids = enqueue_with_ids(session, [
         Outgoing(key=d.key, kind=d.kind, recipient=format_recipient(d.name, d.email), context=c)
         for d, c in zip(digests, contexts)], created_at=_on_day(today), new_keys=True)
-    rows = [{"day": today, "recipient": d.email.lower(), "kind": i.kind,
-             "assignment_id": i.assignment_id, "notification_id": ids[d.key]}
-            for d in digests if d.key in ids for i in d.items]
+    rows = [(today, address, i.kind, i.assignment_id, nid) for d in digests if d.key in ids
+            for address, nid in ((d.email.lower(), ids[d.key]),) for i in d.items]
     if rows:
-        _LOG_INSERT.execute_many(session.connection(), rows)
+        _LOG_INSERT.execute_values(session.connection(), rows)
     return len(ids)
 
 
@@ -548,25 +554,27 @@ def _give_supervisors_the_anchor(session: Session, today: dt.date, digests: list
 def _contexts(digests: list[Digest], templates_dir: Any) -> list[JSONText]:
     """Every digest's stored context (render.stored_context), as its JSON text.
 
-    All members of a department get the same items: the item tables are built and
-    serialised once per distinct item list and spliced into each member's context
-    (render.stored_context_text), and an item in several lists is stored once.
+    All members of a department get the same items, and an item is in the digests of
+    several people: each item is serialised once, each distinct item list's tables put
+    together once from those texts, and each digest's context from its tables
+    (db/jsontext.py compose; the text is json.dumps' for the whole context).
     """
-    rows: dict[int, dict[str, Any]] = {}  # id(item) → its stored row; the digests hold the items
+    items: dict[int, JSONText] = {}  # id(item) → its stored row's text; the digests hold the items
 
-    def stored(item: Item) -> dict[str, Any]:
-        row = rows.get(id(item))
-        if row is None:
-            row = rows[id(item)] = item.stored()
-        return row
+    def stored(item: Item) -> JSONText:
+        text = items.get(id(item))
+        if text is None:
+            text = items[id(item)] = JSONText(dumps(item.stored()))
+        return text
 
-    tables: dict[tuple, str] = {}
+    tables: dict[tuple[int, ...], JSONText] = {}
     out = []
     for digest in digests:
-        text = tables.get(digest.signature)
-        if text is None:
-            text = tables[digest.signature] = dumps(digest.sections(stored))
-        out.append(stored_context_text(digest.context({}), templates_dir, stored_text={"sections": text}))
+        signature = digest.signature
+        sections = tables.get(signature)
+        if sections is None:
+            sections = tables[signature] = compose(digest.sections(stored))
+        out.append(stored_context_text(digest.context({}), templates_dir, stored={"sections": sections}))
     return out
 
 
