@@ -34,19 +34,32 @@ def compose(value: Any) -> JSONText:
     """json.dumps(value) where a JSONText inside stands for the value it was made from.
 
     Dicts and lists are walked in Python, so keep them few: the texts inside carry
-    the bulk (json.dumps' own separators, ", " and ": ", so the result is its text).
+    the bulk. The pieces (json.dumps' own separators, ", " and ": ") are joined once,
+    so a large text inside is copied once, not once per level.
     """
-    return JSONText(_compose(value))
+    parts: list[str] = []
+    _emit(value, parts)
+    return JSONText("".join(parts))
 
 
-def _compose(value: Any) -> str:
+def _emit(value: Any, parts: list[str]) -> None:
     kind = type(value)
     if kind is JSONText:
-        return value.text
-    if kind is dict:
-        if any(type(key) is not str for key in value):
-            raise TypeError("compose takes string keys only")
-        return "{" + ", ".join(f"{json.dumps(key)}: {_compose(v)}" for key, v in value.items()) + "}"
-    if kind is list or kind is tuple:
-        return "[" + ", ".join(map(_compose, value)) + "]"
-    return json.dumps(value)
+        parts.append(value.text)
+    elif kind is dict:
+        parts.append("{")
+        for n, (key, v) in enumerate(value.items()):
+            if type(key) is not str:
+                raise TypeError("compose takes string keys only")
+            parts.append(f"{', ' if n else ''}{json.dumps(key)}: ")
+            _emit(v, parts)
+        parts.append("}")
+    elif kind is list or kind is tuple:
+        parts.append("[")
+        for n, v in enumerate(value):
+            if n:
+                parts.append(", ")
+            _emit(v, parts)
+        parts.append("]")
+    else:
+        parts.append(json.dumps(value))

@@ -40,7 +40,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from db.models import Assignment, Department, Notification, Plan, ReminderLog, Task
@@ -105,17 +105,21 @@ class Item:
     light: str  # green | yellow | red
 
     def context(self) -> Row:
-        icon, word = LIGHTS[self.light]
-        return Row(plan_title=self.plan_title, task_seq=self.task_seq,
-                   requirement=self.requirement, department=self.department,
-                   role_label=RESPONSIBILITY_ROLES.get(self.role, self.role),
-                   period=self.period, due_date=self.due_date, light=icon,
-                   light_label=word, note=self.note())
+        """The item's row in the digest templates."""
+        return self._row(Row, self.due_date)
 
     def stored(self) -> dict[str, Any]:
         """`stored_value(self.context())`, built directly: every value but the due date
         is already plain (str or int), and the date is stored as stored_value stores it."""
-        return {**self.context(), "due_date": stored_value(self.due_date)}
+        return self._row(dict, stored_value(self.due_date))
+
+    def _row(self, kind: type, due_date: Any) -> Any:
+        icon, word = LIGHTS[self.light]
+        return kind(plan_title=self.plan_title, task_seq=self.task_seq,
+                    requirement=self.requirement, department=self.department,
+                    role_label=RESPONSIBILITY_ROLES.get(self.role, self.role),
+                    period=self.period, due_date=due_date, light=icon,
+                    light_label=word, note=self.note())
 
     def note(self) -> str:
         if self.kind == "before":
@@ -206,8 +210,9 @@ def plan_reminders(session: Session, today: dt.date, policy: RemindPolicy,
     if not calendar.is_workday(today):
         return []
     triggers = _due_date_triggers(session, today, policy, calendar)
-    items = _assignment_items(session, today, triggers, policy, calendar)
-    items += _review_items(session, today, policy, calendar)
+    names = _Names(session)
+    items = _assignment_items(session, today, triggers, policy, calendar, names)
+    items += _review_items(session, today, policy, calendar, names)
     return _digests(session, today, items)
 
 
@@ -250,48 +255,37 @@ def _overdue_kinds(n: int, policy: RemindPolicy) -> list[str]:
 
 
 def _assignment_items(session: Session, today: dt.date, triggers: dict, policy: RemindPolicy,
-                      calendar: WorkCalendar) -> list[Item]:
+                      calendar: WorkCalendar, names: _Names) -> list[Item]:
     if not triggers:
         return []
-    due = (A.c.state.in_(CHASED_STATES), A.c.due_date.in_(list(triggers)))
-    rows = session.execute(
-        select(A.c.id, A.c.department_id, A.c.role, A.c.period, A.c.due_date, A.c.task_id,
-               A.c.plan_id).where(*due)).all()
-    if not rows:
-        return []
-    names = _Names(session, select(A.c.task_id).where(*due))
-    lights = {day: _light(day, today, policy, calendar) for day in {r[4] for r in rows}}
+    rows = session.execute(_ITEM_COLUMNS.where(
+        A.c.state.in_(CHASED_STATES), A.c.due_date.in_(list(triggers)))).all()
+    lights = {day: _light(day, today, policy, calendar) for day in {r.due_date for r in rows}}
     items = []
-    for aid, dept, role, period, day, task, plan in rows:
-        seq, requirement = names.tasks[task]
+    for aid, dept, role, period, day, plan, seq, requirement in rows:
         for kind, days in triggers[day]:
             items.append(Item(kind, aid, dept, names.departments.get(dept, ""), names.plans[plan],
                               seq, requirement, role, period or "", day, days, lights[day]))
     return items
 
 
+# An assignment with what its reminder shows of its task: joined, not looked up by id
+# afterwards (a second pass of the predicate, or thousands of bound ids).
+_ITEM_COLUMNS = (select(A.c.id, A.c.department_id, A.c.role, A.c.period, A.c.due_date, A.c.plan_id,
+                        T.c.seq, T.c.requirement)
+                 .join_from(A, T, T.c.id == A.c.task_id))
+
+
 class _Names:
-    """Titles, task numbers/texts and department names for the rows at hand (3 queries).
+    """Plan titles and department names (2 queries, a few rows each)."""
 
-    Tasks come by a sub-select of the rows' own predicate when there are many rows
-    (thousands of bound ids cost more to compile than the query), by id otherwise.
-    """
-
-    def __init__(self, session: Session, task_ids: Select | set[int]):
+    def __init__(self, session: Session):
         self.departments = dict(session.execute(select(D.c.id, D.c.name)).all())
         self.plans = dict(session.execute(select(P.c.id, P.c.title)).all())
-        query = select(T.c.id, T.c.seq, T.c.requirement)
-        if isinstance(task_ids, Select):
-            found = session.execute(query.where(T.c.id.in_(task_ids))).all()
-        else:
-            ids = sorted(task_ids)
-            found = [row for start in range(0, len(ids), 900) for row in session.execute(
-                query.where(T.c.id.in_(ids[start:start + 900])))]
-        self.tasks: dict[int, tuple[int, str]] = {i: (seq, req) for i, seq, req in found}
 
 
 def _review_items(session: Session, today: dt.date, policy: RemindPolicy,
-                  calendar: WorkCalendar) -> list[Item]:
+                  calendar: WorkCalendar, names: _Names) -> list[Item]:
     """Submissions waiting on a review-reminder day; the same two steps as due dates.
 
     A submitted row's `updated_at` is when it was (last) submitted: fire() stamps it
@@ -309,16 +303,10 @@ def _review_items(session: Session, today: dt.date, policy: RemindPolicy,
         return []
     where = or_(*(and_(A.c.state == "submitted", A.c.updated_at >= _midnight(day),
                        A.c.updated_at < _midnight(day + dt.timedelta(days=1))) for day in days))
-    rows = session.execute(
-        select(A.c.id, A.c.department_id, A.c.role, A.c.period, A.c.due_date, A.c.task_id,
-               A.c.plan_id, A.c.updated_at).where(where)).all()
-    if not rows:
-        return []
-    names = _Names(session, {r.task_id for r in rows})
+    rows = session.execute(_ITEM_COLUMNS.add_columns(A.c.updated_at).where(where)).all()
     lights = {due: _light(due, today, policy, calendar) for due in {r.due_date for r in rows}}
     items = []
-    for aid, dept, role, period, due, task, plan, submitted_at in rows:
-        seq, requirement = names.tasks[task]
+    for aid, dept, role, period, due, plan, seq, requirement, submitted_at in rows:
         items.append(Item("review_waiting", aid, dept, names.departments.get(dept, ""),
                           names.plans[plan], seq, requirement, role, period or "", due,
                           days[_china_date(submitted_at)], lights[due]))
