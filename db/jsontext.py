@@ -30,6 +30,11 @@ def dumps(value: Any) -> str:
     return value.text if type(value) is JSONText else json.dumps(value)
 
 
+def array(texts: list[str]) -> JSONText:
+    """The JSON array of elements whose texts are given (each made by `dumps`)."""
+    return JSONText("[" + ", ".join(texts) + "]")
+
+
 def compose(value: Any) -> JSONText:
     """json.dumps(value) where a JSONText inside stands for the value it was made from.
 

@@ -82,10 +82,8 @@ class Prepared:
         plan = self._plans.get(conn.dialect) or self._prepare(conn.dialect)
         if not rows:
             return None
-        columns = list(zip(*rows))
-        order = [self.names.index(n) for n in plan.names]
-        values = list(zip(*(columns[i] if p is None else _each_once(p, columns[i])
-                            for i, p in zip(order, plan.processors))))
+        columns = [[row[i] for row in rows] for i in map(self.names.index, plan.names)]
+        values = list(zip(*(c if p is None else _each_once(p, c) for c, p in zip(columns, plan.processors))))
         if plan.direct and _unobserved(conn):
             return _direct(conn, plan.sql, values, many=True)
         return conn.exec_driver_sql(plan.sql, values if plan.positional

@@ -45,7 +45,7 @@ from sqlmodel import Session
 
 from db.models import Assignment, Department, Notification, Plan, ReminderLog, Task
 from notifications.outbox import Outgoing, enqueue_with_ids, format_recipient
-from db.jsontext import JSONText, compose, dumps
+from db.jsontext import JSONText, array, compose, dumps
 from db.prepared import Prepared
 from notifications.render import stored_context_text, stored_value
 from workflow.calendar import WorkCalendar
@@ -161,12 +161,14 @@ class Digest:
         that has it (a department's members, its head, a delegate)."""
         return tuple(map(id, self.items))
 
-    def sections(self, row: Callable[[Item], Any] = Item.context) -> list[dict[str, Any]]:
-        """The item tables, each item as `row(item)` (its template row, or its stored row)."""
+    def sections(self, row: Callable[[Item], Any] = Item.context,
+                 table: Callable[[list[Any]], Any] = list) -> list[dict[str, Any]]:
+        """The item tables, each item as `row(item)` (its template row, or its stored
+        row's text) and each table's rows as `table(rows)` (a list, or a JSON array)."""
         by_kind: dict[str, list[Item]] = defaultdict(list)
         for item in self.items:
             by_kind[item.kind].append(item)
-        return [{"key": k, "title": SECTION_TITLES[k], "items": [row(i) for i in by_kind[k]]}
+        return [{"key": k, "title": SECTION_TITLES[k], "items": table([row(i) for i in by_kind[k]])}
                 for k in KIND_ORDER if by_kind[k]]
 
     def context(self, tables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -259,13 +261,14 @@ def _assignment_items(session: Session, today: dt.date, triggers: dict, policy: 
     if not triggers:
         return []
     rows = session.execute(_ITEM_COLUMNS.where(
-        A.c.state.in_(CHASED_STATES), A.c.due_date.in_(list(triggers)))).all()
-    lights = {day: _light(day, today, policy, calendar) for day in {r.due_date for r in rows}}
+        A.c.state.in_(CHASED_STATES), A.c.due_date.in_(list(triggers))))
+    lights: dict[dt.date, str] = {}
     items = []
-    for aid, dept, role, period, day, plan, seq, requirement in rows:
+    for aid, dept, role, period, day, plan, seq, requirement in rows:  # one row at a time: none kept
+        light = lights.get(day) or lights.setdefault(day, _light(day, today, policy, calendar))
         for kind, days in triggers[day]:
             items.append(Item(kind, aid, dept, names.departments.get(dept, ""), names.plans[plan],
-                              seq, requirement, role, period or "", day, days, lights[day]))
+                              seq, requirement, role, period or "", day, days, light))
     return items
 
 
@@ -547,12 +550,12 @@ def _contexts(digests: list[Digest], templates_dir: Any) -> list[JSONText]:
     together once from those texts, and each digest's context from its tables
     (db/jsontext.py compose; the text is json.dumps' for the whole context).
     """
-    items: dict[int, JSONText] = {}  # id(item) → its stored row's text; the digests hold the items
+    items: dict[int, str] = {}  # id(item) → its stored row's JSON text; the digests hold the items
 
-    def stored(item: Item) -> JSONText:
+    def stored(item: Item) -> str:
         text = items.get(id(item))
         if text is None:
-            text = items[id(item)] = JSONText(dumps(item.stored()))
+            text = items[id(item)] = dumps(item.stored())
         return text
 
     tables: dict[tuple[int, ...], JSONText] = {}
@@ -561,7 +564,7 @@ def _contexts(digests: list[Digest], templates_dir: Any) -> list[JSONText]:
         signature = digest.signature
         sections = tables.get(signature)
         if sections is None:
-            sections = tables[signature] = compose(digest.sections(stored))
+            sections = tables[signature] = compose(digest.sections(stored, array))
         out.append(stored_context_text(digest.context({}), templates_dir, stored={"sections": sections}))
     return out
 
