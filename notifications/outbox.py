@@ -69,7 +69,8 @@ CHINA = ZoneInfo("Asia/Shanghai")
 class Outgoing:
     """One mail to add to the outbox. `recipient` is "名字 <addr>" or a bare address.
 
-    Either `rendered`, or `context` (from render.stored_context) to render when sent.
+    Either `rendered`, or `context` (from render.stored_context, or its JSON text from
+    render.stored_context_text) to render when sent.
     """
 
     key: str
