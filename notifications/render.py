@@ -50,8 +50,8 @@ it. `stored_context(context, templates_dir)` turns its context into JSON (dates 
 so they come back as dates) with the template folder it is to be rendered from;
 `render_stored(kind, stored)` renders exactly what `render(kind, context,
 templates_dir)` would have rendered then, given the same templates.
-`stored_context_text` is the same stored context as its JSON text, with values
-serialised once for many mails spliced in (the reminder digests' shared item tables).
+`stored_context_text` is the same stored context as its JSON text, put together from
+values serialised once for many mails (the reminder digests' items, db/jsontext.py).
 """
 from __future__ import annotations
 

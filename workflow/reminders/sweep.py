@@ -50,10 +50,10 @@ from typing import Any, Callable
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
-from db.models import Assignment, Department, Notification, Plan, ReminderLog, Task
-from notifications.outbox import Outgoing, enqueue_with_ids, format_recipient
 from db.jsontext import JSONText, array, compose, dumps
+from db.models import Assignment, Department, Notification, Plan, ReminderLog, Task
 from db.prepared import Prepared
+from notifications.outbox import Outgoing, enqueue_with_ids, format_recipient
 from notifications.render import stored_context_text, stored_value
 from workflow.calendar import WorkCalendar
 from workflow.ledger import lights
