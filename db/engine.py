@@ -1,7 +1,8 @@
 """Engine and session setup: SQLite embedded by default, PostgreSQL when asked.
 
 SQLite gets WAL, foreign keys, a busy timeout and synchronous=FULL on every
-connection; PostgreSQL goes through psycopg 3.
+connection; PostgreSQL goes through psycopg 3. Both serialise JSON with db/jsontext.py
+`dumps` (json.dumps, and text already serialised passed through).
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, create_engine, make_url  # sqlmodel's create_engine is this one
+
+from db.jsontext import dumps
 
 DEFAULT_URL = "sqlite:///duban.db"
 BUSY_TIMEOUT_MS = 15_000
@@ -51,10 +54,10 @@ def make_engine(url: str | None = None, synchronous: str = "FULL") -> Engine:
                 # Created private: the database holds every record and token hash.
                 fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
                 os.close(fd)
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, json_serializer=dumps)
         _sqlite_pragmas(engine, synchronous)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=dumps)
 
 
 def _sqlite_pragmas(engine: Engine, synchronous: str) -> None:

@@ -71,6 +71,24 @@ class Prepared:
         return conn.exec_driver_sql(plan.sql, [tuple(v) for v in values] if plan.positional
                                     else [dict(zip(plan.names, v)) for v in values])
 
+    def execute_values(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> CursorResult | Any:
+        """`execute_many` for rows given as tuples in the order of `names`: no dict per row.
+
+        For many narrow rows (a reminder sweep's 17,000 reminder_log rows), where building
+        and reading a dict per row cost more than the database's work. Values are
+        converted a column at a time, each distinct object once (the sweep's day is
+        one date in every row), with the same type processors as execute_many.
+        """
+        plan = self._plans.get(conn.dialect) or self._prepare(conn.dialect)
+        if not rows:
+            return None
+        columns = [[row[i] for row in rows] for i in map(self.names.index, plan.names)]
+        values = list(zip(*(c if p is None else _each_once(p, c) for c, p in zip(columns, plan.processors))))
+        if plan.direct and _unobserved(conn):
+            return _direct(conn, plan.sql, values, many=True)
+        return conn.exec_driver_sql(plan.sql, values if plan.positional
+                                    else [dict(zip(plan.names, v)) for v in values])
+
     def _prepare(self, dialect: Dialect) -> _Plan:
         compiled = self._statement_for(dialect).compile(dialect=dialect, column_keys=list(self.names))
         problem = (compiled.literal_execute_params or compiled.post_compile_params
@@ -99,6 +117,13 @@ def _convert(processor: Callable[[Any], Any], value: Any, name: str, shared: dic
     if key not in shared:
         shared[key] = processor(value)
     return shared[key]
+
+
+def _each_once(processor: Callable[[Any], Any], column: Sequence[Any]) -> list[Any]:
+    """processor(value) for each value of a column, computed once per distinct object."""
+    distinct = {id(v): v for v in column}
+    converted = {key: processor(v) for key, v in distinct.items()}
+    return [converted[id(v)] for v in column]
 
 
 def _unobserved(conn: Connection) -> bool:

@@ -50,6 +50,8 @@ it. `stored_context(context, templates_dir)` turns its context into JSON (dates 
 so they come back as dates) with the template folder it is to be rendered from;
 `render_stored(kind, stored)` renders exactly what `render(kind, context,
 templates_dir)` would have rendered then, given the same templates.
+`stored_context_text` is the same stored context as its JSON text, put together from
+values serialised once for many mails (the reminder digests' items, db/jsontext.py).
 """
 from __future__ import annotations
 
@@ -65,6 +67,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 import states
+from db.jsontext import JSONText, compose
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
@@ -115,6 +118,18 @@ def stored_context(context: dict[str, Any], templates_dir: Path | str | None = N
 def stored_value(value: Any) -> Any:
     """One context value as stored_context stores it (to store it once for many mails)."""
     return _to_json(value)
+
+
+def stored_context_text(context: dict[str, Any], templates_dir: Path | str | None = None, *,
+                        stored: dict[str, JSONText]) -> JSONText:
+    """`stored_context` as its JSON text, with `stored` values already serialised.
+
+    A reminder digest's item tables are most of its context, and each item is in the
+    digest of every member of its department: serialised once, their texts are put
+    together into each member's context (db/jsontext.py). The text is the one
+    json.dumps gives for stored_context with those values.
+    """
+    return compose(stored_context(context, templates_dir, stored=stored))
 
 
 def render_stored(kind: str, stored: dict[str, Any]) -> Rendered:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 
 from db.models import Assignment, Event
 from db.prepared import Prepared, PreparedInsert
@@ -75,3 +75,24 @@ def test_prepared_row_reads_what_core_reads(world):
         assert PreparedRow(q, ("aid",)).first(conn, {"aid": aid}) == core
         assert isinstance(core["due_date"], dt.date) and isinstance(core["event_at"], dt.datetime)
         assert PreparedRow(q, ("aid",)).first(conn, {"aid": 10**9}) is None
+
+
+def test_execute_values_stores_what_execute_many_stores(world):
+    """Rows given as tuples (in `names` order, which is not the table's) store exactly what
+    the same rows given as dicts store: dates, datetimes and JSON converted alike, one
+    shared date object and one shared dict converted once for all rows."""
+    aid = world.assignment(1, "装财处")
+    names = ("data", "at", "assignment_id", "plan_id", "trigger", "from_state", "to_state", "actor_id",
+             "on_behalf_of_id", "comment", "recorded_at", "prev_hash", "hash")
+    shared = {"b": [1, "二"], "a": None}
+    rows = [{**_event(world, aid), "data": shared, "comment": f"第{i}条"} for i in range(3)]
+    stmt = Prepared(insert(_E), names)
+    with world.app().engine().begin() as conn:
+        first = conn.execute(select(func.max(_E.c.id))).scalar_one() + 1
+        stmt.execute_many(conn, rows)
+        stmt.execute_values(conn, [tuple(r[n] for n in names) for r in rows])
+        ids = [i for (i,) in conn.execute(select(_E.c.id).where(_E.c.id >= first).order_by(_E.c.id))]
+        assert len(ids) == 6
+        assert [_stored(conn, i) for i in ids[3:]] == [_stored(conn, i) for i in ids[:3]]
+        assert [_stored(conn, i)[0] for i in ids[3:]] == ["第0条", "第1条", "第2条"]
+        assert stmt.execute_values(conn, []) is None

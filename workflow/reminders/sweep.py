@@ -29,23 +29,32 @@ the key `remind:<day>:<address>`, the one used before the log existed.
 
 Speed: the due dates (and submission days) that trigger something today are
 derived from the calendar first (a walk back from today, one step per day), then
-one query fetches only the assignments with those due dates, and one more the
-submissions made on those days. The digests are stored as their contexts and
-rendered by the dispatcher when it sends them (see _enqueue).
+one query fetches only the assignments with those due dates (their tasks joined),
+and one more the submissions made on those days. The digests are stored as their
+contexts and rendered by the dispatcher when it sends them (see _enqueue): each item
+is serialised once, though it is in the digest of every member of its department,
+and the contexts are put together from those texts (_contexts, db/jsontext.py); the
+outbox and reminder_log rows go in without ORM objects, the log's 17,000 rows (in
+the benchmark) as one prepared executemany. What is left is mostly SQLite's own work:
+the log rows' inserts with their unique index and foreign-key checks.
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
-from sqlalchemy import Select, and_, func, insert, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
+from db.jsontext import JSONText, array, compose, dumps
 from db.models import Assignment, Department, Notification, Plan, ReminderLog, Task
+from db.prepared import Prepared
 from notifications.outbox import Outgoing, enqueue_with_ids, format_recipient
-from notifications.render import stored_context, stored_value
+from notifications.render import stored_context_text, stored_value
 from workflow.calendar import WorkCalendar
 from workflow.ledger import lights
 from workflow.clock import CHINA
@@ -103,21 +112,40 @@ class Item:
     light: str  # green | yellow | red
 
     def context(self) -> Row:
+        """The item's row in the digest templates."""
+        return self._row(Row, self.due_date)
+
+    def stored(self) -> dict[str, Any]:
+        """`stored_value(self.context())`, built directly: every value but the due date
+        is already plain (str or int), and the date is stored as stored_value stores it."""
+        return self._row(dict, _stored_date(self.due_date))
+
+    def _row(self, kind: type, due_date: Any) -> Any:
         icon, word = LIGHTS[self.light]
-        return Row(plan_title=self.plan_title, task_seq=self.task_seq,
-                   requirement=self.requirement, department=self.department,
-                   role_label=RESPONSIBILITY_ROLES.get(self.role, self.role),
-                   period=self.period, due_date=self.due_date, light=icon,
-                   light_label=word, note=self.note())
+        return kind(plan_title=self.plan_title, task_seq=self.task_seq,
+                    requirement=self.requirement, department=self.department,
+                    role_label=RESPONSIBILITY_ROLES.get(self.role, self.role),
+                    period=self.period, due_date=due_date, light=icon,
+                    light_label=word, note=self.note())
 
     def note(self) -> str:
-        if self.kind == "before":
-            return f"距完成时限还有 {self.days} 个工作日"
-        if self.kind == "due_today":
-            return "今日到期" if self.days == 0 else "完成时限为休息日，请于今日完成"
-        if self.kind == "review_waiting":
-            return f"已报送 {self.days} 个工作日，等待审核"
-        return f"已逾期 {self.days} 个工作日"
+        return _note(self.kind, self.days)
+
+
+@functools.lru_cache(maxsize=1024)  # a few kinds and day counts, thousands of items
+def _note(kind: str, days: int) -> str:
+    if kind == "before":
+        return f"距完成时限还有 {days} 个工作日"
+    if kind == "due_today":
+        return "今日到期" if days == 0 else "完成时限为休息日，请于今日完成"
+    if kind == "review_waiting":
+        return f"已报送 {days} 个工作日，等待审核"
+    return f"已逾期 {days} 个工作日"
+
+
+@functools.lru_cache(maxsize=1024)  # a few due dates, thousands of items; the value is never changed
+def _stored_date(day: dt.date) -> Any:
+    return stored_value(day)
 
 
 @dataclass
@@ -144,20 +172,25 @@ class Digest:
         return base if self.seq == 1 else f"{base}:{self.seq}"
 
     @property
-    def signature(self) -> tuple[tuple[str, int], ...]:
-        """Same signature, same item tables: what lets recipients share a rendering."""
-        return tuple((i.kind, i.assignment_id) for i in self.items)
+    def signature(self) -> tuple[int, ...]:
+        """Same signature, same item tables: what lets recipients share them. The items by
+        identity: planning makes one Item per assignment and kind, held by every digest
+        that has it (a department's members, its head, a delegate)."""
+        return tuple(map(id, self.items))
 
-    def sections(self) -> list[dict[str, Any]]:
+    def sections(self, row: Callable[[Item], Any] = Item.context,
+                 table: Callable[[list[Any]], Any] = list) -> list[dict[str, Any]]:
+        """The item tables, each item as `row(item)` (its template row, or its stored
+        row's text) and each table's rows as `table(rows)` (a list, or a JSON array)."""
         by_kind: dict[str, list[Item]] = defaultdict(list)
         for item in self.items:
             by_kind[item.kind].append(item)
-        return [{"key": k, "title": SECTION_TITLES[k], "items": [i.context() for i in by_kind[k]]}
+        return [{"key": k, "title": SECTION_TITLES[k], "items": table([row(i) for i in by_kind[k]])}
                 for k in KIND_ORDER if by_kind[k]]
 
     def context(self, tables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The template context; `tables` ({"sections": …}) when the caller shares or stores them."""
-        counts = Counter(i.kind for i in self.items)
+        counts = Counter(map(_KIND, self.items))
         return {"recipient_name": self.name, "today": self.today, "total": len(self.items),
                 "counts": {k: counts[k] for k in KIND_ORDER}, "anchor": self.anchor,
                 **(tables if tables is not None else {"sections": self.sections()})}
@@ -196,8 +229,9 @@ def plan_reminders(session: Session, today: dt.date, policy: RemindPolicy,
     if not calendar.is_workday(today):
         return []
     triggers = _due_date_triggers(session, today, policy, calendar)
-    items = _assignment_items(session, today, triggers, policy, calendar)
-    items += _review_items(session, today, policy, calendar)
+    names = _Names(session)
+    items = _assignment_items(session, today, triggers, policy, calendar, names)
+    items += _review_items(session, today, policy, calendar, names)
     return _digests(session, today, items)
 
 
@@ -240,76 +274,62 @@ def _overdue_kinds(n: int, policy: RemindPolicy) -> list[str]:
 
 
 def _assignment_items(session: Session, today: dt.date, triggers: dict, policy: RemindPolicy,
-                      calendar: WorkCalendar) -> list[Item]:
+                      calendar: WorkCalendar, names: _Names) -> list[Item]:
     if not triggers:
         return []
-    due = (A.c.state.in_(CHASED_STATES), A.c.due_date.in_(list(triggers)))
-    rows = session.execute(
-        select(A.c.id, A.c.department_id, A.c.role, A.c.period, A.c.due_date, A.c.task_id,
-               A.c.plan_id).where(*due)).all()
-    if not rows:
-        return []
-    names = _Names(session, select(A.c.task_id).where(*due))
-    lights = {day: _light(day, today, policy, calendar) for day in {r[4] for r in rows}}
+    rows = session.execute(_ITEM_COLUMNS.where(
+        A.c.state.in_(CHASED_STATES), A.c.due_date.in_(list(triggers))))
+    lights: dict[dt.date, str] = {}
     items = []
-    for aid, dept, role, period, day, task, plan in rows:
-        seq, requirement = names.tasks[task]
+    for aid, dept, role, period, day, plan, seq, requirement in rows:  # one row at a time: none kept
+        light = lights.get(day) or lights.setdefault(day, _light(day, today, policy, calendar))
         for kind, days in triggers[day]:
             items.append(Item(kind, aid, dept, names.departments.get(dept, ""), names.plans[plan],
-                              seq, requirement, role, period or "", day, days, lights[day]))
+                              seq, requirement, role, period or "", day, days, light))
     return items
 
 
+# An assignment with what its reminder shows of its task: joined, not looked up by id
+# afterwards (a second pass of the predicate, or thousands of bound ids).
+_ITEM_COLUMNS = (select(A.c.id, A.c.department_id, A.c.role, A.c.period, A.c.due_date, A.c.plan_id,
+                        T.c.seq, T.c.requirement)
+                 .join_from(A, T, T.c.id == A.c.task_id))
+
+
 class _Names:
-    """Titles, task numbers/texts and department names for the rows at hand (3 queries).
+    """Plan titles and department names (2 queries, a few rows each)."""
 
-    Tasks come by a sub-select of the rows' own predicate when there are many rows
-    (thousands of bound ids cost more to compile than the query), by id otherwise.
-    """
-
-    def __init__(self, session: Session, task_ids: Select | set[int]):
+    def __init__(self, session: Session):
         self.departments = dict(session.execute(select(D.c.id, D.c.name)).all())
         self.plans = dict(session.execute(select(P.c.id, P.c.title)).all())
-        query = select(T.c.id, T.c.seq, T.c.requirement)
-        if isinstance(task_ids, Select):
-            found = session.execute(query.where(T.c.id.in_(task_ids))).all()
-        else:
-            ids = sorted(task_ids)
-            found = [row for start in range(0, len(ids), 900) for row in session.execute(
-                query.where(T.c.id.in_(ids[start:start + 900])))]
-        self.tasks: dict[int, tuple[int, str]] = {i: (seq, req) for i, seq, req in found}
 
 
 def _review_items(session: Session, today: dt.date, policy: RemindPolicy,
-                  calendar: WorkCalendar) -> list[Item]:
+                  calendar: WorkCalendar, names: _Names) -> list[Item]:
     """Submissions waiting on a review-reminder day; the same two steps as due dates.
 
     A submitted row's `updated_at` is when it was (last) submitted: fire() stamps it
     with the event's business time, and `submit` is the only way into `submitted`
     (the review queue shows the same value as 等待自). So no event is read: the
     submission days that trigger today come from the calendar, then one query
-    fetches the rows submitted on those days.
+    fetches the rows submitted on those days. Each day is its own term, `state =
+    'submitted'` and `updated_at` within the day, OR'd: the (state, updated_at) index
+    then reads only those days' rows (on SQLite a multi-index OR), not every submission.
     """
     oldest = session.execute(select(func.min(A.c.updated_at))
                              .where(A.c.state == "submitted")).scalar()
     days = _review_days(_china_date(oldest), today, policy, calendar) if oldest else {}
     if not days:
         return []
-    where = (A.c.state == "submitted",
-             or_(*(and_(A.c.updated_at >= _midnight(day),
-                        A.c.updated_at < _midnight(day + dt.timedelta(days=1))) for day in days)))
-    rows = session.execute(
-        select(A.c.id, A.c.department_id, A.c.role, A.c.period, A.c.due_date, A.c.task_id,
-               A.c.plan_id, A.c.updated_at).where(*where)).all()
-    if not rows:
-        return []
-    names = _Names(session, {r.task_id for r in rows})
+    where = or_(*(and_(A.c.state == "submitted", A.c.updated_at >= _midnight(day),
+                       A.c.updated_at < _midnight(day + dt.timedelta(days=1))) for day in days))
+    rows = session.execute(_ITEM_COLUMNS.add_columns(A.c.updated_at).where(where)).all()
+    lights = {due: _light(due, today, policy, calendar) for due in {r.due_date for r in rows}}
     items = []
-    for aid, dept, role, period, due, task, plan, submitted_at in rows:
-        seq, requirement = names.tasks[task]
+    for aid, dept, role, period, due, plan, seq, requirement, submitted_at in rows:
         items.append(Item("review_waiting", aid, dept, names.departments.get(dept, ""),
                           names.plans[plan], seq, requirement, role, period or "", due,
-                          days[_china_date(submitted_at)], _light(due, today, policy, calendar)))
+                          days[_china_date(submitted_at)], lights[due]))
     return items
 
 
@@ -347,6 +367,7 @@ def _china_date(value: dt.datetime | dt.date) -> dt.date:
 
 
 _RANK = {k: i for i, k in enumerate(KIND_ORDER)}
+_KIND = operator.attrgetter("kind")
 Audience = tuple[str, int]  # ("department" | "escalation", department id) or ("reviewers", 0)
 
 
@@ -464,9 +485,12 @@ def _not_yet_reminded(session: Session, today: dt.date, planned: list[Digest],
     todo, left_out = [], set()
     for digest in planned:
         address = digest.email.lower()
-        fresh = [i for i in digest.items if (address, i.kind, i.assignment_id) not in logged]
-        left_out.update(i.assignment_id for i in digest.items
-                        if (address, i.kind, i.assignment_id) in logged)
+        if logged:
+            fresh = [i for i in digest.items if (address, i.kind, i.assignment_id) not in logged]
+            left_out.update(i.assignment_id for i in digest.items
+                            if (address, i.kind, i.assignment_id) in logged)
+        else:  # the day's first sweep: every item is new
+            fresh = digest.items
         if fresh:
             todo.append(Digest(digest.name, digest.email, today, fresh, seq=mails[address] + 1))
         else:
@@ -481,17 +505,25 @@ def _not_yet_reminded(session: Session, today: dt.date, planned: list[Digest],
 
 def _reminded_today(session: Session, today: dt.date) -> tuple[set[tuple[str, str, int]],
                                                                 Counter[str]]:
-    """(address, kind, assignment) reminded today, and how many digests each address got."""
-    rows = session.execute(select(L.c.recipient, L.c.kind, L.c.assignment_id, L.c.notification_id)
-                           .where(L.c.day == today)).all()
-    logged = {(r, k, a) for r, k, a, _ in rows}
-    mails = Counter(r for r, _ in {(r, n) for r, _, _, n in rows})
-    return logged, mails
+    """(address, kind, assignment) reminded today, and how many digests each address got.
+
+    The rows are read one at a time: after a first sweep there are as many as its
+    entries (17,000 in the benchmark), and a list of them all outlived collections."""
+    logged, mails = set(), set()
+    for address, kind, assignment, mail in session.execute(
+            select(L.c.recipient, L.c.kind, L.c.assignment_id, L.c.notification_id).where(L.c.day == today)):
+        logged.add((address, kind, assignment))
+        mails.add((address, mail))
+    return logged, Counter(address for address, _ in mails)
 
 
 def _on_day(today: dt.date) -> dt.datetime:
     """Now's time of day on the sweep's (business) day, naive China wall time."""
     return dt.datetime.combine(today, dt.datetime.now(CHINA).time().replace(tzinfo=None))
+
+
+_LOG_COLUMNS = ("day", "recipient", "kind", "assignment_id", "notification_id")
+_LOG_INSERT = Prepared(L.insert(), _LOG_COLUMNS)
 
 
 def _enqueue(session: Session, today: dt.date, digests: list[Digest], config: Config) -> int:
@@ -500,17 +532,19 @@ def _enqueue(session: Session, today: dt.date, digests: list[Digest], config: Co
     A digest is stored as its context and rendered when the dispatcher sends it, as
     event mails are (notifications/outbox.py `rendered_row`): rendering 162 digests of
     17,000 entries was most of a sweep's time, spent inside the sweep's transaction.
+    Their keys were looked up by _not_yet_reminded (new_keys); the unique keys of
+    notification and reminder_log still refuse a concurrent sweep's rows. The log rows,
+    one per item of each digest, go in one prepared executemany of tuples (db/prepared.py).
     """
     _give_supervisors_the_anchor(session, today, digests)
     contexts = _contexts(digests, config.templates_dir)
     ids = enqueue_with_ids(session, [
         Outgoing(key=d.key, kind=d.kind, recipient=format_recipient(d.name, d.email), context=c)
-        for d, c in zip(digests, contexts)], created_at=_on_day(today))
-    rows = [{"day": today, "recipient": d.email.lower(), "kind": i.kind,
-             "assignment_id": i.assignment_id, "notification_id": ids[d.key]}
-            for d in digests if d.key in ids for i in d.items]
+        for d, c in zip(digests, contexts)], created_at=_on_day(today), new_keys=True)
+    rows = [(today, address, i.kind, i.assignment_id, nid) for d in digests if d.key in ids
+            for address, nid in ((d.email.lower(), ids[d.key]),) for i in d.items]
     if rows:
-        session.execute(insert(L), rows)
+        _LOG_INSERT.execute_values(session.connection(), rows)
     return len(ids)
 
 
@@ -530,16 +564,30 @@ def _give_supervisors_the_anchor(session: Session, today: dt.date, digests: list
             digest.anchor = line
 
 
-def _contexts(digests: list[Digest], templates_dir: Any) -> list[dict[str, Any]]:
-    """Every digest's stored context (render.stored_context); the item sections are built
-    once per distinct item list, since all members of a department get the same items."""
-    shared: dict[tuple, dict[str, Any]] = {}
+def _contexts(digests: list[Digest], templates_dir: Any) -> list[JSONText]:
+    """Every digest's stored context (render.stored_context), as its JSON text.
+
+    All members of a department get the same items, and an item is in the digests of
+    several people: each item is serialised once, each distinct item list's tables put
+    together once from those texts, and each digest's context from its tables
+    (db/jsontext.py compose; the text is json.dumps' for the whole context).
+    """
+    items: dict[int, str] = {}  # id(item) → its stored row's JSON text; the digests hold the items
+
+    def stored(item: Item) -> str:
+        text = items.get(id(item))
+        if text is None:
+            text = items[id(item)] = dumps(item.stored())
+        return text
+
+    tables: dict[tuple[int, ...], JSONText] = {}
     out = []
     for digest in digests:
-        sections = shared.get(digest.signature)
+        signature = digest.signature
+        sections = tables.get(signature)
         if sections is None:
-            sections = shared[digest.signature] = {"sections": stored_value(digest.sections())}
-        out.append(stored_context(digest.context({}), templates_dir, stored=sections))
+            sections = tables[signature] = compose(digest.sections(stored, array))
+        out.append(stored_context_text(digest.context({}), templates_dir, stored={"sections": sections}))
     return out
 
 
