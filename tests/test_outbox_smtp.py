@@ -330,4 +330,5 @@ def test_message_ids_differ_across_databases_and_carry_the_office_domain(tmp_pat
     assert instance_id(first) != instance_id(second)
     assert all(i.endswith("@sfj.gz.gov.cn>") for i in ids[:6])
     assert ids[-1] == message_id("x0", instance_id(first), "mail.example.cn")
-    assert ids[0] == message_id("k0", instance_id(first), "sfj.gz.gov.cn")  # stable for the key
+    # stable for the key (a dispatch sends over several connections: any order within one)
+    assert message_id("k0", instance_id(first), "sfj.gz.gov.cn") in ids[:3]
