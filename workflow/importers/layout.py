@@ -240,7 +240,9 @@ def align(items: list[str], columns: list[Column], *, multi: bool) -> list[list[
         return None
     placed: list[list[str]] = [[] for _ in range(m)]
     j = end
-    for i in range(n - 1, -1, -1):
-        placed[j].insert(0, items[i])
+    for i in range(n - 1, -1, -1):  # walked back from the end: each column's items come reversed
+        placed[j].append(items[i])
         j = back[i][j]
+    for column in placed:
+        column.reverse()
     return placed
