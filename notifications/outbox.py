@@ -155,14 +155,23 @@ def enqueue(session: Session, items: list[Outgoing], *, new_keys: bool = False,
     `created_at` is the business time (naive China wall time, like event.at: it follows
     --today); default now.
     """
+    rows = _new_rows(session, items, new_keys, created_at)
+    if rows:
+        _INSERT.execute_many(session.connection(), rows)
+    return len(rows)
+
+
+def _new_rows(session: Session, items: list[Outgoing], new_keys: bool,
+              created_at: dt.datetime | None) -> list[dict[str, Any]]:
+    """The outbox rows to add for `items` (keys not yet in the outbox), after flushing the
+    session's pending rows, which they may refer to."""
     fresh = _fresh(session, items, check=not new_keys)
     if not fresh:
-        return 0
+        return []
     if session.new or session.dirty or session.deleted:
-        session.flush()  # rows the outbox rows may refer to
+        session.flush()
     now = created_at or china_now()
-    _INSERT.execute_many(session.connection(), [_values(item, now) for item in fresh.values()])
-    return len(fresh)
+    return [_values(item, now) for item in fresh.values()]
 
 
 def _values(item: Outgoing, now: dt.datetime) -> dict[str, Any]:
@@ -186,14 +195,10 @@ def enqueue_with_ids(session: Session, items: list[Outgoing], created_at: dt.dat
     multi-row INSERT … RETURNING of a sweep's contexts (9 MB) took SQLite three times as
     long. Elsewhere one INSERT … RETURNING for all the rows (batched by SQLAlchemy).
     """
-    fresh = _fresh(session, items, check=not new_keys)
-    if not fresh:
+    rows = _new_rows(session, items, new_keys, created_at)
+    if not rows:
         return {}
-    if session.new or session.dirty or session.deleted:
-        session.flush()  # rows the outbox rows may refer to
-    now = created_at or china_now()
     conn = session.connection()
-    rows = [_values(item, now) for item in fresh.values()]
     if conn.dialect.postfetch_lastrowid:
         return {row["key"]: _INSERT_ONE.insert(conn, row) for row in rows}
     return dict(conn.execute(_INSERT_RETURNING, rows).all())
