@@ -93,7 +93,7 @@ def test_the_writer_hands_over_what_queued_up_in_order():
         calls.append("slow")
         return "slow done"
 
-    def group(items):
+    def group(app, items):
         calls.append(list(items))
         if "fail" in items:
             raise RuntimeError("the group failed")
@@ -105,8 +105,8 @@ def test_the_writer_hands_over_what_queued_up_in_order():
 
     async def main():
         writer = Writer()
-        jobs = [_Job(slow, None, None)] + [_Job(None, group, i, key=group) for i in ("a", "bad", "c")] + \
-               [_Job(plain, None, None)] + [_Job(None, group, i, key=group) for i in ("d", "fail")]
+        jobs = [_Job(slow, None, None)] + [_Job(None, group, i, "app") for i in ("a", "bad", "c")] + \
+               [_Job(plain, None, None)] + [_Job(None, group, i, "app") for i in ("d", "fail")]
         first = asyncio.ensure_future(writer.run(jobs[0]))
         while not running.is_set():
             await asyncio.sleep(0.01)

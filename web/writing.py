@@ -45,8 +45,7 @@ async def run_grouped(request: Request, group: Callable[[Any, list[Any]], list[A
     request raises). On PostgreSQL too: every move writes its plan's hash-chain head,
     so moves of one plan wait for each other's commit anyway, and fewer commits serve
     them sooner (measured: 368 against 267 transitions/s, 8 clients, 2 workers)."""
-    app = request.app.state.core
-    return _answer(await _writer(request).run(_Job(None, functools.partial(group, app), item, key=group)))
+    return _answer(await _writer(request).run(_Job(None, group, item, request.app.state.core)))
 
 
 def _answer(outcome: Any) -> Any:
@@ -58,9 +57,9 @@ def _answer(outcome: Any) -> Any:
 @dataclass
 class _Job:
     call: Callable[[], Any] | None  # run alone
-    group: Callable[[list[Any]], list[Any]] | None  # or handed over with its kind
+    group: Callable[[Any, list[Any]], list[Any]] | None  # or group(app, items) with the others of its group
     item: Any
-    key: Any = None  # jobs of one key are handed over together
+    app: Any = None  # the server's Context, for group
     context: contextvars.Context | None = None
     loop: asyncio.AbstractEventLoop | None = None
     answer: asyncio.Future | None = None
@@ -96,11 +95,11 @@ class Writer:
                     more = self._jobs.get_nowait()
                 except queue.Empty:
                     break
-                if more.key is None or more.key is not job.key:
+                if more.group is not job.group:
                     held = more
                     break
                 batch.append(more)
-            outcomes = _outcome(job.context.run, job.group, [j.item for j in batch])
+            outcomes = _outcome(job.context.run, job.group, job.app, [j.item for j in batch])
             if isinstance(outcomes, BaseException):  # the whole group failed: each request says so
                 outcomes = [outcomes] * len(batch)
             _settle_all(batch, outcomes)
